@@ -1,0 +1,184 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"daisuso/people"
+	"daisuso/store"
+)
+
+// Deps is everything the API needs, created once in cmd/ and handed in.
+type Deps struct {
+	Logger      *slog.Logger
+	People      *people.Service
+	Mongo       *mongo.Database // idempotency records
+	Redis       *redis.Client   // rate limits
+	RedisPrefix string
+	// Stores are pinged by /readyz, by name ("mongodb", "redis").
+	Stores map[string]Pinger
+	// Verifier checks production bearer tokens (Firebase ID tokens); nil
+	// means none are accepted.
+	Verifier TokenVerifier
+	// DevTokens, when set, turns dev mode on: POST /v1/dev/token exists and
+	// dev tokens are accepted.
+	DevTokens      *DevTokens
+	RequestTimeout time.Duration
+	BodyLimit      int
+	RateLimits     RateLimits
+	// ProxyHeader names the header holding the client IP behind a trusted
+	// proxy ("X-Forwarded-For"); empty means the connection's address.
+	ProxyHeader string
+	Registry    *prometheus.Registry
+	Now         func() time.Time
+}
+
+// API is the HTTP service.
+type API struct {
+	deps    Deps
+	log     *slog.Logger
+	app     *fiber.App
+	metrics *metrics
+	limiter *limiter
+	idem    *idempotency
+	table   []route
+	openAPI []byte
+}
+
+// New builds the Fiber app with every route of the table.
+func New(d Deps) (*API, error) {
+	if d.Logger == nil || d.People == nil || d.Mongo == nil {
+		return nil, errors.New("api: Logger, People and Mongo are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.RequestTimeout <= 0 {
+		d.RequestTimeout = 5 * time.Second
+	}
+	if d.BodyLimit <= 0 {
+		d.BodyLimit = 1 << 20
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(d.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("api metrics: %w", err)
+	}
+	a := &API{deps: d, log: d.Logger, metrics: m}
+	if d.Redis != nil {
+		a.limiter = &limiter{rdb: d.Redis, prefix: d.RedisPrefix, now: d.Now}
+	}
+	a.idem = &idempotency{coll: d.Mongo.Collection("idempotency"), now: d.Now,
+		staleAfter: d.RequestTimeout + 10*time.Second, keep: 24 * time.Hour}
+	a.app = fiber.New(fiber.Config{
+		AppName:               "daisuso",
+		ErrorHandler:          a.handleError,
+		BodyLimit:             d.BodyLimit,
+		ReadTimeout:           10 * time.Second, // also lets shutdown drain idle keep-alive connections
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		ReadBufferSize:        16 << 10,
+		DisableStartupMessage: true,
+		ProxyHeader:           d.ProxyHeader,
+	})
+	a.app.Use(withRequestID, a.observe,
+		fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: a.logPanic}),
+		a.withDeadline, checkPageParams, a.rateLimit(d.RateLimits.PerIP, ipSubject))
+	a.table = a.routes()
+	if err := a.register(a.table); err != nil {
+		return nil, err
+	}
+	if a.openAPI, err = buildOpenAPI(a.registered()); err != nil {
+		return nil, fmt.Errorf("api openapi: %w", err)
+	}
+	return a, nil
+}
+
+// App is the Fiber app, to listen on or to test with app.Test.
+func (a *API) App() *fiber.App { return a.app }
+
+func (a *API) register(table []route) error {
+	seen := map[string]bool{}
+	for _, r := range table {
+		if r.handler == nil || r.path == "" || r.method == "" {
+			return fmt.Errorf("api: route %s %s is incomplete", r.method, r.path)
+		}
+		if !r.access.public && !r.access.signedIn && len(r.access.roles) == 0 {
+			return fmt.Errorf("api: route %s %s has no access rule", r.method, r.path)
+		}
+		if seen[r.method+r.path] {
+			return fmt.Errorf("api: route %s %s listed twice", r.method, r.path)
+		}
+		seen[r.method+r.path] = true
+		if r.devOnly && a.deps.DevTokens == nil {
+			continue
+		}
+		handlers := []fiber.Handler{markRoute(r.path)}
+		if !r.access.public {
+			handlers = append(handlers, a.authenticate, authorize(r.access),
+				a.rateLimit(a.deps.RateLimits.PerUser, userSubject))
+		}
+		if r.idempotent {
+			handlers = append(handlers, a.idempotent)
+		}
+		a.app.Add(r.method, r.path, append(handlers, r.handler)...)
+	}
+	return nil
+}
+
+// registered is the part of the table that this configuration serves.
+func (a *API) registered() []route {
+	var out []route
+	for _, r := range a.table {
+		if !r.devOnly || a.deps.DevTokens != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (a *API) logPanic(c *fiber.Ctx, v any) {
+	a.log.Error("panic in handler", "request_id", requestID(c), "route", routeLabel(c), "panic", fmt.Sprint(v))
+}
+
+func (a *API) metricsHandler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(a.deps.Registry, promhttp.HandlerOpts{}))
+}
+
+// EnsureIndexes creates the indexes of the API's own collections.
+func (a *API) EnsureIndexes(ctx context.Context) error {
+	return store.EnsureIndexes(ctx, a.idem.coll, mongo.IndexModel{Keys: bson.D{{Key: "created_at", Value: 1}}})
+}
+
+// RunMaintenance sweeps old idempotency records every interval until ctx
+// ends.
+func (a *API) RunMaintenance(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.idem.sweep(ctx); err != nil {
+				a.log.Warn("idempotency sweep failed", "err", err)
+			} else if n > 0 {
+				a.log.Info("idempotency sweep", "deleted", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"daisuso/people"
+	"daisuso/store"
+)
+
+// apiError is an error with everything the client is told: status, a stable
+// snake_case code, a message in the caller's language and details.
+type apiError struct {
+	Status  int
+	Code    string
+	Details map[string]any
+	cause   error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return e.Code + ": " + e.cause.Error()
+	}
+	return e.Code
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+func newError(status int, code string, details map[string]any) *apiError {
+	return &apiError{Status: status, Code: code, Details: details}
+}
+
+// errorBody is the JSON of every error response, as API.md fixes it.
+type errorBody struct {
+	Error errorPayload `json:"error"`
+}
+
+type errorPayload struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// domainErrors maps the domain packages' sentinel errors to HTTP errors. It
+// is the one table of its kind; the first match wins.
+var domainErrors = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{store.ErrUnavailable, fiber.StatusServiceUnavailable, "store_unavailable"},
+	{context.DeadlineExceeded, fiber.StatusServiceUnavailable, "timeout"},
+	{people.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{people.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
+	{store.ErrDuplicate, fiber.StatusConflict, "conflict"},
+}
+
+// fiberCodes names the errors Fiber itself raises (unknown route, body too
+// large...).
+var fiberCodes = map[int]string{
+	fiber.StatusBadRequest:                  "bad_request",
+	fiber.StatusNotFound:                    "route_not_found",
+	fiber.StatusMethodNotAllowed:            "method_not_allowed",
+	fiber.StatusRequestEntityTooLarge:       "body_too_large",
+	fiber.StatusRequestHeaderFieldsTooLarge: "headers_too_large",
+	fiber.StatusUnsupportedMediaType:        "unsupported_media_type",
+	fiber.StatusRequestTimeout:              "request_timeout",
+}
+
+// toAPIError turns any error a handler returns into what the client sees.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code, ok := fiberCodes[fe.Code]
+		if !ok {
+			code = "http_" + strconv.Itoa(fe.Code)
+		}
+		if fe.Code >= 500 {
+			return &apiError{Status: fiber.StatusInternalServerError, Code: "internal_error", cause: err}
+		}
+		return &apiError{Status: fe.Code, Code: code, cause: err}
+	}
+	var field *people.FieldError
+	if errors.As(err, &field) {
+		return &apiError{Status: fiber.StatusBadRequest, Code: "invalid_input",
+			Details: map[string]any{"field": field.Field, "reason": field.Reason}, cause: err}
+	}
+	for _, m := range domainErrors {
+		if errors.Is(err, m.err) {
+			return &apiError{Status: m.status, Code: m.code, cause: err}
+		}
+	}
+	return &apiError{Status: fiber.StatusInternalServerError, Code: "internal_error", cause: err}
+}
+
+// handleError is Fiber's error handler: every error response is written here.
+// 5xx are logged in full with the request id and never show their text.
+func (a *API) handleError(c *fiber.Ctx, err error) error {
+	e := toAPIError(err)
+	if e.Status >= 500 {
+		a.log.Error("request failed", "request_id", requestID(c), "method", c.Method(),
+			"route", routeLabel(c), "status", e.Status, "code", e.Code, "err", err)
+		var outage *store.OutageError
+		if errors.As(err, &outage) {
+			a.metrics.storeErrors.WithLabelValues(outage.Store).Inc()
+		}
+	} else if e.cause != nil {
+		a.log.Debug("request refused", "request_id", requestID(c), "code", e.Code, "err", e.cause)
+	}
+	details := e.Details
+	if e.Status >= 500 {
+		details = map[string]any{"request_id": requestID(c)}
+	}
+	if after, ok := details["retry_after_seconds"].(int); ok && after > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(after))
+	}
+	return c.Status(e.Status).JSON(errorBody{Error: errorPayload{
+		Code: e.Code, Message: message(language(c), e.Code, details), Details: details,
+	}})
+}
+
+// language picks "en" or "vi" from Accept-Language, in the caller's order
+// of preference; Vietnamese when neither is asked for.
+func language(c *fiber.Ctx) string {
+	for _, part := range strings.Split(c.Get(fiber.HeaderAcceptLanguage), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if primary == "en" || primary == "vi" {
+			return primary
+		}
+	}
+	return "vi"
+}
+
+func message(lang, code string, details map[string]any) string {
+	m, ok := messages[code]
+	if !ok {
+		m = messages["http_error"]
+	}
+	text := m.vi
+	if lang == "en" {
+		text = m.en
+	}
+	if field, ok := details["field"].(string); ok && strings.Contains(text, "%s") {
+		text = fmt.Sprintf(text, field)
+	}
+	return text
+}

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"daisuso/people"
+)
+
+type devTokenRequest struct {
+	UserID   string `json:"user_id"`
+	Role     string `json:"role"`
+	BranchID string `json:"branch_id,omitempty"`
+}
+
+func (r *devTokenRequest) validate() error {
+	switch {
+	case r.UserID == "":
+		return &people.FieldError{Field: "user_id", Reason: "required"}
+	case !people.ValidID(r.UserID):
+		return &people.FieldError{Field: "user_id", Reason: "invalid_id"}
+	case !people.Role(r.Role).Valid():
+		return &people.FieldError{Field: "role", Reason: "unknown_role"}
+	case r.BranchID != "" && !people.ValidID(r.BranchID):
+		return &people.FieldError{Field: "branch_id", Reason: "invalid_id"}
+	}
+	return nil
+}
+
+type userJSON struct {
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	BranchID  string    `json:"branch_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type devTokenResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Created   bool      `json:"created"`
+	User      userJSON  `json:"user"`
+}
+
+// devToken lets a demo act as anyone: it creates the user if new and
+// returns a dev token. The stored role wins over the one asked for.
+func (a *API) devToken(c *fiber.Ctx) error {
+	var req devTokenRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, created, err := a.deps.People.EnsureUser(c.UserContext(), people.User{
+		ID: req.UserID, Role: people.Role(req.Role), BranchID: req.BranchID,
+	})
+	if err != nil {
+		return err
+	}
+	token, exp := a.deps.DevTokens.Issue(u.ID)
+	status := fiber.StatusOK
+	if created {
+		status = fiber.StatusCreated
+	}
+	return c.Status(status).JSON(devTokenResponse{Token: token, ExpiresAt: exp, Created: created, User: toUserJSON(u)})
+}
+
+func toUserJSON(u people.User) userJSON {
+	return userJSON{ID: u.ID, Role: string(u.Role), BranchID: u.BranchID, CreatedAt: u.CreatedAt}
+}
+
+type meResponse struct {
+	ID         string `json:"id"`
+	Role       string `json:"role,omitempty"`
+	BranchID   string `json:"branch_id,omitempty"`
+	Registered bool   `json:"registered"`
+}
+
+func (a *API) me(c *fiber.Ctx) error {
+	p := callerOf(c)
+	return c.JSON(meResponse{ID: p.ID, Role: string(p.Role), BranchID: p.BranchID, Registered: p.Role != ""})
+}

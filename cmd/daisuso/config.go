@@ -1,0 +1,197 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one environment variable the service reads.
+type setting struct {
+	name   string
+	def    string // default; "" means unset
+	help   string
+	secret bool // masked in the start-up log
+}
+
+// settings is every setting of the service; README.md has the same table
+// (a test checks it) and `daisuso env` prints it.
+var settings = []setting{
+	{name: "PORT", def: "8080", help: "TCP port to listen on (0 picks a free one)."},
+	{name: "HOST", def: "", help: "Address to listen on. Default 127.0.0.1 in dev mode, 0.0.0.0 otherwise."},
+	{name: "MONGODB_URI", help: "MongoDB connection string. Unset: an embedded FerretDB (SQLite files in DATA_DIR), and dev mode on."},
+	{name: "MONGODB_DATABASE", def: "daisuso", help: "Database name."},
+	{name: "DATA_DIR", def: "./data", help: "Where the embedded FerretDB keeps its files and dev mode its token secret."},
+	{name: "FERRETDB_POSTGRES_URL", help: "Run the embedded FerretDB on this PostgreSQL database instead of SQLite.", secret: true},
+	{name: "REDIS_URL", help: "Redis URL (redis://host:port/db). Unset: an in-process Redis-protocol server, leaderboards rebuilt from MongoDB at start."},
+	{name: "REDIS_PREFIX", def: "ds:", help: "Prefix of every Redis key, so deployments can share a Redis."},
+	{name: "FIREBASE_PROJECT_ID", help: "Firebase project: verifies sign-in ID tokens and sends pushes. Unset: pushes are logged, not sent."},
+	{name: "GOOGLE_APPLICATION_CREDENTIALS", help: "Service-account JSON file for Firebase (read by the Google SDK)."},
+	{name: "DEV_MODE", help: "true: POST /v1/dev/token issues tokens for anyone. Default true only with the embedded stores."},
+	{name: "DEV_TOKEN_SECRET", help: "HMAC key of dev tokens, 32+ bytes. Default: made once and kept in DATA_DIR.", secret: true},
+	{name: "LOG_FORMAT", help: "json or text. Default text in dev mode, json otherwise."},
+	{name: "LOG_LEVEL", def: "info", help: "debug, info, warn or error."},
+	{name: "REQUEST_TIMEOUT", def: "5s", help: "Deadline of every request."},
+	{name: "STORE_TIMEOUT", def: "500ms", help: "Dial and I/O timeout of MongoDB and Redis, so a dead store fails fast."},
+	{name: "SHUTDOWN_TIMEOUT", def: "15s", help: "How long SIGTERM waits for in-flight requests."},
+	{name: "BODY_LIMIT", def: "1048576", help: "Largest request body in bytes (413 above)."},
+	{name: "RATE_LIMIT_USER", def: "600", help: "Requests per minute per signed-in user (0: off)."},
+	{name: "RATE_LIMIT_IP", def: "6000", help: "Requests per minute per client IP (0: off). A commune office shares one IP."},
+	{name: "PROXY_HEADER", help: "Header with the client IP behind a trusted proxy, e.g. X-Forwarded-For."},
+}
+
+// config is the parsed settings.
+type config struct {
+	Host, Port                 string
+	MongoURI, MongoDatabase    string
+	DataDir, FerretPostgres    string
+	RedisURL, RedisPrefix      string
+	FirebaseProject            string
+	DevMode                    bool
+	DevTokenSecret             string
+	LogFormat, LogLevel        string
+	RequestTimeout             time.Duration
+	StoreTimeout               time.Duration
+	ShutdownTimeout            time.Duration
+	BodyLimit                  int
+	RateLimitUser, RateLimitIP int
+	ProxyHeader                string
+}
+
+// loadConfig reads every setting, applies defaults and checks them all,
+// reporting every bad one at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, s := range settings {
+			if s.name == name {
+				return s.def
+			}
+		}
+		return ""
+	}
+	var errs []error
+	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s %s", name, why)) }
+	duration := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			bad(name, "must be a positive duration such as 500ms or 5s")
+		}
+		return d
+	}
+	integer := func(name string, min, max int) int {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < min || n > max {
+			bad(name, fmt.Sprintf("must be a whole number from %d to %d", min, max))
+		}
+		return n
+	}
+	c := config{
+		Port: get("PORT"), MongoURI: get("MONGODB_URI"), MongoDatabase: get("MONGODB_DATABASE"),
+		DataDir: get("DATA_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
+		RedisURL: get("REDIS_URL"), RedisPrefix: get("REDIS_PREFIX"),
+		FirebaseProject: get("FIREBASE_PROJECT_ID"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
+		LogLevel: get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
+		RequestTimeout: duration("REQUEST_TIMEOUT"), StoreTimeout: duration("STORE_TIMEOUT"),
+		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT"),
+		BodyLimit:       integer("BODY_LIMIT", 1024, 64<<20),
+		RateLimitUser:   integer("RATE_LIMIT_USER", 0, 1_000_000),
+		RateLimitIP:     integer("RATE_LIMIT_IP", 0, 10_000_000),
+	}
+	integer("PORT", 0, 65535)
+	switch v := strings.ToLower(get("DEV_MODE")); v {
+	case "":
+		c.DevMode = c.MongoURI == ""
+	case "true", "1", "yes":
+		c.DevMode = true
+	case "false", "0", "no":
+	default:
+		bad("DEV_MODE", "must be true or false")
+	}
+	c.Host = get("HOST")
+	if c.Host == "" {
+		c.Host = "0.0.0.0"
+		if c.DevMode {
+			c.Host = "127.0.0.1"
+		}
+	}
+	c.LogFormat = strings.ToLower(get("LOG_FORMAT"))
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+		if c.DevMode {
+			c.LogFormat = "text"
+		}
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("LOG_FORMAT", "must be json or text")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("REDIS_URL", "must look like redis://host:6379/0")
+		}
+	}
+	if c.DevTokenSecret != "" && len(c.DevTokenSecret) < 32 {
+		bad("DEV_TOKEN_SECRET", "must be at least 32 bytes")
+	}
+	if !c.DevMode && c.FirebaseProject == "" {
+		bad("FIREBASE_PROJECT_ID", "is needed outside dev mode: without it nobody can sign in (or set DEV_MODE=true)")
+	}
+	return c, errors.Join(errs...)
+}
+
+// logValues lists the settings for the start-up log, secrets masked.
+func logValues(getenv func(string) string) []any {
+	var out []any
+	for _, s := range settings {
+		v := getenv(s.name)
+		switch {
+		case v == "":
+			continue
+		case s.secret:
+			v = "****"
+		case s.name == "MONGODB_URI" || s.name == "REDIS_URL":
+			v = maskURL(v)
+		}
+		out = append(out, s.name, v)
+	}
+	return out
+}
+
+// maskURL hides the password of a connection string.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "****"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "****")
+	}
+	return u.String()
+}
+
+// printSettings writes the settings as the README's Markdown table.
+func printSettings(w io.Writer) {
+	fmt.Fprintln(w, "| variable | default | meaning |")
+	fmt.Fprintln(w, "| --- | --- | --- |")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "(unset)"
+		}
+		fmt.Fprintf(w, "| `%s` | `%s` | %s |\n", s.name, def, s.help)
+	}
+}

@@ -1,0 +1,232 @@
+// Command daisuso is the Đại sứ số network service. With no settings it runs
+// on its embedded default (FerretDB in ./data, an in-process Redis, pushes
+// logged, dev mode on); see README.md for every setting.
+//
+//	daisuso          run the service
+//	daisuso env      print the settings table
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	firebase "firebase.google.com/go/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"daisuso/api"
+	"daisuso/notify"
+	"daisuso/people"
+	"daisuso/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "daisuso:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "env":
+			printSettings(stdout)
+			return nil
+		default:
+			return fmt.Errorf("unknown command %q (commands: env)", args[0])
+		}
+	}
+
+	// Configuration: every setting checked before anything starts.
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stdout)
+	log.Info("starting", append([]any{"dev_mode", cfg.DevMode}, logValues(getenv)...)...)
+
+	// MongoDB: the given one, or FerretDB embedded in this process.
+	mongoURI := cfg.MongoURI
+	if mongoURI == "" {
+		ferret, err := store.StartFerret(store.FerretConfig{
+			Dir: filepath.Join(cfg.DataDir, "ferretdb"), PostgresURL: cfg.FerretPostgres,
+			Logger: log.With("component", "ferretdb").WithGroup("ferretdb"),
+		})
+		if err != nil {
+			return err
+		}
+		defer ferret.Stop()
+		mongoURI = ferret.URI
+		log.Info("embedded FerretDB started", "dir", filepath.Join(cfg.DataDir, "ferretdb"))
+	}
+	mongoClient, db, err := store.OpenMongo(ctx, store.MongoConfig{URI: mongoURI, Database: cfg.MongoDatabase, Timeout: cfg.StoreTimeout})
+	if err != nil {
+		return err
+	}
+	defer disconnect(mongoClient)
+
+	// Redis: the given one, or an in-process Redis-protocol server.
+	redisURL := cfg.RedisURL
+	if redisURL == "" {
+		mini, u, err := store.StartMiniRedis()
+		if err != nil {
+			return err
+		}
+		defer mini.Close()
+		redisURL = u
+		log.Info("in-process Redis started (nothing kept on disk)")
+	}
+	rdb, err := store.OpenRedis(ctx, store.RedisConfig{URL: redisURL, Timeout: cfg.StoreTimeout})
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	// Firebase: sign-in verification and push, when a project is given.
+	var verifier api.TokenVerifier
+	var sender notify.Sender = notify.LogSender{Log: log.With("component", "push")}
+	if cfg.FirebaseProject != "" {
+		fb, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject})
+		if err != nil {
+			return fmt.Errorf("firebase: %w", err)
+		}
+		authClient, err := fb.Auth(ctx)
+		if err != nil {
+			return fmt.Errorf("firebase auth: %w", err)
+		}
+		verifier = api.FirebaseVerifier{Client: authClient}
+		msgClient, err := fb.Messaging(ctx)
+		if err != nil {
+			return fmt.Errorf("firebase messaging: %w", err)
+		}
+		sender = notify.FCMSender{Client: msgClient}
+	}
+	_ = sender // the notification worker that uses it arrives with the outbox (issue 6)
+
+	var devTokens *api.DevTokens
+	if cfg.DevMode {
+		secret, err := devSecret(cfg)
+		if err != nil {
+			return err
+		}
+		devTokens = &api.DevTokens{Secret: secret, TTL: 7 * 24 * time.Hour, Now: time.Now}
+	}
+
+	// Services and the API.
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	peopleSvc := people.NewService(db, time.Now)
+	srv, err := api.New(api.Deps{
+		Logger: log, People: peopleSvc, Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
+		Stores:   map[string]api.Pinger{"mongodb": pingMongo(mongoClient), "redis": pingRedis(rdb)},
+		Verifier: verifier, DevTokens: devTokens,
+		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit,
+		RateLimits:  api.RateLimits{PerUser: cfg.RateLimitUser, PerIP: cfg.RateLimitIP},
+		ProxyHeader: cfg.ProxyHeader, Registry: registry, Now: time.Now,
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+
+	// Listen, then run background work until asked to stop.
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("listening", "url", url)
+	if cfg.DevMode {
+		fmt.Fprintf(stdout, "\ndaisuso is up at %s (dev mode)\nGet a token:\n  curl -s -X POST %s/v1/dev/token -H 'Content-Type: application/json' -d '{\"user_id\":\"demo-admin\",\"role\":\"admin\"}'\n\n", url, url)
+	}
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	go srv.RunMaintenance(workCtx, 10*time.Minute)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.App().Listener(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	// Graceful shutdown: finish in-flight requests, then stop workers and
+	// close the stores (deferred above, in reverse order).
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	if err := srv.App().ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	stopWork()
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// devSecret is DEV_TOKEN_SECRET, or one made once and kept in DATA_DIR so
+// that dev tokens survive a restart of `make run`.
+func devSecret(cfg config) ([]byte, error) {
+	if cfg.DevTokenSecret != "" {
+		return []byte(cfg.DevTokenSecret), nil
+	}
+	path := filepath.Join(cfg.DataDir, "dev-token-secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	secret := []byte(hex.EncodeToString(b))
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("dev secret: %w", err)
+	}
+	if err := os.WriteFile(path, secret, 0o600); err != nil {
+		return nil, fmt.Errorf("dev secret: %w", err)
+	}
+	return secret, nil
+}
+
+func pingMongo(c *mongo.Client) api.Pinger {
+	return func(ctx context.Context) error { return c.Ping(ctx, readpref.Primary()) }
+}
+
+func pingRedis(c *redis.Client) api.Pinger {
+	return func(ctx context.Context) error { return c.Ping(ctx).Err() }
+}
+
+func disconnect(c *mongo.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+		fmt.Fprintln(os.Stderr, "mongodb disconnect:", err)
+	}
+}

@@ -1,0 +1,100 @@
+package people
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Role is what a user may do. It lives in the users collection and is never
+// taken from a token.
+type Role string
+
+// The roles, from widest to narrowest reach.
+const (
+	RoleAdmin        Role = "admin"         // national administrators
+	RoleBranchAdmin  Role = "branch_admin"  // a union branch's admin, inside its subtree
+	RoleCommuneStaff Role = "commune_staff" // the commune's public-service desk and technology team
+	RoleVolunteer    Role = "volunteer"     // a mentor (Đại sứ số)
+	RoleHousehold    Role = "household"     // a household or learner asking for help
+)
+
+// Roles lists every role, in a fixed order.
+var Roles = []Role{RoleAdmin, RoleBranchAdmin, RoleCommuneStaff, RoleVolunteer, RoleHousehold}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a signed-in person as the service knows them.
+type User struct {
+	ID        string
+	Role      Role
+	BranchID  string // empty for users outside the union hierarchy
+	CreatedAt time.Time
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidID reports whether s is a well-formed identifier: 1 to 64 ASCII
+// letters, digits, '_' or '-'. Firebase UIDs and our own ids fit.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// Service keeps users.
+type Service struct {
+	users *userStore
+	now   func() time.Time
+}
+
+// NewService returns a Service keeping its data in db.
+func NewService(db *mongo.Database, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{users: newUserStore(db), now: now}
+}
+
+// User returns the user with the given id, or ErrNotFound.
+func (s *Service) User(ctx context.Context, id string) (User, error) {
+	if !ValidID(id) {
+		return User{}, ErrNotFound
+	}
+	u, err := s.users.get(ctx, id)
+	if err != nil {
+		return User{}, fmt.Errorf("user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// EnsureUser creates u if no user has its id yet and returns the stored
+// user: the new one, or the existing one unchanged (created is false).
+func (s *Service) EnsureUser(ctx context.Context, u User) (stored User, created bool, err error) {
+	if !ValidID(u.ID) {
+		return User{}, false, &FieldError{Field: "user_id", Reason: "invalid_id"}
+	}
+	if !u.Role.Valid() {
+		return User{}, false, &FieldError{Field: "role", Reason: "unknown_role"}
+	}
+	if u.BranchID != "" && !ValidID(u.BranchID) {
+		return User{}, false, &FieldError{Field: "branch_id", Reason: "invalid_id"}
+	}
+	u.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	created, err = s.users.insert(ctx, u)
+	if err != nil {
+		return User{}, false, fmt.Errorf("ensure user %s: %w", u.ID, err)
+	}
+	if created {
+		return u, true, nil
+	}
+	stored, err = s.User(ctx, u.ID)
+	return stored, false, err
+}

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+)
+
+// ErrUnavailable marks an error caused by a store that cannot be reached or
+// did not answer in time. The API turns it into 503.
+var ErrUnavailable = errors.New("store unavailable")
+
+// ErrDuplicate marks a write refused by a unique index.
+var ErrDuplicate = errors.New("duplicate key")
+
+// OutageError says which store was down. It matches ErrUnavailable.
+type OutageError struct {
+	Store string // "mongodb" or "redis"
+	Err   error
+}
+
+func (e *OutageError) Error() string { return e.Store + " unavailable: " + e.Err.Error() }
+func (e *OutageError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnavailable) true.
+func (e *OutageError) Is(target error) bool { return target == ErrUnavailable }
+
+// WrapMongo classifies a MongoDB driver error: outages become an
+// *OutageError (matching ErrUnavailable) and unique-index refusals match
+// ErrDuplicate; both keep the original error for the logs.
+func WrapMongo(err error) error {
+	switch {
+	case err == nil, errors.Is(err, ErrUnavailable), errors.Is(err, ErrDuplicate):
+		return err
+	case mongo.IsDuplicateKeyError(err):
+		return errors.Join(ErrDuplicate, err)
+	case isOutage(err):
+		return &OutageError{Store: "mongodb", Err: err}
+	}
+	return err
+}
+
+// WrapRedis classifies a go-redis error: outages become an *OutageError.
+// redis.Nil and server replies are returned as they are.
+func WrapRedis(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) || !isOutage(err) {
+		return err
+	}
+	return &OutageError{Store: "redis", Err: err}
+}
+
+// isOutage reports whether err comes from a store that is down, unreachable
+// or too slow, as opposed to a store that answered.
+func isOutage(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return true
+	}
+	if mongo.IsTimeout(err) || mongo.IsNetworkError(err) {
+		return true
+	}
+	var sel topology.ServerSelectionError
+	if errors.As(err, &sel) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	// go-redis reports a closed pool and pool timeouts as plain errors.
+	msg := err.Error()
+	return strings.Contains(msg, "redis: client is closed") ||
+		strings.Contains(msg, "redis: connection pool timeout") ||
+		strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "connection reset")
+}

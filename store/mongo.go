@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+)
+
+// MongoConfig says where MongoDB is and how long to wait for it.
+type MongoConfig struct {
+	URI      string
+	Database string
+	// Timeout bounds dialling, server selection and each operation that has
+	// no deadline of its own, so that a dead MongoDB fails fast.
+	Timeout time.Duration
+}
+
+// OpenMongo connects to MongoDB and checks that it answers.
+func OpenMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, *mongo.Database, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Second
+	}
+	opts := options.Client().ApplyURI(cfg.URI).
+		SetServerSelectionTimeout(cfg.Timeout).
+		SetConnectTimeout(cfg.Timeout).
+		SetTimeout(2 * cfg.Timeout).
+		SetAppName("daisuso")
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mongodb connect: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*cfg.Timeout)
+	defer cancel()
+	if err := client.Ping(pingCtx, readpref.Primary()); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, nil, fmt.Errorf("mongodb ping: %w", WrapMongo(err))
+	}
+	return client, client.Database(cfg.Database), nil
+}
+
+// Ferret is an in-process FerretDB v1 speaking the MongoDB wire protocol on
+// a loopback port: the embedded default of `make run` and the tests' store.
+type Ferret struct {
+	URI    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// FerretConfig chooses FerretDB's backend: SQLite files in Dir, or the
+// PostgreSQL database at PostgresURL when that is set.
+type FerretConfig struct {
+	Dir         string
+	PostgresURL string
+	// Addr is the TCP address to listen on; empty means a free loopback port.
+	Addr   string
+	Logger *slog.Logger
+}
+
+// StartFerret starts FerretDB and returns once it accepts connections.
+func StartFerret(cfg FerretConfig) (*Ferret, error) {
+	// FerretDB logs every connection at info level; keep only warnings.
+	base := slog.Default().Handler()
+	if cfg.Logger != nil {
+		base = cfg.Logger.Handler()
+	}
+	fc := &ferretdb.Config{Logger: slog.New(warnOnly{base})}
+	addr := cfg.Addr
+	if addr == "" {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		addr = fmt.Sprintf("127.0.0.1:%d", port)
+	}
+	fc.Listener.TCP = addr
+	if cfg.PostgresURL != "" {
+		fc.Handler = "postgresql"
+		fc.PostgreSQLURL = cfg.PostgresURL
+	} else {
+		dir, err := filepath.Abs(cfg.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("ferretdb dir: %w", err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("ferretdb dir: %w", err)
+		}
+		fc.Handler = "sqlite"
+		fc.SQLiteURL = "file:" + dir + "/"
+	}
+	f, err := ferretdb.New(fc)
+	if err != nil {
+		return nil, fmt.Errorf("start ferretdb: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Run(ctx)
+	}()
+	if err := waitListening(addr, 10*time.Second); err != nil {
+		cancel()
+		<-done
+		return nil, fmt.Errorf("start ferretdb: %w", err)
+	}
+	return &Ferret{URI: f.MongoDBURI(), cancel: cancel, done: done}, nil
+}
+
+// Stop closes FerretDB's listener and its backend.
+func (f *Ferret) Stop() {
+	f.cancel()
+	<-f.done
+}
+
+func waitListening(addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return errors.Join(fmt.Errorf("%s not listening after %s", addr, limit), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// FreePort asks the kernel for a free loopback TCP port.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// EnsureIndexes creates indexes, treating "already exists" as success.
+func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
+	if len(models) == 0 {
+		return nil
+	}
+	if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
+		return fmt.Errorf("indexes on %s: %w", coll.Name(), WrapMongo(err))
+	}
+	return nil
+}
+
+// warnOnly passes on records of level Warn and above.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(a)} }
+func (h warnOnly) WithGroup(n string) slog.Handler      { return warnOnly{h.Handler.WithGroup(n)} }

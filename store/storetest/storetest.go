@@ -1,0 +1,307 @@
+// Package storetest gives tests real stores: a MongoDB wire-protocol server
+// (an in-process FerretDB on SQLite, FerretDB on PostgreSQL when
+// DAISUSO_TEST_POSTGRES_URL is set, or the MongoDB at MONGODB_URI) and a real
+// redis-server (REDIS_URL, or one started on a free port). Each test gets its
+// own database and key prefix, removed when it ends.
+//
+// Packages that use it call storetest.Main from TestMain so that servers
+// started for the package are stopped and the Redis report is written.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"daisuso/store"
+)
+
+// Environment variables the tests read.
+const (
+	envMongoURI     = "MONGODB_URI"
+	envPostgresURL  = "DAISUSO_TEST_POSTGRES_URL"
+	envRedisURL     = "REDIS_URL"
+	envRequireRedis = "DAISUSO_REQUIRE_REAL_REDIS" // "1": fail rather than fall back to miniredis
+	envReportDir    = "DAISUSO_TEST_REPORT_DIR"    // where each package records which Redis it used
+)
+
+var (
+	mu         sync.Mutex
+	stops      []func()
+	mongoURI   string
+	mongoErr   error
+	mongoOnce  sync.Once
+	redisURL   string
+	redisKind  string // "real redis-server <version>" or "miniredis"
+	redisErr   error
+	redisOnce  sync.Once
+	redisUsed  bool
+)
+
+// Main runs the package's tests and then stops what they started.
+func Main(m *testing.M) {
+	code := m.Run()
+	writeReport()
+	mu.Lock()
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
+	mu.Unlock()
+	os.Exit(code)
+}
+
+func atExit(f func()) {
+	mu.Lock()
+	stops = append(stops, f)
+	mu.Unlock()
+}
+
+// Name returns a short random name usable as a database name or key prefix.
+func Name(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// MongoURI returns the URI of the shared test MongoDB, starting an
+// in-process FerretDB the first time it is asked for.
+func MongoURI(t testing.TB) string {
+	t.Helper()
+	mongoOnce.Do(func() {
+		if uri := os.Getenv(envMongoURI); uri != "" {
+			mongoURI = uri
+			return
+		}
+		dir, err := os.MkdirTemp("", "daisuso-ferret-")
+		if err != nil {
+			mongoErr = err
+			return
+		}
+		f, err := store.StartFerret(store.FerretConfig{Dir: dir, PostgresURL: os.Getenv(envPostgresURL)})
+		if err != nil {
+			mongoErr = err
+			_ = os.RemoveAll(dir)
+			return
+		}
+		mongoURI = f.URI
+		atExit(func() { f.Stop(); _ = os.RemoveAll(dir) })
+	})
+	if mongoErr != nil {
+		t.Fatalf("test mongodb: %v", mongoErr)
+	}
+	return mongoURI
+}
+
+// Mongo returns a fresh database for this test, dropped when it ends.
+func Mongo(t testing.TB) *mongo.Database {
+	t.Helper()
+	return MongoAt(t, MongoURI(t))
+}
+
+// MongoAt returns a fresh database on the server at uri, dropped when the
+// test ends.
+func MongoAt(t testing.TB, uri string) *mongo.Database {
+	t.Helper()
+	client, db, err := store.OpenMongo(context.Background(), store.MongoConfig{
+		URI: uri, Database: Name("t_"), Timeout: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("open test mongodb: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = db.Drop(ctx)
+		_ = client.Disconnect(ctx)
+	})
+	return db
+}
+
+// RedisURL returns the URL of the shared test Redis: REDIS_URL, or a
+// redis-server started on a free port, or, only where no redis-server is
+// installed and DAISUSO_REQUIRE_REAL_REDIS is not 1, an in-process miniredis.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	redisOnce.Do(func() {
+		if u := os.Getenv(envRedisURL); u != "" {
+			redisURL = u
+			return
+		}
+		if _, err := exec.LookPath("redis-server"); err == nil {
+			srv, err := startRedisServer()
+			if err != nil {
+				redisErr = err
+				return
+			}
+			redisURL = srv.URL
+			atExit(srv.Stop)
+			return
+		}
+		if os.Getenv(envRequireRedis) == "1" {
+			redisErr = fmt.Errorf("no redis-server on PATH and %s=1", envRequireRedis)
+			return
+		}
+		m, u, err := store.StartMiniRedis()
+		if err != nil {
+			redisErr = err
+			return
+		}
+		fmt.Fprintln(os.Stderr, "storetest: no redis-server installed; using in-process miniredis")
+		redisURL, redisKind = u, "miniredis"
+		atExit(m.Close)
+	})
+	if redisErr != nil {
+		t.Fatalf("test redis: %v", redisErr)
+	}
+	return redisURL
+}
+
+// Redis returns a client of the shared test Redis and a key prefix of this
+// test's own; keys under the prefix are removed when the test ends.
+func Redis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	client := RedisAt(t, RedisURL(t))
+	prefix := Name("t") + ":"
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			client.Unlink(ctx, iter.Val())
+		}
+	})
+	return client, prefix
+}
+
+// RedisAt opens a client of the Redis at url, closed when the test ends,
+// and records what kind of server it is for the package report.
+func RedisAt(t testing.TB, url string) *redis.Client {
+	t.Helper()
+	client, err := store.OpenRedis(context.Background(), store.RedisConfig{URL: url, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("open test redis: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	kind := serverKind(client)
+	if kind == "miniredis" && os.Getenv(envRequireRedis) == "1" {
+		t.Fatalf("test redis at %s is not a real redis-server and %s=1", url, envRequireRedis)
+	}
+	mu.Lock()
+	redisUsed = true
+	if redisKind == "" || kind == "miniredis" {
+		redisKind = kind
+	}
+	mu.Unlock()
+	return client
+}
+
+// serverKind tells a real redis-server (which reports its version and
+// process id in INFO) from miniredis (which does not implement INFO server).
+func serverKind(c *redis.Client) string {
+	info, err := c.Info(context.Background(), "server").Result()
+	if err != nil || !strings.Contains(info, "process_id:") {
+		return "miniredis"
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			return "real redis-server " + v
+		}
+	}
+	return "miniredis"
+}
+
+func writeReport() {
+	dir := os.Getenv(envReportDir)
+	mu.Lock()
+	used, kind := redisUsed, redisKind
+	mu.Unlock()
+	if dir == "" || !used {
+		return
+	}
+	wd, _ := os.Getwd()
+	name := strings.ReplaceAll(filepath.Base(filepath.Dir(wd))+"_"+filepath.Base(wd), string(filepath.Separator), "_")
+	_ = os.MkdirAll(dir, 0o755)
+	_ = os.WriteFile(filepath.Join(dir, name+".redis"), []byte(kind+"\n"), 0o644)
+}
+
+// RedisServer is a redis-server process of one test's own, for tests that
+// stop it to see what the service does without Redis.
+type RedisServer struct {
+	URL string
+	cmd *exec.Cmd
+	dir string
+}
+
+// OwnRedis starts a redis-server for this test alone; it is stopped when the
+// test ends, if the test has not stopped it already. The test is skipped
+// where no redis-server is installed (and fails if one is required).
+func OwnRedis(t testing.TB) *RedisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv(envRequireRedis) == "1" {
+			t.Fatalf("no redis-server on PATH and %s=1", envRequireRedis)
+		}
+		t.Skip("no redis-server installed; this test needs one to stop")
+	}
+	srv, err := startRedisServer()
+	if err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
+}
+
+func startRedisServer() (*RedisServer, error) {
+	port, err := store.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "daisuso-redis-")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("redis-server",
+		"--bind", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--save", "", "--appendonly", "no", "--dir", dir,
+		"--logfile", filepath.Join(dir, "redis.log"))
+	// The server dies with the test binary even when the binary is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("redis-server: %w", err)
+	}
+	srv := &RedisServer{URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port), cmd: cmd, dir: dir}
+	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			srv.Stop()
+			return nil, fmt.Errorf("redis-server on port %d did not start", port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return srv, nil
+}
+
+// Stop kills the server; calling it again does nothing.
+func (s *RedisServer) Stop() {
+	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	_ = os.RemoveAll(s.dir)
+}

@@ -113,8 +113,10 @@ func (a *API) handleError(c *fiber.Ctx, err error) error {
 		if errors.As(err, &outage) {
 			a.metrics.storeErrors.WithLabelValues(outage.Store).Inc()
 		}
-	} else if e.cause != nil {
-		a.log.Debug("request refused", "request_id", requestID(c), "code", e.Code, "err", e.cause)
+	} else {
+		// The cause of a 4xx may quote client input (a path, a value): only
+		// the code is logged.
+		a.log.Debug("request refused", "request_id", requestID(c), "code", e.Code)
 	}
 	details := e.Details
 	if e.Status >= 500 {

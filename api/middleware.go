@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -63,9 +64,12 @@ func (a *API) observe(c *fiber.Ctx) error {
 	route := routeLabel(c)
 	elapsed := time.Since(start)
 	code := strconv.Itoa(status)
-	a.metrics.requests.WithLabelValues(c.Method(), route, code).Inc()
-	a.metrics.latency.WithLabelValues(c.Method(), route, code).Observe(elapsed.Seconds())
-	attrs := []any{"request_id", requestID(c), "method", c.Method(), "route", route,
+	// Fiber reuses the method's bytes for the next request; the metrics
+	// keep their label values, so they get a copy.
+	method := strings.Clone(c.Method())
+	a.metrics.requests.WithLabelValues(method, route, code).Inc()
+	a.metrics.latency.WithLabelValues(method, route, code).Observe(elapsed.Seconds())
+	attrs := []any{"request_id", requestID(c), "method", method, "route", route,
 		"status", status, "ms", float64(elapsed.Microseconds()) / 1000}
 	if p, ok := c.Locals(localPrincipal).(principal); ok {
 		attrs = append(attrs, "user", p.ID)

@@ -68,12 +68,13 @@ type FerretConfig struct {
 
 // StartFerret starts FerretDB and returns once it accepts connections.
 func StartFerret(cfg FerretConfig) (*Ferret, error) {
-	// FerretDB logs every connection at info level; keep only warnings.
+	// FerretDB logs every connection at info level, and every driver
+	// disconnect (endSessions, which it lacks) as a warning: keep only errors.
 	base := slog.Default().Handler()
 	if cfg.Logger != nil {
 		base = cfg.Logger.Handler()
 	}
-	fc := &ferretdb.Config{Logger: slog.New(warnOnly{base})}
+	fc := &ferretdb.Config{Logger: slog.New(errorsOnly{base})}
 	addr := cfg.Addr
 	if addr == "" {
 		port, err := FreePort()
@@ -156,12 +157,12 @@ func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.
 	return nil
 }
 
-// warnOnly passes on records of level Warn and above.
-type warnOnly struct{ slog.Handler }
+// errorsOnly passes on records of level Error and above.
+type errorsOnly struct{ slog.Handler }
 
-func (h warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+func (h errorsOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError && h.Handler.Enabled(ctx, l)
 }
 
-func (h warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{h.Handler.WithAttrs(a)} }
-func (h warnOnly) WithGroup(n string) slog.Handler      { return warnOnly{h.Handler.WithGroup(n)} }
+func (h errorsOnly) WithAttrs(a []slog.Attr) slog.Handler { return errorsOnly{h.Handler.WithAttrs(a)} }
+func (h errorsOnly) WithGroup(n string) slog.Handler      { return errorsOnly{h.Handler.WithGroup(n)} }

@@ -38,16 +38,16 @@ const (
 )
 
 var (
-	mu         sync.Mutex
-	stops      []func()
-	mongoURI   string
-	mongoErr   error
-	mongoOnce  sync.Once
-	redisURL   string
-	redisKind  string // "real redis-server <version>" or "miniredis"
-	redisErr   error
-	redisOnce  sync.Once
-	redisUsed  bool
+	mu        sync.Mutex
+	stops     []func()
+	mongoURI  string
+	mongoErr  error
+	mongoOnce sync.Once
+	redisURL  string
+	redisKind string // "real redis-server <version>" or "miniredis"
+	redisErr  error
+	redisOnce sync.Once
+	redisUsed bool
 )
 
 // Main runs the package's tests and then stops what they started.

@@ -1,0 +1,26 @@
+# daisuso: see README.md.
+GO ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2025.1.1
+
+.PHONY: run test bench lint env
+
+## run: the service on its embedded default (FerretDB in ./data, in-process Redis, dev mode)
+run:
+	$(GO) run ./cmd/daisuso
+
+## test: the whole suite with the race detector, against real stores
+test:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## bench: the benchmarks, printing their figures
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## lint: go vet and staticcheck
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## env: the settings table
+env:
+	@$(GO) run ./cmd/daisuso env

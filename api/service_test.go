@@ -251,3 +251,17 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 		t.Fatal("server still answers after shutdown")
 	}
 }
+
+func TestRateLimitPerIP(t *testing.T) {
+	ta := newTestAPI(t, func(d *Deps) { d.RateLimits = RateLimits{PerUser: 1000, PerIP: 2} })
+	var statuses []int
+	for range 3 {
+		statuses = append(statuses, ta.get("/healthz").Status)
+	}
+	if statuses[0] != 200 || statuses[1] != 200 || statuses[2] != http.StatusTooManyRequests {
+		t.Fatalf("statuses %v, want 200 200 429", statuses)
+	}
+	if r := ta.get("/healthz"); r.errorCode(t) != "rate_limited" {
+		t.Fatalf("%s", r.Body)
+	}
+}

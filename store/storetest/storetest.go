@@ -52,6 +52,8 @@ var (
 
 // Main runs the package's tests and then stops what they started.
 func Main(m *testing.M) {
+	// go-redis logs every failed dial; tests that stop Redis make many.
+	redis.SetLogger(quietRedisLog{})
 	code := m.Run()
 	writeReport()
 	mu.Lock()
@@ -165,6 +167,8 @@ func RedisURL(t testing.TB) string {
 	if redisErr != nil {
 		t.Fatalf("test redis: %v", redisErr)
 	}
+	// Record what kind of server the tests of this package use.
+	RedisAt(t, redisURL)
 	return redisURL
 }
 
@@ -230,8 +234,7 @@ func writeReport() {
 	if dir == "" || !used {
 		return
 	}
-	wd, _ := os.Getwd()
-	name := strings.ReplaceAll(filepath.Base(filepath.Dir(wd))+"_"+filepath.Base(wd), string(filepath.Separator), "_")
+	name := strings.ReplaceAll(packageDir(), string(filepath.Separator), "_")
 	_ = os.MkdirAll(dir, 0o755)
 	_ = os.WriteFile(filepath.Join(dir, name+".redis"), []byte(kind+"\n"), 0o644)
 }
@@ -305,3 +308,22 @@ func (s *RedisServer) Stop() {
 	_ = s.cmd.Wait()
 	_ = os.RemoveAll(s.dir)
 }
+
+// packageDir is the tested package's folder relative to the module root.
+func packageDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "unknown"
+	}
+	for dir := wd; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			rel, _ := filepath.Rel(dir, wd)
+			return rel
+		}
+	}
+	return filepath.Base(wd)
+}
+
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...interface{}) {}

@@ -98,6 +98,7 @@ func New(d Deps) (*API, error) {
 	a.app.Use(withRequestID, a.observe,
 		fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: a.logPanic}),
 		a.withDeadline, checkPageParams, a.rateLimit(d.RateLimits.PerIP, ipSubject))
+	d.People.AddDataHolder(personData{a})
 	a.table = a.routes()
 	if err := a.register(a.table); err != nil {
 		return nil, err
@@ -161,7 +162,10 @@ func (a *API) metricsHandler() fiber.Handler {
 
 // EnsureIndexes creates the indexes of the API's own collections.
 func (a *API) EnsureIndexes(ctx context.Context) error {
-	return store.EnsureIndexes(ctx, a.idem.coll, mongo.IndexModel{Keys: bson.D{{Key: "created_at", Value: 1}}})
+	return store.EnsureIndexes(ctx, a.idem.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "created_at", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "subject", Value: 1}}})
 }
 
 // RunMaintenance sweeps old idempotency records every interval until ctx

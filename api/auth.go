@@ -168,9 +168,10 @@ func callerOf(c *fiber.Ctx) principal {
 // access is the rule of one route. The zero value allows no one: a route
 // that forgets its rule is closed, not open.
 type access struct {
-	public   bool          // no token needed
-	signedIn bool          // any valid token, registered or not
-	roles    []people.Role // any of these roles
+	public       bool          // no token needed
+	signedIn     bool          // any valid token, registered or not
+	unregistered bool          // also a valid token of someone with no role yet
+	roles        []people.Role // any of these roles
 }
 
 var (
@@ -180,8 +181,12 @@ var (
 
 func roles(r ...people.Role) access { return access{roles: r} }
 
+// rolesOrNew is roles plus people who have signed in but not registered:
+// the routes where a person registers themself.
+func rolesOrNew(r ...people.Role) access { return access{roles: r, unregistered: true} }
+
 func (ac access) allows(p principal) bool {
-	if ac.public || ac.signedIn {
+	if ac.public || ac.signedIn || (ac.unregistered && p.Role == "") {
 		return true
 	}
 	for _, r := range ac.roles {

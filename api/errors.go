@@ -57,6 +57,8 @@ var domainErrors = []struct {
 	{context.DeadlineExceeded, fiber.StatusServiceUnavailable, "timeout"},
 	{people.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{people.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
+	{people.ErrForbidden, fiber.StatusForbidden, "forbidden"},
+	{people.ErrConflict, fiber.StatusConflict, "conflict"},
 	{store.ErrDuplicate, fiber.StatusConflict, "conflict"},
 }
 
@@ -93,6 +95,16 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &field) {
 		return &apiError{Status: fiber.StatusBadRequest, Code: "invalid_input",
 			Details: map[string]any{"field": field.Field, "reason": field.Reason}, cause: err}
+	}
+	var conflict *people.ConflictError
+	if errors.As(err, &conflict) {
+		return &apiError{Status: fiber.StatusConflict, Code: conflict.Reason,
+			Details: map[string]any{"field": conflict.Field}, cause: err}
+	}
+	var rule *people.RuleError
+	if errors.As(err, &rule) {
+		return &apiError{Status: fiber.StatusUnprocessableEntity, Code: rule.Code,
+			Details: map[string]any{"field": rule.Field}, cause: err}
 	}
 	for _, m := range domainErrors {
 		if errors.Is(err, m.err) {

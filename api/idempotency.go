@@ -28,6 +28,8 @@ const maxIdempotencyKey = 128
 
 type idemDoc struct {
 	ID          string    `bson:"_id"`
+	User        string    `bson:"user"`
+	Subject     string    `bson:"subject,omitempty"` // the record the response is about, so erasing it erases this too
 	BodyHash    string    `bson:"body_hash"`
 	State       string    `bson:"state"` // "running" or "done"
 	Status      int       `bson:"status,omitempty"`
@@ -71,7 +73,7 @@ func (a *API) idempotent(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	id := hashHex(callerOf(c).ID, c.Method(), c.Path(), key)
 	bodyHash := hashHex(string(c.Body()))
-	claimed, prior, err := a.idem.claim(ctx, id, bodyHash)
+	claimed, prior, err := a.idem.claim(ctx, id, callerOf(c).ID, bodyHash)
 	if err != nil {
 		return err
 	}
@@ -102,7 +104,8 @@ func (a *API) idempotent(c *fiber.Ctx) error {
 		}
 		return nil
 	}
-	if err := a.idem.finish(saveCtx, id, status, string(c.Response().Header.ContentType()), c.Response().Body()); err != nil {
+	subject, _ := c.Locals(localSubject).(string)
+	if err := a.idem.finish(saveCtx, id, subject, status, string(c.Response().Header.ContentType()), c.Response().Body()); err != nil {
 		a.log.Warn("idempotency record not saved", "request_id", requestID(c), "err", err)
 	}
 	return nil
@@ -121,10 +124,10 @@ func hashHex(parts ...string) string {
 // request owns the key, else the record that is there. A running record
 // older than staleAfter is removed (only if it is still that record) and the
 // claim tried once more, so a crash does not lock a key forever.
-func (s *idempotency) claim(ctx context.Context, id, bodyHash string) (bool, idemDoc, error) {
+func (s *idempotency) claim(ctx context.Context, id, user, bodyHash string) (bool, idemDoc, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		now := s.now().UTC().Truncate(time.Millisecond)
-		_, err := s.coll.InsertOne(ctx, idemDoc{ID: id, BodyHash: bodyHash, State: "running", CreatedAt: now})
+		_, err := s.coll.InsertOne(ctx, idemDoc{ID: id, User: user, BodyHash: bodyHash, State: "running", CreatedAt: now})
 		err = store.WrapMongo(err)
 		if err == nil {
 			return true, idemDoc{}, nil
@@ -151,9 +154,9 @@ func (s *idempotency) claim(ctx context.Context, id, bodyHash string) (bool, ide
 	return false, idemDoc{State: "running"}, nil
 }
 
-func (s *idempotency) finish(ctx context.Context, id string, status int, contentType string, body []byte) error {
+func (s *idempotency) finish(ctx context.Context, id, subject string, status int, contentType string, body []byte) error {
 	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "state", Value: "done"}, {Key: "status", Value: status},
+		{Key: "state", Value: "done"}, {Key: "status", Value: status}, {Key: "subject", Value: subject},
 		{Key: "content_type", Value: contentType}, {Key: "body", Value: append([]byte(nil), body...)},
 	}}})
 	return store.WrapMongo(err)

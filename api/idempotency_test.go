@@ -118,7 +118,7 @@ func TestIdempotencyKey(t *testing.T) {
 	t.Run("a crashed request's key is taken over when stale", func(t *testing.T) {
 		ta.idem.now = func() time.Time { return time.Now().Add(-time.Hour) }
 		id := hashHex("vol-1", "POST", "/test/echo", "k5")
-		if ok, _, err := ta.idem.claim(t.Context(), id, hashHex(`"d"`)); !ok || err != nil {
+		if ok, _, err := ta.idem.claim(t.Context(), id, "vol-1", hashHex(`"d"`)); !ok || err != nil {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
 		ta.idem.now = time.Now

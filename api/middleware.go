@@ -16,6 +16,7 @@ const (
 	localRequestID = "request_id"
 	localRoute     = "route"
 	localPrincipal = "principal"
+	localSubject   = "subject" // the id a response is about, for erasure of idempotency records
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)

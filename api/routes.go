@@ -43,7 +43,53 @@ func (a *API) routes() []route {
 			body:    devTokenRequest{}, response: devTokenResponse{}, handler: a.devToken},
 		{method: fiber.MethodGet, path: "/v1/me", access: signedIn, summary: "The signed-in user: role and branch as the service knows them.",
 			response: meResponse{}, handler: a.me},
+
+		{method: fiber.MethodPost, path: "/v1/branches", access: roles(admin, branchAdmin), idempotent: true, status: fiber.StatusCreated,
+			summary: "Create a union node: a province union (admins), or a commune union, branch or commune technology team inside the caller's subtree.",
+			body:    branchRequest{}, response: branchJSON{}, handler: a.createBranch},
+		{method: fiber.MethodGet, path: "/v1/branches/:id", access: signedIn, summary: "A union node (the hierarchy is public to signed-in users).",
+			response: branchJSON{}, handler: a.getBranch},
+		{method: fiber.MethodGet, path: "/v1/branches/:id/children", access: signedIn, summary: "A node's children, by id.",
+			query: pageQuery, response: branchList{}, handler: a.branchChildren},
+
+		{method: fiber.MethodPost, path: "/v1/volunteers", access: rolesOrNew(volunteer, branchAdmin, admin), idempotent: true, status: fiber.StatusCreated,
+			summary: "Register a mentor: oneself (a new or volunteer user), or someone else inside a branch admin's subtree. The location becomes an H3 cell; it is not stored.",
+			body:    volunteerRequest{}, response: volunteerJSON{}, handler: a.createVolunteer},
+		{method: fiber.MethodGet, path: "/v1/volunteers/:id", access: roles(volunteer, branchAdmin, communeStaff, admin),
+			summary: "A mentor profile; the phone is masked except for the volunteer, commune staff and admins.", response: volunteerJSON{}, handler: a.getVolunteer},
+		{method: fiber.MethodPatch, path: "/v1/volunteers/:id", access: roles(volunteer, branchAdmin, admin),
+			summary: "Change a mentor profile; fields left out are kept.", body: volunteerRequest{}, response: volunteerJSON{}, handler: a.patchVolunteer},
+		{method: fiber.MethodDelete, path: "/v1/volunteers/:id", access: roles(volunteer, branchAdmin, admin), status: fiber.StatusNoContent,
+			summary: "Erase a volunteer and everything held about them.", handler: a.deleteVolunteer},
+		{method: fiber.MethodGet, path: "/v1/volunteers/:id/export", access: roles(volunteer, admin),
+			summary: "Everything the service keeps about a volunteer, for them to take away.", response: exportJSON{}, handler: a.exportVolunteer},
+
+		{method: fiber.MethodPost, path: "/v1/households", access: rolesOrNew(household, volunteer, communeStaff, branchAdmin, admin), idempotent: true, status: fiber.StatusCreated,
+			summary: "Register a household: by itself, or on its behalf by a volunteer or commune staff. Who registered it is kept.",
+			body:    householdRequest{}, response: householdJSON{}, handler: a.createHousehold},
+		{method: fiber.MethodGet, path: "/v1/households/:id", access: roles(household, volunteer, communeStaff, branchAdmin, admin),
+			summary: "A household with its members; the phone is masked except for the household, commune staff and admins.", response: householdJSON{}, handler: a.getHousehold},
+		{method: fiber.MethodPatch, path: "/v1/households/:id", access: roles(household, communeStaff, admin),
+			summary: "Change a household; members, when given, replace the list.", body: householdRequest{}, response: householdJSON{}, handler: a.patchHousehold},
+		{method: fiber.MethodDelete, path: "/v1/households/:id", access: roles(household, communeStaff, admin), status: fiber.StatusNoContent,
+			summary: "Erase a household and everything held about it.", handler: a.deleteHousehold},
+		{method: fiber.MethodGet, path: "/v1/households/:id/export", access: roles(household, communeStaff, admin),
+			summary: "Everything the service keeps about a household.", response: exportJSON{}, handler: a.exportHousehold},
 	}
+}
+
+// Short names for the route table.
+const (
+	admin        = people.RoleAdmin
+	branchAdmin  = people.RoleBranchAdmin
+	communeStaff = people.RoleCommuneStaff
+	volunteer    = people.RoleVolunteer
+	household    = people.RoleHousehold
+)
+
+var pageQuery = []queryParam{
+	{"limit", "Page size, 1 to 200 (default 20)."},
+	{"cursor", "The next_cursor of the previous page."},
 }
 
 // allRoles is every role a route may name; tests walk it.

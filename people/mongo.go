@@ -7,20 +7,40 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/geo"
 	"daisuso/store"
 )
 
-// userStore keeps users in the "users" collection, keyed by their id.
-type userStore struct {
-	coll *mongo.Collection
+// EnsureIndexes creates the registry's indexes. Users, volunteers and
+// households are read by _id; branches are listed by parent; volunteers and
+// households are listed by scope (a branch admin's subtree) and, for
+// matching, found by cell.
+func (s *Service) EnsureIndexes(ctx context.Context) error {
+	for _, ix := range []struct {
+		coll *mongo.Collection
+		keys bson.D
+	}{
+		{s.branches.coll, bson.D{{Key: "parent_id", Value: 1}, {Key: "_id", Value: 1}}},
+		{s.volunteers.coll, bson.D{{Key: "scope", Value: 1}}},
+		{s.volunteers.coll, bson.D{{Key: "cell", Value: 1}}},
+		{s.households.coll, bson.D{{Key: "scope", Value: 1}}},
+		{s.households.coll, bson.D{{Key: "cell", Value: 1}}},
+	} {
+		if err := store.EnsureIndexes(ctx, ix.coll, mongo.IndexModel{Keys: ix.keys}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// newUserStore returns the users store of db. Users are found only by _id,
-// so the collection needs no index of its own.
-func newUserStore(db *mongo.Database) *userStore {
-	return &userStore{coll: db.Collection("users")}
-}
+// ---- users ----
+
+// userStore keeps users in "users", keyed by their id.
+type userStore struct{ coll *mongo.Collection }
+
+func newUserStore(db *mongo.Database) *userStore { return &userStore{coll: db.Collection("users")} }
 
 type userDoc struct {
 	ID        string    `bson:"_id"`
@@ -31,12 +51,8 @@ type userDoc struct {
 
 func (s *userStore) get(ctx context.Context, id string) (User, error) {
 	var d userDoc
-	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return User{}, ErrNotFound
-	}
-	if err != nil {
-		return User{}, store.WrapMongo(err)
+	if err := findByID(ctx, s.coll, id, &d); err != nil {
+		return User{}, err
 	}
 	return User{ID: d.ID, Role: Role(d.Role), BranchID: d.BranchID, CreatedAt: d.CreatedAt}, nil
 }
@@ -50,4 +66,325 @@ func (s *userStore) insert(ctx context.Context, u User) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+func (s *userStore) setBranch(ctx context.Context, id, branchID string) error {
+	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "branch_id", Value: branchID}}}})
+	return store.WrapMongo(err)
+}
+
+func (s *userStore) delete(ctx context.Context, id string) error {
+	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return store.WrapMongo(err)
+}
+
+// ---- claims: unique keys held by one owner ----
+
+// claimStore keeps unique claims ("phone:v:+84...", "commune:12345") as
+// insert-only documents: the _id is the key, so of two concurrent claims
+// exactly one wins, on FerretDB too.
+type claimStore struct{ coll *mongo.Collection }
+
+type claimDoc struct {
+	Key   string `bson:"_id"`
+	Owner string `bson:"owner"`
+}
+
+// claim takes key for owner; claiming a key one already holds succeeds.
+func (s *claimStore) claim(ctx context.Context, key, owner string) error {
+	_, err := s.coll.InsertOne(ctx, claimDoc{Key: key, Owner: owner})
+	err = store.WrapMongo(err)
+	if !errors.Is(err, store.ErrDuplicate) {
+		return err
+	}
+	var d claimDoc
+	if err := findByID(ctx, s.coll, key, &d); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrConflict // released and maybe retaken meanwhile: let the caller retry
+		}
+		return err
+	}
+	if d.Owner == owner {
+		return nil
+	}
+	return ErrConflict
+}
+
+// release gives key up if owner holds it.
+func (s *claimStore) release(ctx context.Context, key, owner string) error {
+	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "owner", Value: owner}})
+	return store.WrapMongo(err)
+}
+
+// ---- branches ----
+
+type branchStore struct{ coll *mongo.Collection }
+
+type branchDoc struct {
+	ID           string    `bson:"_id"`
+	Kind         string    `bson:"kind"`
+	Name         string    `bson:"name"`
+	ParentID     string    `bson:"parent_id"`
+	Ancestors    []string  `bson:"ancestors"`
+	ProvinceCode string    `bson:"province_code"`
+	CommuneCode  string    `bson:"commune_code,omitempty"`
+	CreatedAt    time.Time `bson:"created_at"`
+	CreatedBy    string    `bson:"created_by"`
+}
+
+func (d branchDoc) branch() Branch {
+	return Branch{ID: d.ID, Kind: BranchKind(d.Kind), Name: d.Name, ParentID: d.ParentID, Ancestors: d.Ancestors,
+		ProvinceCode: d.ProvinceCode, CommuneCode: d.CommuneCode, CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy}
+}
+
+func (s *branchStore) get(ctx context.Context, id string) (Branch, error) {
+	var d branchDoc
+	if err := findByID(ctx, s.coll, id, &d); err != nil {
+		return Branch{}, err
+	}
+	return d.branch(), nil
+}
+
+func (s *branchStore) insert(ctx context.Context, b Branch) error {
+	if b.Ancestors == nil {
+		b.Ancestors = []string{}
+	}
+	_, err := s.coll.InsertOne(ctx, branchDoc{ID: b.ID, Kind: string(b.Kind), Name: b.Name, ParentID: b.ParentID,
+		Ancestors: b.Ancestors, ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy})
+	return insertErr(err)
+}
+
+func (s *branchStore) children(ctx context.Context, parent, after string, limit int) ([]Branch, error) {
+	filter := bson.D{{Key: "parent_id", Value: parent}}
+	if after != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+	}
+	cur, err := s.coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var docs []branchDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	out := make([]Branch, len(docs))
+	for i, d := range docs {
+		out[i] = d.branch()
+	}
+	return out, nil
+}
+
+// ---- volunteers ----
+
+type volunteerStore struct{ coll *mongo.Collection }
+
+type slotDoc struct {
+	Day  int    `bson:"day"`
+	From string `bson:"from"`
+	To   string `bson:"to"`
+}
+
+type consentDoc struct {
+	Purpose    string    `bson:"purpose"`
+	GivenAt    time.Time `bson:"given_at"`
+	RecordedBy string    `bson:"recorded_by"`
+}
+
+type volunteerDoc struct {
+	ID           string       `bson:"_id"`
+	UserID       string       `bson:"user_id,omitempty"`
+	Name         string       `bson:"name"`
+	Phone        string       `bson:"phone"`
+	BranchID     string       `bson:"branch_id"`
+	Scope        []string     `bson:"scope"`
+	CommuneID    string       `bson:"commune_id"`
+	ProvinceCode string       `bson:"province_code"`
+	CommuneCode  string       `bson:"commune_code"`
+	Cell         string       `bson:"cell"` // H3 index, hex; never coordinates
+	RadiusKm     float64      `bson:"radius_km"`
+	Languages    []string     `bson:"languages"`
+	Topics       []string     `bson:"topics"`
+	Capacity     int          `bson:"capacity"`
+	Availability []slotDoc    `bson:"availability"`
+	Paused       bool         `bson:"paused"`
+	PausedAt     time.Time    `bson:"paused_at,omitempty"`
+	Consents     []consentDoc `bson:"consents"`
+	CreatedAt    time.Time    `bson:"created_at"`
+	UpdatedAt    time.Time    `bson:"updated_at"`
+	CreatedBy    string       `bson:"created_by"`
+}
+
+func toConsentDocs(cs []Consent) []consentDoc {
+	out := make([]consentDoc, len(cs))
+	for i, c := range cs {
+		out[i] = consentDoc(c)
+	}
+	return out
+}
+
+func fromConsentDocs(ds []consentDoc) []Consent {
+	out := make([]Consent, len(ds))
+	for i, d := range ds {
+		out[i] = Consent(d)
+	}
+	return out
+}
+
+func toVolunteerDoc(v Volunteer) volunteerDoc {
+	slots := make([]slotDoc, len(v.Availability))
+	for i, s := range v.Availability {
+		slots[i] = slotDoc(s)
+	}
+	return volunteerDoc{ID: v.ID, UserID: v.UserID, Name: v.Name, Phone: v.Phone, BranchID: v.BranchID, Scope: v.Scope,
+		CommuneID: v.CommuneID, ProvinceCode: v.ProvinceCode, CommuneCode: v.CommuneCode, Cell: v.Cell.String(),
+		RadiusKm: v.RadiusKm, Languages: v.Languages, Topics: v.Topics, Capacity: v.Capacity, Availability: slots,
+		Paused: v.Paused, PausedAt: v.PausedAt, Consents: toConsentDocs(v.Consents), CreatedAt: v.CreatedAt,
+		UpdatedAt: v.UpdatedAt, CreatedBy: v.CreatedBy}
+}
+
+func (d volunteerDoc) volunteer() Volunteer {
+	slots := make([]Slot, len(d.Availability))
+	for i, s := range d.Availability {
+		slots[i] = Slot(s)
+	}
+	cell, _ := geo.ParseCell(d.Cell, -1)
+	return Volunteer{ID: d.ID, UserID: d.UserID, Name: d.Name, Phone: d.Phone, BranchID: d.BranchID, Scope: d.Scope,
+		CommuneID: d.CommuneID, ProvinceCode: d.ProvinceCode, CommuneCode: d.CommuneCode, Cell: cell,
+		RadiusKm: d.RadiusKm, Languages: d.Languages, Topics: d.Topics, Capacity: d.Capacity, Availability: slots,
+		Paused: d.Paused, PausedAt: d.PausedAt, Consents: fromConsentDocs(d.Consents), CreatedAt: d.CreatedAt,
+		UpdatedAt: d.UpdatedAt, CreatedBy: d.CreatedBy}
+}
+
+func (s *volunteerStore) get(ctx context.Context, id string) (Volunteer, error) {
+	var d volunteerDoc
+	if err := findByID(ctx, s.coll, id, &d); err != nil {
+		return Volunteer{}, err
+	}
+	return d.volunteer(), nil
+}
+
+func (s *volunteerStore) insert(ctx context.Context, v Volunteer) error {
+	_, err := s.coll.InsertOne(ctx, toVolunteerDoc(v))
+	return insertErr(err)
+}
+
+// replace writes a whole profile. Profiles are edited by one person at a
+// time; no invariant rests on this write.
+func (s *volunteerStore) replace(ctx context.Context, v Volunteer) error {
+	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: v.ID}}, toVolunteerDoc(v))
+	if err != nil {
+		return store.WrapMongo(err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *volunteerStore) delete(ctx context.Context, id string) error {
+	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return store.WrapMongo(err)
+}
+
+// ---- households ----
+
+type householdStore struct{ coll *mongo.Collection }
+
+type memberDoc struct {
+	Name          string   `bson:"name"`
+	BirthYear     int      `bson:"birth_year"`
+	Needs         []string `bson:"needs"`
+	Accessibility []string `bson:"accessibility"`
+	Language      string   `bson:"language"`
+	HasSmartphone bool     `bson:"has_smartphone"`
+	SelfConsent   bool     `bson:"self_consent"`
+	GuardianName  string   `bson:"guardian_name,omitempty"`
+}
+
+type householdDoc struct {
+	ID               string       `bson:"_id"`
+	UserID           string       `bson:"user_id,omitempty"`
+	CommuneID        string       `bson:"commune_id"`
+	Scope            []string     `bson:"scope"`
+	ProvinceCode     string       `bson:"province_code"`
+	CommuneCode      string       `bson:"commune_code"`
+	Cell             string       `bson:"cell"`
+	ContactPhone     string       `bson:"contact_phone,omitempty"`
+	Members          []memberDoc  `bson:"members"`
+	Consents         []consentDoc `bson:"consents"`
+	RegisteredBy     string       `bson:"registered_by"`
+	RegisteredByRole string       `bson:"registered_by_role"`
+	CreatedAt        time.Time    `bson:"created_at"`
+	UpdatedAt        time.Time    `bson:"updated_at"`
+}
+
+func toHouseholdDoc(h Household) householdDoc {
+	ms := make([]memberDoc, len(h.Members))
+	for i, m := range h.Members {
+		ms[i] = memberDoc(m)
+	}
+	return householdDoc{ID: h.ID, UserID: h.UserID, CommuneID: h.CommuneID, Scope: h.Scope, ProvinceCode: h.ProvinceCode,
+		CommuneCode: h.CommuneCode, Cell: h.Cell.String(), ContactPhone: h.ContactPhone, Members: ms,
+		Consents: toConsentDocs(h.Consents), RegisteredBy: h.RegisteredBy, RegisteredByRole: string(h.RegisteredByRole),
+		CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+}
+
+func (d householdDoc) household() Household {
+	ms := make([]Member, len(d.Members))
+	for i, m := range d.Members {
+		ms[i] = Member(m)
+	}
+	cell, _ := geo.ParseCell(d.Cell, -1)
+	return Household{ID: d.ID, UserID: d.UserID, CommuneID: d.CommuneID, Scope: d.Scope, ProvinceCode: d.ProvinceCode,
+		CommuneCode: d.CommuneCode, Cell: cell, ContactPhone: d.ContactPhone, Members: ms,
+		Consents: fromConsentDocs(d.Consents), RegisteredBy: d.RegisteredBy, RegisteredByRole: Role(d.RegisteredByRole),
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+}
+
+func (s *householdStore) get(ctx context.Context, id string) (Household, error) {
+	var d householdDoc
+	if err := findByID(ctx, s.coll, id, &d); err != nil {
+		return Household{}, err
+	}
+	return d.household(), nil
+}
+
+func (s *householdStore) insert(ctx context.Context, h Household) error {
+	_, err := s.coll.InsertOne(ctx, toHouseholdDoc(h))
+	return insertErr(err)
+}
+
+func (s *householdStore) replace(ctx context.Context, h Household) error {
+	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: h.ID}}, toHouseholdDoc(h))
+	if err != nil {
+		return store.WrapMongo(err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *householdStore) delete(ctx context.Context, id string) error {
+	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return store.WrapMongo(err)
+}
+
+// ---- helpers ----
+
+func findByID(ctx context.Context, coll *mongo.Collection, id string, out any) error {
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(out)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	return store.WrapMongo(err)
+}
+
+// insertErr turns a duplicate _id into ErrConflict.
+func insertErr(err error) error {
+	err = store.WrapMongo(err)
+	if errors.Is(err, store.ErrDuplicate) {
+		return ErrConflict
+	}
+	return err
 }

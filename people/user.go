@@ -49,18 +49,30 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // letters, digits, '_' or '-'. Firebase UIDs and our own ids fit.
 func ValidID(s string) bool { return idPattern.MatchString(s) }
 
-// Service keeps users.
+// Service is the registry: users, the union hierarchy, volunteers and
+// households.
 type Service struct {
-	users *userStore
-	now   func() time.Time
+	users      *userStore
+	branches   *branchStore
+	volunteers *volunteerStore
+	households *householdStore
+	claims     *claimStore
+	holders    []DataHolder
+	now        func() time.Time
 }
+
+// vietnam is Asia/Ho_Chi_Minh (UTC+7, no daylight saving), fixed so that
+// the service does not depend on the host's time zone database.
+var vietnam = time.FixedZone("Asia/Ho_Chi_Minh", 7*3600)
 
 // NewService returns a Service keeping its data in db.
 func NewService(db *mongo.Database, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{users: newUserStore(db), now: now}
+	return &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
+		volunteers: &volunteerStore{db.Collection("volunteers")}, households: &householdStore{db.Collection("households")},
+		claims: &claimStore{db.Collection("claims")}, now: now}
 }
 
 // User returns the user with the given id, or ErrNotFound.

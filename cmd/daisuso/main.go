@@ -147,6 +147,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := srv.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	if err := peopleSvc.EnsureIndexes(ctx); err != nil {
+		return err
+	}
 
 	// Listen, then run background work until asked to stop.
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))

@@ -1,0 +1,252 @@
+package api
+
+import (
+	"time"
+
+	"daisuso/geo"
+	"daisuso/people"
+)
+
+// JSON shapes of the registry: branches, volunteers and households.
+
+type locationJSON struct {
+	Lat *float64 `json:"lat"`
+	Lng *float64 `json:"lng"`
+}
+
+// point turns a location into a geo.Point; both numbers are required.
+func (l *locationJSON) point() (*geo.Point, error) {
+	if l == nil {
+		return nil, nil
+	}
+	if l.Lat == nil || l.Lng == nil {
+		return nil, &people.FieldError{Field: "location", Reason: "lat_and_lng_required"}
+	}
+	return &geo.Point{Lat: *l.Lat, Lng: *l.Lng}, nil
+}
+
+type consentJSON struct {
+	Purpose    string    `json:"purpose"`
+	GivenAt    time.Time `json:"given_at"`
+	RecordedBy string    `json:"recorded_by"`
+}
+
+func toConsentJSON(cs []people.Consent) []consentJSON {
+	out := make([]consentJSON, len(cs))
+	for i, c := range cs {
+		out[i] = consentJSON(c)
+	}
+	return out
+}
+
+// ---- branches ----
+
+type branchRequest struct {
+	Kind         string `json:"kind"`
+	Name         string `json:"name"`
+	ParentID     string `json:"parent_id,omitempty"`
+	ProvinceCode string `json:"province_code,omitempty"`
+	CommuneCode  string `json:"commune_code,omitempty"`
+}
+
+type branchJSON struct {
+	ID           string    `json:"id"`
+	Kind         string    `json:"kind"`
+	Name         string    `json:"name"`
+	ParentID     string    `json:"parent_id,omitempty"`
+	Ancestors    []string  `json:"ancestors"`
+	ProvinceCode string    `json:"province_code"`
+	CommuneCode  string    `json:"commune_code,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func toBranchJSON(b people.Branch) branchJSON {
+	anc := b.Ancestors
+	if anc == nil {
+		anc = []string{}
+	}
+	return branchJSON{ID: b.ID, Kind: string(b.Kind), Name: b.Name, ParentID: b.ParentID, Ancestors: anc,
+		ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, CreatedAt: b.CreatedAt}
+}
+
+type branchList struct {
+	Items      []branchJSON `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+// ---- volunteers ----
+
+type slotJSON struct {
+	Day  int    `json:"day"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// volunteerRequest is both the registration (POST) and the update (PATCH):
+// fields left out are not changed.
+type volunteerRequest struct {
+	Name         *string       `json:"name,omitempty"`
+	Phone        *string       `json:"phone,omitempty"`
+	BranchID     *string       `json:"branch_id,omitempty"`
+	Location     *locationJSON `json:"location,omitempty"`
+	RadiusKm     *float64      `json:"radius_km,omitempty"`
+	Languages    *[]string     `json:"languages,omitempty"`
+	Topics       *[]string     `json:"topics,omitempty"`
+	Capacity     *int          `json:"capacity,omitempty"`
+	Availability *[]slotJSON   `json:"availability,omitempty"`
+	Paused       *bool         `json:"paused,omitempty"`
+	Consents     *[]string     `json:"consents,omitempty"`
+}
+
+func (r *volunteerRequest) input() (people.VolunteerInput, error) {
+	p, err := r.Location.point()
+	if err != nil {
+		return people.VolunteerInput{}, err
+	}
+	in := people.VolunteerInput{Name: r.Name, Phone: r.Phone, BranchID: r.BranchID, Location: p, RadiusKm: r.RadiusKm,
+		Languages: r.Languages, Topics: r.Topics, Capacity: r.Capacity, Paused: r.Paused, Consents: r.Consents}
+	if r.Availability != nil {
+		slots := make([]people.Slot, len(*r.Availability))
+		for i, s := range *r.Availability {
+			slots[i] = people.Slot(s)
+		}
+		in.Availability = &slots
+	}
+	return in, nil
+}
+
+type volunteerJSON struct {
+	ID           string        `json:"id"`
+	Name         string        `json:"name"`
+	Phone        string        `json:"phone"`
+	PhoneMasked  bool          `json:"phone_masked"`
+	BranchID     string        `json:"branch_id"`
+	CommuneID    string        `json:"commune_id"`
+	ProvinceCode string        `json:"province_code"`
+	CommuneCode  string        `json:"commune_code"`
+	Cell         string        `json:"cell"`
+	RadiusKm     float64       `json:"radius_km"`
+	Languages    []string      `json:"languages"`
+	Topics       []string      `json:"topics"`
+	Capacity     int           `json:"capacity"`
+	Availability []slotJSON    `json:"availability"`
+	Paused       bool          `json:"paused"`
+	PausedAt     *time.Time    `json:"paused_at,omitempty"`
+	Consents     []consentJSON `json:"consents"`
+	CreatedAt    time.Time     `json:"created_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+}
+
+func toVolunteerJSON(v people.Volunteer, fullPhone bool) volunteerJSON {
+	slots := make([]slotJSON, len(v.Availability))
+	for i, s := range v.Availability {
+		slots[i] = slotJSON(s)
+	}
+	j := volunteerJSON{ID: v.ID, Name: v.Name, Phone: v.Phone, BranchID: v.BranchID, CommuneID: v.CommuneID,
+		ProvinceCode: v.ProvinceCode, CommuneCode: v.CommuneCode, Cell: v.Cell.String(), RadiusKm: v.RadiusKm,
+		Languages: v.Languages, Topics: v.Topics, Capacity: v.Capacity, Availability: slots, Paused: v.Paused,
+		Consents: toConsentJSON(v.Consents), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	if !fullPhone {
+		j.Phone, j.PhoneMasked = people.MaskPhone(v.Phone), true
+	}
+	if !v.PausedAt.IsZero() {
+		t := v.PausedAt
+		j.PausedAt = &t
+	}
+	return j
+}
+
+// ---- households ----
+
+type memberJSON struct {
+	Name          string   `json:"name"`
+	BirthYear     int      `json:"birth_year"`
+	Needs         []string `json:"needs"`
+	Accessibility []string `json:"accessibility"`
+	Language      string   `json:"language,omitempty"`
+	HasSmartphone bool     `json:"has_smartphone"`
+	SelfConsent   bool     `json:"self_consent"`
+	GuardianName  string   `json:"guardian_name,omitempty"`
+}
+
+type householdRequest struct {
+	CommuneID    *string       `json:"commune_id,omitempty"`
+	Location     *locationJSON `json:"location,omitempty"`
+	ContactPhone *string       `json:"contact_phone,omitempty"`
+	Members      *[]memberJSON `json:"members,omitempty"`
+	Consents     *[]string     `json:"consents,omitempty"`
+}
+
+func (r *householdRequest) input() (people.HouseholdInput, error) {
+	p, err := r.Location.point()
+	if err != nil {
+		return people.HouseholdInput{}, err
+	}
+	in := people.HouseholdInput{CommuneID: r.CommuneID, Location: p, ContactPhone: r.ContactPhone, Consents: r.Consents}
+	if r.Members != nil {
+		ms := make([]people.Member, len(*r.Members))
+		for i, m := range *r.Members {
+			ms[i] = people.Member{Name: m.Name, BirthYear: m.BirthYear, Needs: m.Needs, Accessibility: m.Accessibility,
+				Language: m.Language, HasSmartphone: m.HasSmartphone, SelfConsent: m.SelfConsent, GuardianName: m.GuardianName}
+		}
+		in.Members = &ms
+	}
+	return in, nil
+}
+
+type householdJSON struct {
+	ID               string        `json:"id"`
+	CommuneID        string        `json:"commune_id"`
+	ProvinceCode     string        `json:"province_code"`
+	CommuneCode      string        `json:"commune_code"`
+	Cell             string        `json:"cell"`
+	ContactPhone     string        `json:"contact_phone,omitempty"`
+	PhoneMasked      bool          `json:"phone_masked"`
+	Members          []memberJSON  `json:"members"`
+	Consents         []consentJSON `json:"consents"`
+	RegisteredBy     string        `json:"registered_by"`
+	RegisteredByRole string        `json:"registered_by_role"`
+	CreatedAt        time.Time     `json:"created_at"`
+	UpdatedAt        time.Time     `json:"updated_at"`
+}
+
+func toHouseholdJSON(h people.Household, fullPhone bool) householdJSON {
+	ms := make([]memberJSON, len(h.Members))
+	for i, m := range h.Members {
+		ms[i] = memberJSON{Name: m.Name, BirthYear: m.BirthYear, Needs: m.Needs, Accessibility: m.Accessibility,
+			Language: m.Language, HasSmartphone: m.HasSmartphone, SelfConsent: m.SelfConsent, GuardianName: m.GuardianName}
+	}
+	j := householdJSON{ID: h.ID, CommuneID: h.CommuneID, ProvinceCode: h.ProvinceCode, CommuneCode: h.CommuneCode,
+		Cell: h.Cell.String(), ContactPhone: h.ContactPhone, Members: ms, Consents: toConsentJSON(h.Consents),
+		RegisteredBy: h.RegisteredBy, RegisteredByRole: string(h.RegisteredByRole), CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+	if !fullPhone && h.ContactPhone != "" {
+		j.ContactPhone, j.PhoneMasked = people.MaskPhone(h.ContactPhone), true
+	}
+	return j
+}
+
+type exportJSON struct {
+	Kind       string         `json:"kind"`
+	ExportedAt time.Time      `json:"exported_at"`
+	Volunteer  *volunteerJSON `json:"volunteer,omitempty"`
+	Household  *householdJSON `json:"household,omitempty"`
+	User       *userJSON      `json:"user,omitempty"`
+	Other      map[string]any `json:"other"`
+}
+
+func toExportJSON(e people.Export) exportJSON {
+	j := exportJSON{Kind: e.Kind, ExportedAt: e.ExportedAt, Other: e.Other}
+	if e.Volunteer != nil {
+		v := toVolunteerJSON(*e.Volunteer, true)
+		j.Volunteer = &v
+	}
+	if e.Household != nil {
+		h := toHouseholdJSON(*e.Household, true)
+		j.Household = &h
+	}
+	if e.User != nil {
+		u := toUserJSON(*e.User)
+		j.User = &u
+	}
+	return j
+}

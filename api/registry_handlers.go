@@ -1,0 +1,180 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"daisuso/people"
+)
+
+func actorOf(c *fiber.Ctx) people.Actor {
+	p := callerOf(c)
+	return people.Actor{UserID: p.ID, Role: p.Role, BranchID: p.BranchID}
+}
+
+// copyParam copies a path parameter: Fiber reuses its bytes after the
+// request, and ids outlive it in errors and logs.
+func copyParam(c *fiber.Ctx, name string) string { return string([]byte(c.Params(name))) }
+
+func (a *API) createBranch(c *fiber.Ctx) error {
+	var req branchRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	b, err := a.deps.People.CreateBranch(c.UserContext(), actorOf(c), people.NewBranch{Kind: people.BranchKind(req.Kind),
+		Name: req.Name, ParentID: req.ParentID, ProvinceCode: req.ProvinceCode, CommuneCode: req.CommuneCode})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toBranchJSON(b))
+}
+
+func (a *API) getBranch(c *fiber.Ctx) error {
+	b, err := a.deps.People.Branch(c.UserContext(), copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toBranchJSON(b))
+}
+
+func (a *API) branchChildren(c *fiber.Ctx) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	after := string(p.Cursor)
+	if after != "" && !people.ValidID(after) {
+		return newError(fiber.StatusBadRequest, "invalid_cursor", nil)
+	}
+	items, err := a.deps.People.Children(c.UserContext(), copyParam(c, "id"), after, p.Limit)
+	if err != nil {
+		return err
+	}
+	out := branchList{Items: make([]branchJSON, len(items))}
+	for i, b := range items {
+		out.Items[i] = toBranchJSON(b)
+	}
+	if len(items) == p.Limit {
+		out.NextCursor = encodeCursor([]byte(items[len(items)-1].ID))
+	}
+	return c.JSON(out)
+}
+
+func (a *API) createVolunteer(c *fiber.Ctx) error {
+	var req volunteerRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	in, err := req.input()
+	if err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	v, err := a.deps.People.RegisterVolunteer(c.UserContext(), actor, in)
+	if err != nil {
+		return err
+	}
+	c.Locals(localSubject, v.ID)
+	return c.Status(fiber.StatusCreated).JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v)))
+}
+
+func (a *API) getVolunteer(c *fiber.Ctx) error {
+	actor := actorOf(c)
+	v, err := a.deps.People.Volunteer(c.UserContext(), actor, copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v)))
+}
+
+func (a *API) patchVolunteer(c *fiber.Ctx) error {
+	var req volunteerRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	in, err := req.input()
+	if err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	v, err := a.deps.People.UpdateVolunteer(c.UserContext(), actor, copyParam(c, "id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v)))
+}
+
+func (a *API) deleteVolunteer(c *fiber.Ctx) error {
+	if err := a.deps.People.DeleteVolunteer(c.UserContext(), actorOf(c), copyParam(c, "id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (a *API) exportVolunteer(c *fiber.Ctx) error {
+	e, err := a.deps.People.ExportVolunteer(c.UserContext(), actorOf(c), copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="daisuso-export.json"`)
+	return c.JSON(toExportJSON(e))
+}
+
+func (a *API) createHousehold(c *fiber.Ctx) error {
+	var req householdRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	in, err := req.input()
+	if err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	h, err := a.deps.People.RegisterHousehold(c.UserContext(), actor, in)
+	if err != nil {
+		return err
+	}
+	c.Locals(localSubject, h.ID)
+	return c.Status(fiber.StatusCreated).JSON(toHouseholdJSON(h, a.deps.People.SeesHouseholdPhone(actor, h)))
+}
+
+func (a *API) getHousehold(c *fiber.Ctx) error {
+	actor := actorOf(c)
+	h, err := a.deps.People.Household(c.UserContext(), actor, copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toHouseholdJSON(h, a.deps.People.SeesHouseholdPhone(actor, h)))
+}
+
+func (a *API) patchHousehold(c *fiber.Ctx) error {
+	var req householdRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	in, err := req.input()
+	if err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	h, err := a.deps.People.UpdateHousehold(c.UserContext(), actor, copyParam(c, "id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toHouseholdJSON(h, a.deps.People.SeesHouseholdPhone(actor, h)))
+}
+
+func (a *API) deleteHousehold(c *fiber.Ctx) error {
+	if err := a.deps.People.DeleteHousehold(c.UserContext(), actorOf(c), copyParam(c, "id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (a *API) exportHousehold(c *fiber.Ctx) error {
+	e, err := a.deps.People.ExportHousehold(c.UserContext(), actorOf(c), copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="daisuso-export.json"`)
+	return c.JSON(toExportJSON(e))
+}

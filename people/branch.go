@@ -1,0 +1,205 @@
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+)
+
+// BranchKind is a level of the Hồ Chí Minh Communist Youth Union as the
+// service sees it, plus the commune's community technology team.
+type BranchKind string
+
+// The kinds, from the top.
+const (
+	KindProvince BranchKind = "province"  // provincial youth union
+	KindCommune  BranchKind = "commune"   // commune/ward youth union
+	KindBranch   BranchKind = "branch"    // a branch (chi đoàn) of a commune union
+	KindTechTeam BranchKind = "tech_team" // Tổ công nghệ số cộng đồng of a commune
+)
+
+// parentKind is the kind each kind hangs under.
+var parentKind = map[BranchKind]BranchKind{KindCommune: KindProvince, KindBranch: KindCommune, KindTechTeam: KindCommune}
+
+// Branch is a node of the union hierarchy. Ancestors run from the province
+// down to the parent, so "X is inside Y's subtree" needs no lookup.
+type Branch struct {
+	ID           string
+	Kind         BranchKind
+	Name         string
+	ParentID     string
+	Ancestors    []string
+	ProvinceCode string // 2 digits, e.g. "10" (Lào Cai)
+	CommuneCode  string // 5 digits; empty for a province
+	CreatedAt    time.Time
+	CreatedBy    string
+}
+
+// CommuneID is the id of the commune this node belongs to ("" for a province).
+func (b Branch) CommuneID() string {
+	if b.Kind == KindCommune {
+		return b.ID
+	}
+	if b.Kind == KindProvince || len(b.Ancestors) < 2 {
+		return ""
+	}
+	return b.Ancestors[1]
+}
+
+// Scope is the node and its ancestors: an admin of any of them acts on it.
+func (b Branch) Scope() []string { return append(slices.Clone(b.Ancestors), b.ID) }
+
+// NewBranch is what a caller gives to create a node.
+type NewBranch struct {
+	Kind         BranchKind
+	Name         string
+	ParentID     string
+	ProvinceCode string // provinces only
+	CommuneCode  string // communes only
+}
+
+var (
+	provinceCode = regexp.MustCompile(`^[0-9]{2}$`)
+	communeCode  = regexp.MustCompile(`^[0-9]{5}$`)
+)
+
+// Actor is who acts: the signed-in user with the role and branch the users
+// collection gives them.
+type Actor struct {
+	UserID   string
+	Role     Role
+	BranchID string
+}
+
+// scopeOf is the node whose subtree the actor administers: their branch, or
+// for the staff of a commune's technology team, the commune.
+func (s *Service) scopeOf(ctx context.Context, a Actor) (string, error) {
+	if a.BranchID == "" {
+		return "", nil
+	}
+	b, err := s.branches.get(ctx, a.BranchID)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if b.Kind == KindTechTeam {
+		return b.ParentID, nil
+	}
+	return b.ID, nil
+}
+
+// administers reports whether the actor, as admin, branch admin or commune
+// staff, acts over a record whose scope (node and ancestors) is given.
+func (s *Service) administers(ctx context.Context, a Actor, scope []string) (bool, error) {
+	switch a.Role {
+	case RoleAdmin:
+		return true, nil
+	case RoleBranchAdmin, RoleCommuneStaff:
+		root, err := s.scopeOf(ctx, a)
+		if err != nil || root == "" {
+			return false, err
+		}
+		return slices.Contains(scope, root), nil
+	}
+	return false, nil
+}
+
+// CreateBranch adds a node under its parent. Admins create provinces; a
+// branch admin creates nodes inside their own subtree.
+func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Branch, error) {
+	name, err := cleanText("name", in.Name, 120)
+	if err != nil {
+		return Branch{}, err
+	}
+	b := Branch{Kind: in.Kind, Name: name, CreatedAt: s.now().UTC().Truncate(time.Millisecond), CreatedBy: a.UserID}
+	var claim string
+	switch in.Kind {
+	case KindProvince:
+		if a.Role != RoleAdmin {
+			return Branch{}, ErrForbidden
+		}
+		if in.ParentID != "" {
+			return Branch{}, &RuleError{Code: "province_has_no_parent", Field: "parent_id"}
+		}
+		if !provinceCode.MatchString(in.ProvinceCode) {
+			return Branch{}, &FieldError{Field: "province_code", Reason: "invalid_code"}
+		}
+		b.ID, b.ProvinceCode, claim = newID("pv_"), in.ProvinceCode, "province:"+in.ProvinceCode
+	case KindCommune, KindBranch, KindTechTeam:
+		if !ValidID(in.ParentID) {
+			return Branch{}, &FieldError{Field: "parent_id", Reason: "required"}
+		}
+		parent, err := s.branches.get(ctx, in.ParentID)
+		if errors.Is(err, ErrNotFound) {
+			return Branch{}, &RuleError{Code: "unknown_parent", Field: "parent_id"}
+		}
+		if err != nil {
+			return Branch{}, err
+		}
+		if ok, err := s.administers(ctx, a, parent.Scope()); err != nil || !ok || a.Role == RoleCommuneStaff {
+			if err != nil {
+				return Branch{}, err
+			}
+			return Branch{}, ErrForbidden
+		}
+		if parent.Kind != parentKind[in.Kind] {
+			return Branch{}, &RuleError{Code: "wrong_parent_kind", Field: "parent_id"}
+		}
+		b.ParentID, b.Ancestors, b.ProvinceCode, b.CommuneCode = parent.ID, parent.Scope(), parent.ProvinceCode, parent.CommuneCode
+		switch in.Kind {
+		case KindCommune:
+			if !communeCode.MatchString(in.CommuneCode) {
+				return Branch{}, &FieldError{Field: "commune_code", Reason: "invalid_code"}
+			}
+			b.ID, b.CommuneCode, claim = newID("cm_"), in.CommuneCode, "commune:"+in.CommuneCode
+		case KindBranch:
+			b.ID = newID("br_")
+		case KindTechTeam:
+			// One team per commune: its id is fixed, so a second insert fails.
+			b.ID = parent.ID + "-team"
+		}
+	default:
+		return Branch{}, &FieldError{Field: "kind", Reason: "unknown_code"}
+	}
+	if claim != "" {
+		if err := s.claims.claim(ctx, claim, b.ID); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return Branch{}, &ConflictError{Reason: "code_taken", Field: string(in.Kind) + "_code"}
+			}
+			return Branch{}, err
+		}
+	}
+	if err := s.branches.insert(ctx, b); err != nil {
+		if claim != "" {
+			_ = s.claims.release(context.WithoutCancel(ctx), claim, b.ID)
+		}
+		if errors.Is(err, ErrConflict) {
+			return Branch{}, &ConflictError{Reason: "already_exists", Field: "kind"}
+		}
+		return Branch{}, fmt.Errorf("create branch: %w", err)
+	}
+	return b, nil
+}
+
+// Branch returns a node. The union hierarchy is not personal data: any
+// signed-in user may read it (a volunteer picks their branch from it).
+func (s *Service) Branch(ctx context.Context, id string) (Branch, error) {
+	if !ValidID(id) {
+		return Branch{}, ErrNotFound
+	}
+	return s.branches.get(ctx, id)
+}
+
+// Children lists a node's children by id, limit at a time after the id
+// after ("" from the start).
+func (s *Service) Children(ctx context.Context, id, after string, limit int) ([]Branch, error) {
+	if _, err := s.Branch(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.branches.children(ctx, id, after, limit)
+}

@@ -1,0 +1,330 @@
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"daisuso/geo"
+)
+
+const maxMembers = 20
+
+// Member is a person of a household. Age rules of consent (Law 91/2025):
+// from 7 years old a person consents themself; under 16 a guardian
+// consents too (under 7, the guardian alone).
+type Member struct {
+	Name          string
+	BirthYear     int
+	Needs         []string // topics
+	Accessibility []string
+	Language      string
+	HasSmartphone bool
+	SelfConsent   bool
+	GuardianName  string
+}
+
+// Household is a family (Gia đình số) or a single person asking for help.
+type Household struct {
+	ID               string
+	UserID           string // the signed-in user who is this household; "" if registered on its behalf
+	CommuneID        string
+	Scope            []string // the commune and its ancestors
+	ProvinceCode     string
+	CommuneCode      string
+	Cell             geo.Cell
+	ContactPhone     string // may be empty: people without phones are the point
+	Members          []Member
+	Consents         []Consent
+	RegisteredBy     string
+	RegisteredByRole Role
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// HouseholdInput is a registration, or with nil fields left as they are, an
+// update. Members, when given, replace the list.
+type HouseholdInput struct {
+	CommuneID    *string
+	Location     *geo.Point
+	ContactPhone *string // "" removes it
+	Members      *[]Member
+	Consents     *[]string
+}
+
+func (s *Service) applyHousehold(ctx context.Context, a Actor, h *Household, in HouseholdInput) error {
+	if in.CommuneID != nil {
+		b, err := s.Branch(ctx, *in.CommuneID)
+		if errors.Is(err, ErrNotFound) || (err == nil && b.Kind != KindCommune) {
+			return &RuleError{Code: "unknown_commune", Field: "commune_id"}
+		}
+		if err != nil {
+			return err
+		}
+		h.CommuneID, h.Scope, h.ProvinceCode, h.CommuneCode = b.ID, b.Scope(), b.ProvinceCode, b.CommuneCode
+	}
+	if in.Location != nil {
+		c, err := cellOf(*in.Location)
+		if err != nil {
+			return err
+		}
+		h.Cell = c
+	}
+	if in.ContactPhone != nil {
+		h.ContactPhone = ""
+		if *in.ContactPhone != "" {
+			if h.ContactPhone = NormalizePhone(*in.ContactPhone); h.ContactPhone == "" {
+				return &FieldError{Field: "contact_phone", Reason: "invalid_phone"}
+			}
+		}
+	}
+	if in.Members != nil {
+		ms, err := s.checkMembers(*in.Members)
+		if err != nil {
+			return err
+		}
+		h.Members = ms
+	}
+	if in.Consents != nil {
+		c, err := s.consents(a, *in.Consents)
+		if err != nil {
+			return err
+		}
+		h.Consents = c
+	}
+	return nil
+}
+
+func (s *Service) checkMembers(in []Member) ([]Member, error) {
+	if len(in) == 0 {
+		return nil, &FieldError{Field: "members", Reason: "required"}
+	}
+	if len(in) > maxMembers {
+		return nil, &FieldError{Field: "members", Reason: "too_many"}
+	}
+	year := s.now().In(vietnam).Year()
+	out := make([]Member, len(in))
+	for i, m := range in {
+		field := func(f string) string { return fmt.Sprintf("members[%d].%s", i, f) }
+		name, err := CleanName(field("name"), m.Name)
+		if err != nil {
+			return nil, err
+		}
+		if m.BirthYear < 1900 || m.BirthYear > year {
+			return nil, &FieldError{Field: field("birth_year"), Reason: "out_of_range"}
+		}
+		needs, err := checkCodes(field("needs"), m.Needs, Topics, len(Topics))
+		if err != nil {
+			return nil, err
+		}
+		acc, err := checkCodes(field("accessibility"), m.Accessibility, Accessibility, len(Accessibility))
+		if err != nil {
+			return nil, err
+		}
+		lang := "vi"
+		if m.Language != "" {
+			if lang = NormalizeLanguage(m.Language); lang == "" {
+				return nil, &FieldError{Field: field("language"), Reason: "unknown_code"}
+			}
+		}
+		guardian := ""
+		if m.GuardianName != "" {
+			if guardian, err = CleanName(field("guardian_name"), m.GuardianName); err != nil {
+				return nil, err
+			}
+		}
+		age := year - m.BirthYear
+		switch {
+		case age >= 7 && !m.SelfConsent:
+			return nil, &RuleError{Code: "member_consent_required", Field: field("self_consent")}
+		case age < 16 && guardian == "":
+			return nil, &RuleError{Code: "guardian_consent_required", Field: field("guardian_name")}
+		}
+		out[i] = Member{Name: name, BirthYear: m.BirthYear, Needs: needs, Accessibility: acc, Language: lang,
+			HasSmartphone: m.HasSmartphone, SelfConsent: m.SelfConsent, GuardianName: guardian}
+	}
+	return out, nil
+}
+
+// RegisterHousehold records a household: by itself (a signed-in person not
+// registered yet, who becomes its household user), or on its behalf by a
+// volunteer, commune staff of its commune, or an admin. Who registered it
+// is kept.
+func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdInput) (Household, error) {
+	for field, missing := range map[string]bool{"commune_id": in.CommuneID == nil, "location": in.Location == nil,
+		"members": in.Members == nil, "consents": in.Consents == nil} {
+		if missing {
+			return Household{}, &FieldError{Field: field, Reason: "required"}
+		}
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	h := Household{RegisteredBy: a.UserID, RegisteredByRole: a.Role, CreatedAt: now, UpdatedAt: now}
+	if err := s.applyHousehold(ctx, a, &h, in); err != nil {
+		return Household{}, err
+	}
+	if !hasConsent(h.Consents, "matching") {
+		return Household{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+	}
+	self := a.Role == "" || a.Role == RoleHousehold
+	switch {
+	case self:
+		h.ID, h.UserID = a.UserID, a.UserID
+	case a.Role == RoleVolunteer:
+		h.ID = newID("hh_")
+	case a.Role == RoleCommuneStaff || a.Role == RoleAdmin || a.Role == RoleBranchAdmin:
+		ok, err := s.administers(ctx, a, h.Scope)
+		if err != nil {
+			return Household{}, err
+		}
+		if !ok {
+			return Household{}, &RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
+		}
+		h.ID = newID("hh_")
+	default:
+		return Household{}, ErrForbidden
+	}
+	if h.ContactPhone != "" {
+		if err := s.claims.claim(ctx, "phone:h:"+h.ContactPhone, h.ID); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return Household{}, &ConflictError{Reason: "phone_taken", Field: "contact_phone"}
+			}
+			return Household{}, err
+		}
+	}
+	if err := s.households.insert(ctx, h); err != nil {
+		if h.ContactPhone != "" {
+			_ = s.claims.release(context.WithoutCancel(ctx), "phone:h:"+h.ContactPhone, h.ID)
+		}
+		if errors.Is(err, ErrConflict) {
+			return Household{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
+		}
+		return Household{}, fmt.Errorf("register household: %w", err)
+	}
+	if self && a.Role == "" {
+		if _, _, err := s.EnsureUser(ctx, User{ID: a.UserID, Role: RoleHousehold, BranchID: h.CommuneID}); err != nil {
+			return Household{}, err
+		}
+	}
+	return h, nil
+}
+
+// canSeeHousehold: the household, whoever registered it, admins, and the
+// commune staff and branch admins above its commune.
+func (s *Service) canSeeHousehold(ctx context.Context, a Actor, h Household) (bool, error) {
+	if (h.UserID != "" && h.UserID == a.UserID) || h.RegisteredBy == a.UserID {
+		return true, nil
+	}
+	return s.administers(ctx, a, h.Scope)
+}
+
+// SeesHouseholdPhone: the household, commune staff and admins see the full
+// number (and, once matching exists, the matched mentor); others a mask.
+func (s *Service) SeesHouseholdPhone(a Actor, h Household) bool {
+	return (h.UserID != "" && h.UserID == a.UserID) || a.Role == RoleAdmin || a.Role == RoleCommuneStaff
+}
+
+// Household returns a household the actor may see, else ErrNotFound.
+func (s *Service) Household(ctx context.Context, a Actor, id string) (Household, error) {
+	if !ValidID(id) {
+		return Household{}, ErrNotFound
+	}
+	h, err := s.households.get(ctx, id)
+	if err != nil {
+		return Household{}, err
+	}
+	ok, err := s.canSeeHousehold(ctx, a, h)
+	if err != nil {
+		return Household{}, err
+	}
+	if !ok {
+		return Household{}, ErrNotFound
+	}
+	return h, nil
+}
+
+// mayChangeHousehold: the household itself, its commune's staff and admins.
+// A volunteer who registered it may read it but not rewrite it.
+func (s *Service) mayChangeHousehold(ctx context.Context, a Actor, h Household) (bool, error) {
+	if h.UserID != "" && h.UserID == a.UserID {
+		return true, nil
+	}
+	if a.Role != RoleCommuneStaff && a.Role != RoleAdmin {
+		return false, nil
+	}
+	return s.administers(ctx, a, h.Scope)
+}
+
+// UpdateHousehold changes the given fields.
+func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in HouseholdInput) (Household, error) {
+	h, err := s.Household(ctx, a, id)
+	if err != nil {
+		return Household{}, err
+	}
+	if ok, err := s.mayChangeHousehold(ctx, a, h); err != nil || !ok {
+		if err != nil {
+			return Household{}, err
+		}
+		return Household{}, ErrForbidden
+	}
+	oldPhone := h.ContactPhone
+	if err := s.applyHousehold(ctx, a, &h, in); err != nil {
+		return Household{}, err
+	}
+	if in.CommuneID != nil && h.UserID != a.UserID {
+		if ok, err := s.administers(ctx, a, h.Scope); err != nil || !ok {
+			if err != nil {
+				return Household{}, err
+			}
+			return Household{}, &RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
+		}
+	}
+	if in.Consents != nil && !hasConsent(h.Consents, "matching") {
+		return Household{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+	}
+	h.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if h.ContactPhone != oldPhone && h.ContactPhone != "" {
+		if err := s.claims.claim(ctx, "phone:h:"+h.ContactPhone, h.ID); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return Household{}, &ConflictError{Reason: "phone_taken", Field: "contact_phone"}
+			}
+			return Household{}, err
+		}
+	}
+	if err := s.households.replace(ctx, h); err != nil {
+		return Household{}, err
+	}
+	if h.ContactPhone != oldPhone && oldPhone != "" {
+		_ = s.claims.release(ctx, "phone:h:"+oldPhone, h.ID)
+	}
+	return h, nil
+}
+
+// DeleteHousehold erases a household and everything held about it.
+func (s *Service) DeleteHousehold(ctx context.Context, a Actor, id string) error {
+	h, err := s.Household(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if ok, err := s.mayChangeHousehold(ctx, a, h); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return ErrForbidden
+	}
+	if err := s.erase(ctx, "household", h.ID, h.UserID); err != nil {
+		return err
+	}
+	if err := s.households.delete(ctx, h.ID); err != nil {
+		return err
+	}
+	if h.ContactPhone != "" {
+		if err := s.claims.release(ctx, "phone:h:"+h.ContactPhone, h.ID); err != nil {
+			return err
+		}
+	}
+	if h.UserID != "" {
+		return s.users.delete(ctx, h.UserID)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package people
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DataHolder is a part of the service that keeps data about a person
+// outside the registry (matches, ledger entries, leaderboard entries,
+// device tokens...). The registry asks each one to export and to erase it.
+// cmd/ wires the holders in; the registry does not import them.
+type DataHolder interface {
+	// Name names the section of the export, e.g. "matches".
+	Name() string
+	ExportPerson(ctx context.Context, kind, id, userID string) (any, error)
+	ErasePerson(ctx context.Context, kind, id, userID string) error
+}
+
+// AddDataHolder registers a holder. Call it before serving.
+func (s *Service) AddDataHolder(h DataHolder) { s.holders = append(s.holders, h) }
+
+func (s *Service) erase(ctx context.Context, kind, id, userID string) error {
+	for _, h := range s.holders {
+		if err := h.ErasePerson(ctx, kind, id, userID); err != nil {
+			return fmt.Errorf("erase %s %s from %s: %w", kind, id, h.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Export is everything the service keeps about one person, for them to
+// take away (Law 91/2025/QH15, the data subject's right of access).
+type Export struct {
+	Kind       string
+	ExportedAt time.Time
+	Volunteer  *Volunteer
+	Household  *Household
+	User       *User
+	Other      map[string]any
+}
+
+// mayExport: the person themself, admins, and for a household the staff of
+// its commune (who act for people without a phone).
+func (s *Service) exportFor(ctx context.Context, kind, id, userID string) (Export, error) {
+	e := Export{Kind: kind, ExportedAt: s.now().UTC(), Other: map[string]any{}}
+	if userID != "" {
+		u, err := s.users.get(ctx, userID)
+		if err == nil {
+			e.User = &u
+		}
+	}
+	for _, h := range s.holders {
+		data, err := h.ExportPerson(ctx, kind, id, userID)
+		if err != nil {
+			return Export{}, fmt.Errorf("export %s %s from %s: %w", kind, id, h.Name(), err)
+		}
+		if data != nil {
+			e.Other[h.Name()] = data
+		}
+	}
+	return e, nil
+}
+
+// ExportVolunteer returns a volunteer's data to the volunteer or an admin.
+func (s *Service) ExportVolunteer(ctx context.Context, a Actor, id string) (Export, error) {
+	v, err := s.Volunteer(ctx, a, id)
+	if err != nil {
+		return Export{}, err
+	}
+	if v.UserID != a.UserID && a.Role != RoleAdmin {
+		return Export{}, ErrForbidden
+	}
+	e, err := s.exportFor(ctx, "volunteer", v.ID, v.UserID)
+	e.Volunteer = &v
+	return e, err
+}
+
+// ExportHousehold returns a household's data to the household, its
+// commune's staff or an admin.
+func (s *Service) ExportHousehold(ctx context.Context, a Actor, id string) (Export, error) {
+	h, err := s.Household(ctx, a, id)
+	if err != nil {
+		return Export{}, err
+	}
+	if ok, err := s.mayChangeHousehold(ctx, a, h); err != nil || !ok {
+		if err != nil {
+			return Export{}, err
+		}
+		return Export{}, ErrForbidden
+	}
+	e, err := s.exportFor(ctx, "household", h.ID, h.UserID)
+	e.Household = &h
+	return e, err
+}

@@ -1,0 +1,378 @@
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"daisuso/geo"
+)
+
+// Limits of a volunteer's profile.
+const (
+	DefaultRadiusKm = 2.0
+	MaxRadiusKm     = 15.0
+	MinRadiusKm     = 0.5
+	DefaultCapacity = 10
+	MinCapacity     = 5 // "1 kèm 5": a mentor takes at least five
+	MaxCapacity     = 20
+	maxSlots        = 21
+)
+
+// Slot is a weekly time a volunteer is free: Day 1 is Monday, 7 Sunday;
+// From and To are "HH:MM" in Asia/Ho_Chi_Minh.
+type Slot struct {
+	Day      int
+	From, To string
+}
+
+// Consent is one purpose a person agreed to, when, and who recorded it.
+type Consent struct {
+	Purpose    string
+	GivenAt    time.Time
+	RecordedBy string
+}
+
+// Volunteer is a mentor (Đại sứ số). Cell is the home cell at
+// geo.HomeResolution; the exact location is never kept.
+type Volunteer struct {
+	ID           string
+	UserID       string // the signed-in user who is this volunteer; "" if registered by an admin
+	Name         string
+	Phone        string // +84...
+	BranchID     string
+	Scope        []string // the branch and its ancestors
+	CommuneID    string
+	ProvinceCode string
+	CommuneCode  string
+	Cell         geo.Cell
+	RadiusKm     float64
+	Languages    []string
+	Topics       []string
+	Capacity     int
+	Availability []Slot
+	Paused       bool
+	PausedAt     time.Time // zero when not paused
+	Consents     []Consent
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	CreatedBy    string
+}
+
+// VolunteerInput is a registration, or with nil/empty fields left as they
+// are, an update.
+type VolunteerInput struct {
+	Name         *string
+	Phone        *string
+	BranchID     *string
+	Location     *geo.Point // turned into a cell at once, never stored
+	RadiusKm     *float64
+	Languages    *[]string
+	Topics       *[]string
+	Capacity     *int
+	Availability *[]Slot
+	Paused       *bool
+	Consents     *[]string
+}
+
+var hhmm = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+
+// apply checks each given field and writes it into v.
+func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in VolunteerInput) error {
+	if in.Name != nil {
+		name, err := CleanName("name", *in.Name)
+		if err != nil {
+			return err
+		}
+		v.Name = name
+	}
+	if in.Phone != nil {
+		p := NormalizePhone(*in.Phone)
+		if p == "" {
+			return &FieldError{Field: "phone", Reason: "invalid_phone"}
+		}
+		v.Phone = p
+	}
+	if in.BranchID != nil {
+		b, err := s.Branch(ctx, *in.BranchID)
+		if errors.Is(err, ErrNotFound) {
+			return &RuleError{Code: "unknown_branch", Field: "branch_id"}
+		}
+		if err != nil {
+			return err
+		}
+		if b.Kind == KindProvince {
+			return &RuleError{Code: "branch_below_province", Field: "branch_id"}
+		}
+		v.BranchID, v.Scope, v.CommuneID, v.ProvinceCode, v.CommuneCode = b.ID, b.Scope(), b.CommuneID(), b.ProvinceCode, b.CommuneCode
+	}
+	if in.Location != nil {
+		c, err := cellOf(*in.Location)
+		if err != nil {
+			return err
+		}
+		v.Cell = c
+	}
+	if in.RadiusKm != nil {
+		r := *in.RadiusKm
+		if r < MinRadiusKm || r > MaxRadiusKm {
+			return &FieldError{Field: "radius_km", Reason: "out_of_range"}
+		}
+		v.RadiusKm = r
+	}
+	if in.Languages != nil {
+		l, err := checkLanguages("languages", *in.Languages)
+		if err != nil {
+			return err
+		}
+		if len(l) == 0 {
+			return &FieldError{Field: "languages", Reason: "required"}
+		}
+		v.Languages = l
+	}
+	if in.Topics != nil {
+		t, err := checkCodes("topics", *in.Topics, Topics, len(Topics))
+		if err != nil {
+			return err
+		}
+		if len(t) == 0 {
+			return &FieldError{Field: "topics", Reason: "required"}
+		}
+		v.Topics = t
+	}
+	if in.Capacity != nil {
+		if *in.Capacity < MinCapacity || *in.Capacity > MaxCapacity {
+			return &FieldError{Field: "capacity", Reason: "out_of_range"}
+		}
+		v.Capacity = *in.Capacity
+	}
+	if in.Availability != nil {
+		slots := *in.Availability
+		if len(slots) > maxSlots {
+			return &FieldError{Field: "availability", Reason: "too_many"}
+		}
+		for _, sl := range slots {
+			if sl.Day < 1 || sl.Day > 7 || !hhmm.MatchString(sl.From) || !hhmm.MatchString(sl.To) || sl.From >= sl.To {
+				return &FieldError{Field: "availability", Reason: "invalid_slot"}
+			}
+		}
+		v.Availability = slices.Clone(slots)
+	}
+	if in.Paused != nil && *in.Paused != v.Paused {
+		v.Paused = *in.Paused
+		v.PausedAt = time.Time{}
+		if v.Paused {
+			v.PausedAt = s.now().UTC().Truncate(time.Millisecond)
+		}
+	}
+	if in.Consents != nil {
+		c, err := s.consents(a, *in.Consents)
+		if err != nil {
+			return err
+		}
+		v.Consents = c
+	}
+	return nil
+}
+
+// cellOf turns a point into its home cell, with the rule errors of the
+// registry: a point outside Vietnam is a broken rule (422), not bad syntax.
+func cellOf(p geo.Point) (geo.Cell, error) {
+	c, err := geo.CellOf(p)
+	switch {
+	case errors.Is(err, geo.ErrOutsideVietnam):
+		return 0, &RuleError{Code: "outside_vietnam", Field: "location"}
+	case err != nil:
+		return 0, &FieldError{Field: "location", Reason: "invalid_coordinates"}
+	}
+	return c, nil
+}
+
+func (s *Service) consents(a Actor, purposes []string) ([]Consent, error) {
+	ps, err := checkCodes("consents", purposes, Purposes, len(Purposes))
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	out := make([]Consent, len(ps))
+	for i, p := range ps {
+		out[i] = Consent{Purpose: p, GivenAt: now, RecordedBy: a.UserID}
+	}
+	return out, nil
+}
+
+func hasConsent(cs []Consent, purpose string) bool {
+	return slices.ContainsFunc(cs, func(c Consent) bool { return c.Purpose == purpose })
+}
+
+// RegisterVolunteer creates a mentor profile. A signed-in person who is not
+// registered yet (or is a volunteer without a profile) registers themself
+// and becomes a volunteer of the branch; a branch admin or admin registers
+// someone else inside their subtree.
+func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerInput) (Volunteer, error) {
+	for field, missing := range map[string]bool{"name": in.Name == nil, "phone": in.Phone == nil,
+		"branch_id": in.BranchID == nil, "location": in.Location == nil, "topics": in.Topics == nil, "consents": in.Consents == nil} {
+		if missing {
+			return Volunteer{}, &FieldError{Field: field, Reason: "required"}
+		}
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	v := Volunteer{RadiusKm: DefaultRadiusKm, Capacity: DefaultCapacity, Languages: []string{"vi"},
+		CreatedAt: now, UpdatedAt: now, CreatedBy: a.UserID}
+	if err := s.applyVolunteer(ctx, a, &v, in); err != nil {
+		return Volunteer{}, err
+	}
+	if !hasConsent(v.Consents, "matching") {
+		return Volunteer{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+	}
+	self := a.Role == "" || a.Role == RoleVolunteer
+	switch {
+	case self:
+		v.ID, v.UserID = a.UserID, a.UserID
+	case a.Role == RoleAdmin || a.Role == RoleBranchAdmin:
+		ok, err := s.administers(ctx, a, v.Scope)
+		if err != nil {
+			return Volunteer{}, err
+		}
+		if !ok {
+			return Volunteer{}, &RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
+		}
+		v.ID = newID("vo_")
+	default:
+		return Volunteer{}, ErrForbidden
+	}
+	if err := s.claims.claim(ctx, "phone:v:"+v.Phone, v.ID); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return Volunteer{}, &ConflictError{Reason: "phone_taken", Field: "phone"}
+		}
+		return Volunteer{}, err
+	}
+	if err := s.volunteers.insert(ctx, v); err != nil {
+		_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
+		if errors.Is(err, ErrConflict) {
+			return Volunteer{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
+		}
+		return Volunteer{}, fmt.Errorf("register volunteer: %w", err)
+	}
+	if self && a.Role == "" {
+		if _, _, err := s.EnsureUser(ctx, User{ID: a.UserID, Role: RoleVolunteer, BranchID: v.BranchID}); err != nil {
+			return Volunteer{}, err
+		}
+	}
+	return v, nil
+}
+
+// canSeeVolunteer: the volunteer, admins, and the branch admins and commune
+// staff above the volunteer's branch.
+func (s *Service) canSeeVolunteer(ctx context.Context, a Actor, v Volunteer) (bool, error) {
+	if v.UserID != "" && v.UserID == a.UserID {
+		return true, nil
+	}
+	return s.administers(ctx, a, v.Scope)
+}
+
+// SeesVolunteerPhone: the volunteer, commune staff and admins see the full
+// number; everyone else a masked one.
+func (s *Service) SeesVolunteerPhone(a Actor, v Volunteer) bool {
+	return (v.UserID != "" && v.UserID == a.UserID) || a.Role == RoleAdmin || a.Role == RoleCommuneStaff
+}
+
+// Volunteer returns a profile the actor may see, else ErrNotFound.
+func (s *Service) Volunteer(ctx context.Context, a Actor, id string) (Volunteer, error) {
+	if !ValidID(id) {
+		return Volunteer{}, ErrNotFound
+	}
+	v, err := s.volunteers.get(ctx, id)
+	if err != nil {
+		return Volunteer{}, err
+	}
+	ok, err := s.canSeeVolunteer(ctx, a, v)
+	if err != nil {
+		return Volunteer{}, err
+	}
+	if !ok {
+		return Volunteer{}, ErrNotFound
+	}
+	return v, nil
+}
+
+// UpdateVolunteer changes the given fields. Commune staff may look but not
+// change.
+func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id string, in VolunteerInput) (Volunteer, error) {
+	v, err := s.Volunteer(ctx, a, id)
+	if err != nil {
+		return Volunteer{}, err
+	}
+	if a.Role == RoleCommuneStaff && v.UserID != a.UserID {
+		return Volunteer{}, ErrForbidden
+	}
+	oldPhone := v.Phone
+	if err := s.applyVolunteer(ctx, a, &v, in); err != nil {
+		return Volunteer{}, err
+	}
+	if in.BranchID != nil && !(v.UserID == a.UserID) {
+		if ok, err := s.administers(ctx, a, v.Scope); err != nil || !ok {
+			if err != nil {
+				return Volunteer{}, err
+			}
+			return Volunteer{}, &RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
+		}
+	}
+	if in.Consents != nil && !hasConsent(v.Consents, "matching") {
+		return Volunteer{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+	}
+	v.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if v.Phone != oldPhone {
+		if err := s.claims.claim(ctx, "phone:v:"+v.Phone, v.ID); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return Volunteer{}, &ConflictError{Reason: "phone_taken", Field: "phone"}
+			}
+			return Volunteer{}, err
+		}
+	}
+	if err := s.volunteers.replace(ctx, v); err != nil {
+		if v.Phone != oldPhone {
+			_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
+		}
+		return Volunteer{}, err
+	}
+	if v.Phone != oldPhone {
+		_ = s.claims.release(ctx, "phone:v:"+oldPhone, v.ID)
+	}
+	if in.BranchID != nil && v.UserID != "" {
+		// The user's branch decides what they may do: keep it in step.
+		if err := s.users.setBranch(ctx, v.UserID, v.BranchID); err != nil {
+			return Volunteer{}, err
+		}
+	}
+	return v, nil
+}
+
+// DeleteVolunteer erases a volunteer: the profile, the phone claim, the user
+// record if it is theirs, and through the erasers everything other parts of
+// the service hold about them (matches are freed there).
+func (s *Service) DeleteVolunteer(ctx context.Context, a Actor, id string) error {
+	v, err := s.Volunteer(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if a.Role == RoleCommuneStaff && v.UserID != a.UserID {
+		return ErrForbidden
+	}
+	if err := s.erase(ctx, "volunteer", v.ID, v.UserID); err != nil {
+		return err
+	}
+	if err := s.volunteers.delete(ctx, v.ID); err != nil {
+		return err
+	}
+	if err := s.claims.release(ctx, "phone:v:"+v.Phone, v.ID); err != nil {
+		return err
+	}
+	if v.UserID != "" {
+		return s.users.delete(ctx, v.UserID)
+	}
+	return nil
+}

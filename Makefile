@@ -2,11 +2,15 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test bench lint env
+.PHONY: run demo test bench lint env
 
 ## run: the service on its embedded default (FerretDB in ./data, in-process Redis, dev mode)
 run:
 	$(GO) run ./cmd/daisuso
+
+## demo: like run, first filling an empty ./data with a demo province (about 5,000 households)
+demo:
+	$(GO) run ./cmd/daisuso demo
 
 ## test: the whole suite with the race detector, against real stores
 test:

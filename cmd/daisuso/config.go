@@ -42,6 +42,7 @@ var settings = []setting{
 	{name: "RATE_LIMIT_USER", def: "600", help: "Requests per minute per signed-in user (0: off)."},
 	{name: "RATE_LIMIT_IP", def: "6000", help: "Requests per minute per client IP (0: off). A commune office shares one IP."},
 	{name: "PROXY_HEADER", help: "Header with the client IP behind a trusted proxy, e.g. X-Forwarded-For."},
+	{name: "DEMO_HOUSEHOLDS", def: "5000", help: "Size of the demo province that `daisuso demo` (make demo) writes into an empty database."},
 }
 
 // config is the parsed settings.

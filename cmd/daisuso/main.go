@@ -3,6 +3,9 @@
 // logged, dev mode on); see README.md for every setting.
 //
 //	daisuso          run the service
+//	daisuso demo     run the service, first filling an empty database with a
+//	                 demo province (DEMO_HOUSEHOLDS households, default 5,000)
+//	daisuso seed N   write a generated province of N households as JSON lines
 //	daisuso env      print the settings table
 package main
 
@@ -18,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -25,12 +29,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"daisuso/api"
 	"daisuso/notify"
 	"daisuso/people"
+	"daisuso/people/seed"
 	"daisuso/store"
 )
 
@@ -44,13 +51,18 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	demo := false
 	if len(args) > 0 {
 		switch args[0] {
 		case "env":
 			printSettings(stdout)
 			return nil
+		case "seed":
+			return writeSeed(args[1:], stdout)
+		case "demo":
+			demo = true
 		default:
-			return fmt.Errorf("unknown command %q (commands: env)", args[0])
+			return fmt.Errorf("unknown command %q (commands: demo, seed, env)", args[0])
 		}
 	}
 
@@ -150,6 +162,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := peopleSvc.EnsureIndexes(ctx); err != nil {
 		return err
 	}
+	if demo {
+		if err := seedDemo(ctx, log, db, peopleSvc, getenv("DEMO_HOUSEHOLDS")); err != nil {
+			return err
+		}
+	}
 
 	// Listen, then run background work until asked to stop.
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
@@ -182,6 +199,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stopWork()
 	log.Info("stopped")
 	return nil
+}
+
+// seedDemo fills an empty database with a demo province through the
+// registry; a database that has branches already is left as it is.
+func seedDemo(ctx context.Context, log *slog.Logger, db *mongo.Database, svc *people.Service, households string) error {
+	n := 5000
+	if households != "" {
+		v, err := strconv.Atoi(households)
+		if err != nil || v < 20 || v > 200_000 {
+			return fmt.Errorf("DEMO_HOUSEHOLDS must be a number from 20 to 200000")
+		}
+		n = v
+	}
+	has, err := db.Collection("branches").CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if has > 0 {
+		log.Info("demo data already present; not seeding again")
+		return nil
+	}
+	start := time.Now()
+	plan := seed.Generate(seed.Config{Seed: 1, Households: n})
+	log.Info("seeding a demo province", "communes", len(plan.Communes), "volunteers", len(plan.Volunteers), "households", n)
+	sum, err := seed.Write(ctx, svc, plan, func(done, total int) { log.Info("seeding", "households", done, "of", total) })
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	log.Info("demo province ready", "branches", sum.Branches, "volunteers", sum.Volunteers, "households", sum.Households,
+		"took", time.Since(start).Round(time.Second), "sign_in_as", "demo-commune-"+plan.Communes[0].Code+" (branch_admin)")
+	return nil
+}
+
+// writeSeed prints a generated province of N households as JSON lines.
+func writeSeed(args []string, w io.Writer) error {
+	n := 100_000
+	if len(args) > 0 {
+		v, err := strconv.Atoi(args[0])
+		if err != nil || v < 1 || v > 10_000_000 {
+			return fmt.Errorf("seed: the number of households must be from 1 to 10000000")
+		}
+		n = v
+	}
+	return seed.WriteJSONL(w, seed.Generate(seed.Config{Seed: 1, Households: n}))
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {

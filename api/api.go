@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"daisuso/matching"
 	"daisuso/people"
 	"daisuso/store"
 )
@@ -24,6 +25,7 @@ import (
 type Deps struct {
 	Logger      *slog.Logger
 	People      *people.Service
+	Matching    *matching.Service
 	Mongo       *mongo.Database // idempotency records
 	Redis       *redis.Client   // rate limits
 	RedisPrefix string
@@ -59,8 +61,8 @@ type API struct {
 
 // New builds the Fiber app with every route of the table.
 func New(d Deps) (*API, error) {
-	if d.Logger == nil || d.People == nil || d.Mongo == nil {
-		return nil, errors.New("api: Logger, People and Mongo are required")
+	if d.Logger == nil || d.People == nil || d.Matching == nil || d.Mongo == nil {
+		return nil, errors.New("api: Logger, People, Matching and Mongo are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/matching"
 	"daisuso/people"
 	"daisuso/store"
 )
@@ -56,6 +57,9 @@ var domainErrors = []struct {
 	{store.ErrUnavailable, fiber.StatusServiceUnavailable, "store_unavailable"},
 	{context.DeadlineExceeded, fiber.StatusServiceUnavailable, "timeout"},
 	{people.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{matching.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{matching.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
+	{matching.ErrDecided, fiber.StatusConflict, "run_already_decided"},
 	{people.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{people.ErrForbidden, fiber.StatusForbidden, "forbidden"},
 	{people.ErrConflict, fiber.StatusConflict, "conflict"},

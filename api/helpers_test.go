@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
+	"daisuso/matching"
 	"daisuso/people"
 	"daisuso/store/storetest"
 )
@@ -60,9 +61,14 @@ func newTestAPI(t testing.TB, opts ...func(*Deps)) *testAPI {
 	db := storetest.Mongo(t)
 	rdb, prefix := storetest.Redis(t)
 	logs := &syncBuffer{}
+	ps, ms := people.NewService(db, nil), matching.NewService(db, nil)
+	Connect(ps, ms)
+	if err := ms.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	d := Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		People: people.NewService(db, nil), Mongo: db, Redis: rdb, RedisPrefix: prefix,
+		People: ps, Matching: ms, Mongo: db, Redis: rdb, RedisPrefix: prefix,
 		Stores: map[string]Pinger{
 			"mongodb": func(ctx context.Context) error { return db.Client().Ping(ctx, readpref.Primary()) },
 			"redis":   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -198,3 +204,8 @@ func (ta *testAPI) token(userID string, role people.Role) string {
 }
 
 func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+func decodeBody(res *http.Response, v any) {
+	defer res.Body.Close()
+	_ = json.NewDecoder(res.Body).Decode(v)
+}

@@ -47,6 +47,10 @@ var messages = map[string]text{
 	"branch_below_province":      {"Tình nguyện viên phải thuộc một xã đoàn hoặc chi đoàn, không phải tỉnh đoàn.", "A volunteer belongs to a commune union or branch, not a province union."},
 	"branch_outside_your_scope":  {"Chi đoàn này không thuộc phạm vi quản lý của bạn.", "This branch is outside your scope."},
 	"commune_outside_your_scope": {"Xã/phường này không thuộc phạm vi quản lý của bạn.", "This commune is outside your scope."},
+	"no_mentor_in_reach":         {"Chưa có Đại sứ số nào trong phạm vi di chuyển.", "No Digital Ambassador is within reach yet."},
+	"all_mentors_full":           {"Các Đại sứ số gần đây đều đã đủ người hướng dẫn.", "The Digital Ambassadors nearby are all full."},
+	"no_mentor_speaks_language":  {"Chưa có Đại sứ số gần đây nói được ngôn ngữ của người học.", "No Digital Ambassador nearby speaks the learners' language yet."},
+	"waiting_in_commune_queue":   {"Yêu cầu đã được chuyển tới Tổ công nghệ số cộng đồng của xã và Đoàn cơ sở sẽ sắp xếp người hỗ trợ.", "The request now waits with the commune's digital technology team; the youth union will find someone."},
 	"internal_error":             {"Đã có lỗi xảy ra phía hệ thống. Chúng tôi đã ghi nhận.", "Something went wrong on our side. It has been logged."},
 	"http_error":                 {"Yêu cầu không thực hiện được.", "The request could not be completed."},
 }

@@ -134,7 +134,7 @@ func (a *API) createHousehold(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localSubject, h.ID)
-	return c.Status(fiber.StatusCreated).JSON(toHouseholdJSON(h, a.deps.People.SeesHouseholdPhone(actor, h)))
+	return a.sendHousehold(c.Status(fiber.StatusCreated), actor, h)
 }
 
 func (a *API) getHousehold(c *fiber.Ctx) error {
@@ -143,7 +143,7 @@ func (a *API) getHousehold(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toHouseholdJSON(h, a.deps.People.SeesHouseholdPhone(actor, h)))
+	return a.sendHousehold(c, actor, h)
 }
 
 func (a *API) patchHousehold(c *fiber.Ctx) error {
@@ -160,7 +160,7 @@ func (a *API) patchHousehold(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toHouseholdJSON(h, a.deps.People.SeesHouseholdPhone(actor, h)))
+	return a.sendHousehold(c, actor, h)
 }
 
 func (a *API) deleteHousehold(c *fiber.Ctx) error {
@@ -177,4 +177,12 @@ func (a *API) exportHousehold(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="daisuso-export.json"`)
 	return c.JSON(toExportJSON(e))
+}
+
+func (a *API) sendHousehold(c *fiber.Ctx, actor people.Actor, h people.Household) error {
+	full, err := a.deps.People.SeesHouseholdPhone(c.UserContext(), actor, h)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toHouseholdJSON(h, full))
 }

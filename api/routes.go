@@ -61,6 +61,8 @@ func (a *API) routes() []route {
 			summary: "Change a mentor profile; fields left out are kept.", body: volunteerRequest{}, response: volunteerJSON{}, handler: a.patchVolunteer},
 		{method: fiber.MethodDelete, path: "/v1/volunteers/:id", access: roles(volunteer, branchAdmin, admin), status: fiber.StatusNoContent,
 			summary: "Erase a volunteer and everything held about them.", handler: a.deleteVolunteer},
+		{method: fiber.MethodGet, path: "/v1/volunteers/:id/mentees", access: roles(volunteer, branchAdmin, communeStaff, admin),
+			summary: "A mentor's matched households and learners.", response: menteeList{}, handler: a.mentees},
 		{method: fiber.MethodGet, path: "/v1/volunteers/:id/export", access: roles(volunteer, admin),
 			summary: "Everything the service keeps about a volunteer, for them to take away.", response: exportJSON{}, handler: a.exportVolunteer},
 
@@ -75,6 +77,12 @@ func (a *API) routes() []route {
 			summary: "Erase a household and everything held about it.", handler: a.deleteHousehold},
 		{method: fiber.MethodGet, path: "/v1/households/:id/export", access: roles(household, communeStaff, admin),
 			summary: "Everything the service keeps about a household.", response: exportJSON{}, handler: a.exportHousehold},
+
+		{method: fiber.MethodPost, path: "/v1/help-requests", access: roles(household, volunteer, communeStaff, admin), idempotent: true, status: fiber.StatusCreated,
+			summary: "Ask for help for some members of a household; matched at once: the mentor with an explanation, or why it waits and what happens next.",
+			body:    helpRequestBody{}, response: helpRequestJSON{}, handler: a.createHelpRequest},
+		{method: fiber.MethodGet, path: "/v1/help-requests/:id", access: roles(household, volunteer, communeStaff, branchAdmin, admin),
+			summary: "A help request with its mentor or its place in the queue.", response: helpRequestJSON{}, handler: a.getHelpRequest},
 	}
 }
 

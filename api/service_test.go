@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
+	"daisuso/matching"
 	"daisuso/people"
 	"daisuso/store"
 	"daisuso/store/storetest"
@@ -91,7 +92,7 @@ func TestMongoStopped(t *testing.T) {
 	}
 	defer client.Disconnect(context.Background())
 	ta := newTestAPI(t, func(d *Deps) {
-		d.Mongo, d.People = db, people.NewService(db, nil)
+		d.Mongo, d.People, d.Matching = db, people.NewService(db, nil), matching.NewService(db, nil)
 		d.Stores["mongodb"] = func(ctx context.Context) error { return client.Ping(ctx, readpref.Primary()) }
 	})
 	tok := ta.token("vol-1", people.RoleVolunteer)
@@ -119,7 +120,7 @@ func TestMongoStopped(t *testing.T) {
 func TestRateLimitHoldsAcrossInstances(t *testing.T) {
 	one := newTestAPI(t, func(d *Deps) { d.RateLimits = RateLimits{PerUser: 3, PerIP: 1000} })
 	// A second instance over the same stores and key prefix.
-	two, err := New(Deps{Logger: one.log, People: one.deps.People, Mongo: one.db, Redis: one.rdb,
+	two, err := New(Deps{Logger: one.log, People: one.deps.People, Matching: one.deps.Matching, Mongo: one.db, Redis: one.rdb,
 		RedisPrefix: one.deps.RedisPrefix, DevTokens: one.deps.DevTokens, RateLimits: one.deps.RateLimits})
 	if err != nil {
 		t.Fatal(err)

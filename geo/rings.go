@@ -60,5 +60,22 @@ func (c Cell) Disk(k int) []Cell {
 	return out
 }
 
+// Rings is how many rings apart two cells of one resolution are, or -1
+// when H3 cannot say (h3-go answers 0 rather than an error for cells far
+// apart, so 0 is trusted only for the same cell).
+func (c Cell) Rings(o Cell) int {
+	if c == o {
+		return 0
+	}
+	if c.Resolution() != o.Resolution() {
+		return -1
+	}
+	d := h3.Cell(c).GridDistance(h3.Cell(o))
+	if d <= 0 {
+		return -1
+	}
+	return d
+}
+
 // DistanceKm is the distance between the centres of two cells.
 func (c Cell) DistanceKm(o Cell) float64 { return DistanceKm(c.Center(), o.Center()) }

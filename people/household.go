@@ -215,13 +215,19 @@ func (s *Service) canSeeHousehold(ctx context.Context, a Actor, h Household) (bo
 	if (h.UserID != "" && h.UserID == a.UserID) || h.RegisteredBy == a.UserID {
 		return true, nil
 	}
+	if ok, err := s.isMentorOf(ctx, a, h); err != nil || ok {
+		return ok, err
+	}
 	return s.administers(ctx, a, h.Scope)
 }
 
-// SeesHouseholdPhone: the household, commune staff and admins see the full
-// number (and, once matching exists, the matched mentor); others a mask.
-func (s *Service) SeesHouseholdPhone(a Actor, h Household) bool {
-	return (h.UserID != "" && h.UserID == a.UserID) || a.Role == RoleAdmin || a.Role == RoleCommuneStaff
+// SeesHouseholdPhone: the household, its matched mentor, commune staff and
+// admins see the full number; others a masked one.
+func (s *Service) SeesHouseholdPhone(ctx context.Context, a Actor, h Household) (bool, error) {
+	if (h.UserID != "" && h.UserID == a.UserID) || a.Role == RoleAdmin || a.Role == RoleCommuneStaff {
+		return true, nil
+	}
+	return s.isMentorOf(ctx, a, h)
 }
 
 // Household returns a household the actor may see, else ErrNotFound.

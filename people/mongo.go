@@ -281,6 +281,24 @@ func (s *volunteerStore) replace(ctx context.Context, v Volunteer) error {
 	return nil
 }
 
+func (s *volunteerStore) each(ctx context.Context, f func(Volunteer) error) error {
+	cur, err := s.coll.Find(ctx, bson.D{})
+	if err != nil {
+		return store.WrapMongo(err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d volunteerDoc
+		if err := cur.Decode(&d); err != nil {
+			return err
+		}
+		if err := f(d.volunteer()); err != nil {
+			return err
+		}
+	}
+	return store.WrapMongo(cur.Err())
+}
+
 func (s *volunteerStore) delete(ctx context.Context, id string) error {
 	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return store.WrapMongo(err)

@@ -20,6 +20,50 @@ type DataHolder interface {
 // AddDataHolder registers a holder. Call it before serving.
 func (s *Service) AddDataHolder(h DataHolder) { s.holders = append(s.holders, h) }
 
+// OnVolunteerSaved registers f to be told of every registered or changed
+// volunteer (the mentor index of matching). Call it before serving.
+func (s *Service) OnVolunteerSaved(f func(context.Context, Volunteer) error) {
+	s.observers = append(s.observers, f)
+}
+
+// SetMentorLookup tells the registry who mentors a household, so that the
+// matched mentor may see its phone number.
+func (s *Service) SetMentorLookup(f func(ctx context.Context, householdID string) ([]string, error)) {
+	s.mentorsOf = f
+}
+
+func (s *Service) volunteerSaved(ctx context.Context, v Volunteer) error {
+	for _, f := range s.observers {
+		if err := f(ctx, v); err != nil {
+			return fmt.Errorf("volunteer %s saved, but not indexed: %w", v.ID, err)
+		}
+	}
+	return nil
+}
+
+// EachVolunteer calls f for every volunteer, to rebuild what others derive
+// from the registry.
+func (s *Service) EachVolunteer(ctx context.Context, f func(Volunteer) error) error {
+	return s.volunteers.each(ctx, f)
+}
+
+// isMentorOf reports whether the actor is a mentor matched with h.
+func (s *Service) isMentorOf(ctx context.Context, a Actor, h Household) (bool, error) {
+	if s.mentorsOf == nil || a.Role != RoleVolunteer {
+		return false, nil
+	}
+	ids, err := s.mentorsOf(ctx, h.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if id == a.UserID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func (s *Service) erase(ctx context.Context, kind, id, userID string) error {
 	for _, h := range s.holders {
 		if err := h.ErasePerson(ctx, kind, id, userID); err != nil {

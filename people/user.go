@@ -58,6 +58,8 @@ type Service struct {
 	households *householdStore
 	claims     *claimStore
 	holders    []DataHolder
+	observers  []func(context.Context, Volunteer) error
+	mentorsOf  func(ctx context.Context, householdID string) ([]string, error)
 	now        func() time.Time
 }
 

@@ -262,7 +262,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 			return Volunteer{}, err
 		}
 	}
-	return v, nil
+	return v, s.volunteerSaved(ctx, v)
 }
 
 // canSeeVolunteer: the volunteer, admins, and the branch admins and commune
@@ -278,6 +278,19 @@ func (s *Service) canSeeVolunteer(ctx context.Context, a Actor, v Volunteer) (bo
 // number; everyone else a masked one.
 func (s *Service) SeesVolunteerPhone(a Actor, v Volunteer) bool {
 	return (v.UserID != "" && v.UserID == a.UserID) || a.Role == RoleAdmin || a.Role == RoleCommuneStaff
+}
+
+// MentorCard is what a household is shown of its mentor: the first name and
+// a masked phone.
+func (s *Service) MentorCard(ctx context.Context, id string) (firstName, maskedPhone string, err error) {
+	if !ValidID(id) {
+		return "", "", ErrNotFound
+	}
+	v, err := s.volunteers.get(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	return FirstName(v.Name), MaskPhone(v.Phone), nil
 }
 
 // Volunteer returns a profile the actor may see, else ErrNotFound.
@@ -348,7 +361,7 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id string, in Vo
 			return Volunteer{}, err
 		}
 	}
-	return v, nil
+	return v, s.volunteerSaved(ctx, v)
 }
 
 // DeleteVolunteer erases a volunteer: the profile, the phone claim, the user

@@ -35,6 +35,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"daisuso/api"
+	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/people"
 	"daisuso/people/seed"
@@ -145,8 +146,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	peopleSvc := people.NewService(db, time.Now)
+	matchingSvc := matching.NewService(db, time.Now)
+	api.Connect(peopleSvc, matchingSvc)
 	srv, err := api.New(api.Deps{
-		Logger: log, People: peopleSvc, Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
+		Logger: log, People: peopleSvc, Matching: matchingSvc, Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
 		Stores:   map[string]api.Pinger{"mongodb": pingMongo(mongoClient), "redis": pingRedis(rdb)},
 		Verifier: verifier, DevTokens: devTokens,
 		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit,
@@ -160,6 +163,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if err := peopleSvc.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := matchingSvc.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	if err := syncMentorIndex(ctx, log, db, peopleSvc, matchingSvc); err != nil {
 		return err
 	}
 	if demo {
@@ -181,6 +190,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	go srv.RunMaintenance(workCtx, 10*time.Minute)
+	go releasePaused(workCtx, log, matchingSvc, time.Hour)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
@@ -199,6 +209,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stopWork()
 	log.Info("stopped")
 	return nil
+}
+
+// syncMentorIndex rebuilds matching's mentor index from the registry when
+// the two disagree in size (the index is derived data; a profile saved while
+// the index's store failed would otherwise stay stale until its next edit).
+func syncMentorIndex(ctx context.Context, log *slog.Logger, db *mongo.Database, p *people.Service, m *matching.Service) error {
+	vols, err := db.Collection("volunteers").CountDocuments(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("mentor index: %w", err)
+	}
+	idx, err := db.Collection("mentors").CountDocuments(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("mentor index: %w", err)
+	}
+	if vols == idx {
+		return nil
+	}
+	log.Info("rebuilding the mentor index", "volunteers", vols, "indexed", idx)
+	return p.EachVolunteer(ctx, func(v people.Volunteer) error { return m.SaveMentor(ctx, api.MentorOf(v)) })
+}
+
+// releasePaused gives the learners of long-paused mentors back to matching,
+// every interval.
+func releasePaused(ctx context.Context, log *slog.Logger, m *matching.Service, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := m.ReleasePaused(ctx); err != nil {
+				log.Warn("release of paused mentors failed", "err", err)
+			} else if n > 0 {
+				log.Info("learners of paused mentors matched again", "requests", n)
+			}
+		}
+	}
 }
 
 // seedDemo fills an empty database with a demo province through the

@@ -1,0 +1,265 @@
+package api
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"daisuso/matching"
+	"daisuso/people"
+)
+
+type helpRequestBody struct {
+	HouseholdID string `json:"household_id"`
+	// Members are the indexes of the household's members who want to
+	// learn; default: every member with needs.
+	Members  []int    `json:"members,omitempty"`
+	Topics   []string `json:"topics,omitempty"`
+	RadiusKm *float64 `json:"radius_km,omitempty"`
+}
+
+type mentorCardJSON struct {
+	ID          string `json:"id"`
+	FirstName   string `json:"first_name"`
+	PhoneMasked string `json:"phone_masked"`
+}
+
+type explanationJSON struct {
+	DistanceKm           float64  `json:"distance_km"`
+	Rings                int      `json:"rings"`
+	SearchRadiusKm       float64  `json:"search_radius_km"`
+	SharedLanguage       string   `json:"shared_language,omitempty"`
+	LanguageRequired     bool     `json:"language_required"`
+	TopicsCovered        []string `json:"topics_covered"`
+	TopicsMissing        []string `json:"topics_missing"`
+	MentorNeededLearners int      `json:"mentor_needed_learners"`
+	Summary              string   `json:"summary"`
+}
+
+type assignmentJSON struct {
+	Mentor      mentorCardJSON  `json:"mentor"`
+	DistanceKm  float64         `json:"distance_km"`
+	Explanation explanationJSON `json:"explanation"`
+	Source      string          `json:"source"`
+	CreatedAt   time.Time       `json:"created_at"`
+}
+
+type unservedJSON struct {
+	Reason         string    `json:"reason"`
+	NextStep       string    `json:"next_step"`
+	TriedRadiiKm   []float64 `json:"tried_radii_km"`
+	MentorsInReach int       `json:"mentors_in_reach"`
+	Message        string    `json:"message"`
+}
+
+type helpRequestJSON struct {
+	ID               string          `json:"id"`
+	HouseholdID      string          `json:"household_id"`
+	State            string          `json:"state"`
+	Learners         int             `json:"learners"`
+	Language         string          `json:"language"`
+	LanguageRequired bool            `json:"language_required"`
+	Topics           []string        `json:"topics"`
+	RadiusKm         float64         `json:"radius_km"`
+	CreatedAt        time.Time       `json:"created_at"`
+	Assignment       *assignmentJSON `json:"assignment,omitempty"`
+	Unserved         *unservedJSON   `json:"unserved,omitempty"`
+}
+
+// learnersOf picks the learners of a request and what follows from them: a
+// language, which is required when a learner with it is elderly or has low
+// literacy (taken to mean they cannot learn in Vietnamese), and the topics.
+func learnersOf(h people.Household, idx []int, topics []string) (n int, lang string, required bool, want []string, err error) {
+	var ms []people.Member
+	if len(idx) == 0 {
+		for _, m := range h.Members {
+			if len(m.Needs) > 0 {
+				ms = append(ms, m)
+			}
+		}
+		if len(ms) == 0 {
+			ms = h.Members
+		}
+	} else {
+		seen := map[int]bool{}
+		for _, i := range idx {
+			if i < 0 || i >= len(h.Members) || seen[i] {
+				return 0, "", false, nil, &people.FieldError{Field: "members", Reason: "unknown_member"}
+			}
+			seen[i] = true
+			ms = append(ms, h.Members[i])
+		}
+	}
+	count := map[string]int{}
+	for _, m := range ms {
+		count[m.Language]++
+		for _, t := range m.Needs {
+			if !slices.Contains(want, t) {
+				want = append(want, t)
+			}
+		}
+	}
+	lang = "vi"
+	for l, c := range count {
+		if l != "vi" && (lang == "vi" || c > count[lang]) {
+			lang = l
+		}
+	}
+	for _, m := range ms {
+		if m.Language == lang && lang != "vi" &&
+			(slices.Contains(m.Accessibility, "elderly") || slices.Contains(m.Accessibility, "low_literacy")) {
+			required = true
+		}
+	}
+	if len(topics) > 0 {
+		want = nil
+		for _, t := range topics {
+			if !slices.ContainsFunc(people.Topics, func(c people.Code) bool { return c.Code == t }) {
+				return 0, "", false, nil, &people.FieldError{Field: "topics", Reason: "unknown_code"}
+			}
+			if !slices.Contains(want, t) {
+				want = append(want, t)
+			}
+		}
+	}
+	return len(ms), lang, required, want, nil
+}
+
+func (a *API) createHelpRequest(c *fiber.Ctx) error {
+	var req helpRequestBody
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if !people.ValidID(req.HouseholdID) {
+		return &people.FieldError{Field: "household_id", Reason: "required"}
+	}
+	if len(req.Members) > 20 || len(req.Topics) > len(people.Topics) {
+		return &people.FieldError{Field: "members", Reason: "too_many"}
+	}
+	radius := people.DefaultRadiusKm
+	if req.RadiusKm != nil {
+		if *req.RadiusKm < people.MinRadiusKm || *req.RadiusKm > matching.MaxRadiusKm {
+			return &people.FieldError{Field: "radius_km", Reason: "out_of_range"}
+		}
+		radius = *req.RadiusKm
+	}
+	actor := actorOf(c)
+	ctx := c.UserContext()
+	h, err := a.deps.People.Household(ctx, actor, req.HouseholdID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(h.Consents, func(c people.Consent) bool { return c.Purpose == "matching" }) {
+		return &people.RuleError{Code: "matching_consent_required", Field: "household_id"}
+	}
+	n, lang, required, topics, err := learnersOf(h, req.Members, req.Topics)
+	if err != nil {
+		return err
+	}
+	out, err := a.deps.Matching.Submit(ctx, matching.Request{HouseholdID: h.ID, CommuneID: h.CommuneID,
+		RequestedBy: actor.UserID, Cell: h.Cell, Learners: n, Language: lang, LanguageRequired: required,
+		Topics: topics, RadiusKm: radius})
+	if err != nil {
+		return err
+	}
+	c.Locals(localSubject, h.ID)
+	body, err := a.helpRequestJSON(c, out)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(body)
+}
+
+func (a *API) getHelpRequest(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	out, err := a.deps.Matching.Outcome(ctx, copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	// Whoever may see the household may see its requests (which includes
+	// its mentor); everyone else gets 404.
+	if _, err := a.deps.People.Household(ctx, actorOf(c), out.Request.HouseholdID); err != nil {
+		return err
+	}
+	body, err := a.helpRequestJSON(c, out)
+	if err != nil {
+		return err
+	}
+	return c.JSON(body)
+}
+
+func (a *API) helpRequestJSON(c *fiber.Ctx, o matching.Outcome) (helpRequestJSON, error) {
+	r := o.Request
+	j := helpRequestJSON{ID: r.ID, HouseholdID: r.HouseholdID, State: o.State, Learners: r.Learners, Language: r.Language,
+		LanguageRequired: r.LanguageRequired, Topics: nonNil(r.Topics), RadiusKm: r.RadiusKm, CreatedAt: r.CreatedAt}
+	lang := language(c)
+	if o.Assignment != nil {
+		as := o.Assignment
+		first, masked, err := a.deps.People.MentorCard(c.UserContext(), as.MentorID)
+		if err != nil {
+			return j, err
+		}
+		e := as.Explanation
+		j.Assignment = &assignmentJSON{Mentor: mentorCardJSON{ID: as.MentorID, FirstName: first, PhoneMasked: masked},
+			DistanceKm: math.Round(as.DistanceKm*10) / 10, Source: as.Source, CreatedAt: as.CreatedAt,
+			Explanation: explanationJSON{DistanceKm: e.DistanceKm, Rings: e.Rings, SearchRadiusKm: e.SearchRadiusKm,
+				SharedLanguage: e.SharedLanguage, LanguageRequired: e.LanguageRequired, TopicsCovered: nonNil(e.TopicsCovered),
+				TopicsMissing: nonNil(e.TopicsMissing), MentorNeededLearners: e.MentorNeededLearners,
+				Summary: explainText(lang, first, e)}}
+	}
+	if u := o.Unserved; u != nil {
+		j.Unserved = &unservedJSON{Reason: u.Reason, NextStep: u.NextStep, TriedRadiiKm: u.TriedRadiiKm,
+			MentorsInReach: u.MentorsInReach, Message: message(lang, u.Reason, nil) + " " + message(lang, u.NextStep, nil)}
+	}
+	return j, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+type menteeJSON struct {
+	RequestID   string    `json:"request_id"`
+	HouseholdID string    `json:"household_id"`
+	Learners    int       `json:"learners"`
+	DistanceKm  float64   `json:"distance_km"`
+	Names       []string  `json:"names"`
+	Since       time.Time `json:"since"`
+}
+
+type menteeList struct {
+	Items    []menteeJSON `json:"items"`
+	Learners int          `json:"learners"`
+	Quota    int          `json:"quota"`
+}
+
+func (a *API) mentees(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	actor := actorOf(c)
+	v, err := a.deps.People.Volunteer(ctx, actor, copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	as, err := a.deps.Matching.Mentees(ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	out := menteeList{Items: []menteeJSON{}, Quota: matching.Quota}
+	for _, as := range as {
+		m := menteeJSON{RequestID: as.RequestID, HouseholdID: as.HouseholdID, Learners: as.Learners,
+			DistanceKm: math.Round(as.DistanceKm*10) / 10, Since: as.CreatedAt, Names: []string{}}
+		if h, err := a.deps.People.Household(ctx, actor, as.HouseholdID); err == nil {
+			for _, mem := range h.Members {
+				m.Names = append(m.Names, mem.Name)
+			}
+		}
+		out.Learners += as.Learners
+		out.Items = append(out.Items, m)
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,264 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"daisuso/people"
+)
+
+// at is a point dx km east and dy km north of the test point in Bát Xát.
+func at(dx, dy float64) (float64, float64) {
+	return testLat + dy/110.57, testLng + dx/(111.32*math.Cos(testLat*math.Pi/180))
+}
+
+var phoneSeq atomic.Int64
+
+// mentorAt registers a volunteer (as herself) dx, dy km from the test point.
+func (w *world) mentorAt(id string, dx, dy float64, langs string, capacity int, radius float64) []string {
+	w.t.Helper()
+	auth := w.tokenIn(id, "", "")
+	lat, lng := at(dx, dy)
+	body := fmt.Sprintf(`{"name":"Lò Thị Mai","phone":"09%08d","branch_id":%q,"location":{"lat":%v,"lng":%v},
+		"languages":%s,"topics":["vneid","scam_safety"],"capacity":%d,"radius_km":%v,"consents":["matching"]}`,
+		phoneSeq.Add(1), w.branchA, lat, lng, langs, capacity, radius)
+	w.mustCreate("/v1/volunteers", body, auth)
+	return auth
+}
+
+// householdAt registers (as commune staff) a household dx, dy km away.
+func (w *world) householdAt(dx, dy float64, members string) string {
+	w.t.Helper()
+	lat, lng := at(dx, dy)
+	body := fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":%s,"consents":["matching"]}`, w.communeA, lat, lng, members)
+	return w.mustCreate("/v1/households", body, w.staffA)["id"].(string)
+}
+
+const (
+	hmongElder = `[{"name":"Giàng A Páo","birth_year":1950,"needs":["vneid"],"accessibility":["elderly"],"language":"hmn","self_consent":true}]`
+	oneAdult   = `[{"name":"Lý Thị Hoa","birth_year":1985,"needs":["vneid","ecommerce"],"self_consent":true}]`
+)
+
+func (w *world) ask(household string, auth []string) map[string]any {
+	w.t.Helper()
+	r := w.post("/v1/help-requests", fmt.Sprintf(`{"household_id":%q}`, household), auth...)
+	if r.Status != http.StatusCreated {
+		w.t.Fatalf("help request: %d %s", r.Status, r.Body)
+	}
+	return r.json(w.t)
+}
+
+func mentorOf(out map[string]any) string {
+	a, ok := out["assignment"].(map[string]any)
+	if !ok {
+		return ""
+	}
+	return a["mentor"].(map[string]any)["id"].(string)
+}
+
+func TestHelpRequestMatchedAndExplained(t *testing.T) {
+	w := newWorld(t)
+	mai := w.mentorAt("mai", 0.4, 0, `["vi","hmn"]`, 10, 2)
+	w.mentorAt("lan", 0.2, 0, `["vi"]`, 10, 2) // nearer, but no H'Mông
+	hh := w.householdAt(0, 0, hmongElder)
+	out := w.ask(hh, w.staffA)
+	if out["state"] != "matched" || mentorOf(out) != "mai" {
+		t.Fatalf("%v", out)
+	}
+	a := out["assignment"].(map[string]any)
+	e := a["explanation"].(map[string]any)
+	if a["mentor"].(map[string]any)["first_name"] != "Mai" || a["mentor"].(map[string]any)["phone_masked"] == "" ||
+		e["shared_language"] != "hmn" || e["language_required"] != true || e["mentor_needed_learners"] != 5.0 ||
+		e["distance_km"].(float64) < 0.2 || e["distance_km"].(float64) > 0.7 || !strings.Contains(e["summary"].(string), "Mai") {
+		t.Fatalf("assignment %v", a)
+	}
+	// The matched mentor now sees the household, with its phone; the
+	// request is readable to her and listed among her mentees.
+	if r := w.get("/v1/households/"+hh, mai...); r.Status != 200 {
+		t.Fatalf("mentor reading her household: %d", r.Status)
+	}
+	if r := w.get("/v1/help-requests/"+out["id"].(string), mai...); r.Status != 200 {
+		t.Fatalf("mentor reading the request: %d", r.Status)
+	}
+	ms := w.get("/v1/volunteers/mai/mentees", mai...).json(t)
+	if ms["learners"] != 1.0 || len(ms["items"].([]any)) != 1 {
+		t.Fatalf("mentees %v", ms)
+	}
+	if r := w.get("/v1/help-requests/"+out["id"].(string), w.staffB...); r.Status != 404 {
+		t.Fatalf("staff of another commune read the request: %d", r.Status)
+	}
+}
+
+func TestHelpRequestUnserved(t *testing.T) {
+	w := newWorld(t)
+	w.mentorAt("far", 30, 0, `["vi","hmn"]`, 10, 15)
+	w.mentorAt("vi-only", 0.3, 0, `["vi"]`, 10, 2)
+	full := w.mentorAt("full", 0, 8, `["vi"]`, 5, 15)
+	_ = full
+	cases := []struct {
+		name, members string
+		dx, dy        float64
+		reason        string
+	}{
+		{"no one speaks the language", hmongElder, 0, 0, "no_mentor_speaks_language"},
+		{"nobody within reach", oneAdult, -40, -20, "no_mentor_in_reach"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := w.ask(w.householdAt(c.dx, c.dy, c.members), w.staffA)
+			u, _ := out["unserved"].(map[string]any)
+			if out["state"] != "waiting" || u["reason"] != c.reason || u["next_step"] != "waiting_in_commune_queue" {
+				t.Fatalf("%v", out)
+			}
+			if tried := u["tried_radii_km"].([]any); len(tried) != 4 || tried[3] != 15.0 {
+				t.Fatalf("radii tried %v, want 2 5 10 15", tried)
+			}
+			if !strings.Contains(u["message"].(string), "Tổ công nghệ số") {
+				t.Fatalf("message %q", u["message"])
+			}
+		})
+	}
+	t.Run("all full", func(t *testing.T) {
+		// Five learners fill "full" (8 km north, the only one in reach there).
+		for range 5 {
+			if out := w.ask(w.householdAt(0, 9, oneAdult), w.staffA); mentorOf(out) != "full" {
+				t.Fatalf("%v", out)
+			}
+		}
+		out := w.ask(w.householdAt(0, 9, oneAdult), w.staffA)
+		if u, _ := out["unserved"].(map[string]any); out["state"] != "waiting" || u["reason"] != "all_mentors_full" {
+			t.Fatalf("%v", out)
+		}
+	})
+}
+
+func TestHelpRequestRule(t *testing.T) {
+	w := newWorld(t)
+	t.Run("the radius widens until someone is in reach", func(t *testing.T) {
+		w.mentorAt("wide", 3.5, 0, `["vi"]`, 10, 5)
+		out := w.ask(w.householdAt(0, 0, oneAdult), w.staffA)
+		e := out["assignment"].(map[string]any)["explanation"].(map[string]any)
+		if mentorOf(out) != "wide" || e["search_radius_km"] != 5.0 {
+			t.Fatalf("%v", out)
+		}
+	})
+	t.Run("a mentor below five comes before a nearer one", func(t *testing.T) {
+		// near is 0.3 km from the learners' village and far 1.2 km: near
+		// gets the first five (both lack learners; near is nearer), then
+		// the sixth goes to far, who still lacks five.
+		w.mentorAt("near", 10.3, -10, `["vi"]`, 10, 2)
+		w.mentorAt("far2", 11.2, -10, `["vi"]`, 10, 2)
+		var got []string
+		for range 6 {
+			got = append(got, mentorOf(w.ask(w.householdAt(10, -10, oneAdult), w.staffA)))
+		}
+		want := []string{"near", "near", "near", "near", "near", "far2"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	})
+	t.Run("a paused mentor takes no one new", func(t *testing.T) {
+		p := w.mentorAt("paused", -10, -10, `["vi"]`, 10, 2)
+		if r := w.do(http.MethodPatch, "/v1/volunteers/paused", strings.NewReader(`{"paused":true}`), p...); r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		if out := w.ask(w.householdAt(-10, -10, oneAdult), w.staffA); out["state"] != "waiting" {
+			t.Fatalf("%v", out)
+		}
+	})
+	t.Run("a deleted mentor's learners are matched again", func(t *testing.T) {
+		gone := w.mentorAt("gone", -5, -20, `["vi"]`, 10, 2)
+		hh := w.householdAt(-5, -20, oneAdult)
+		out := w.ask(hh, w.staffA)
+		if mentorOf(out) != "gone" {
+			t.Fatalf("%v", out)
+		}
+		w.mentorAt("next", -5.5, -20, `["vi"]`, 10, 2)
+		if r := w.do(http.MethodDelete, "/v1/volunteers/gone", nil, gone...); r.Status != 204 {
+			t.Fatalf("%d", r.Status)
+		}
+		again := w.get("/v1/help-requests/"+out["id"].(string), w.staffA...).json(t)
+		if mentorOf(again) != "next" {
+			t.Fatalf("after the mentor left: %v", again)
+		}
+	})
+}
+
+// TestNoOverAssignmentAcrossInstances: 100 requests at once, through two
+// server instances sharing the stores, for a mentor with 7 free places:
+// exactly 7 are matched.
+func TestNoOverAssignmentAcrossInstances(t *testing.T) {
+	w := newWorld(t)
+	w.mentorAt("last", 0, 0, `["vi"]`, 10, 15)
+	// Three places are taken already.
+	for range 3 {
+		if out := w.ask(w.householdAt(0.1, 0, oneAdult), w.staffA); mentorOf(out) != "last" {
+			t.Fatalf("%v", out)
+		}
+	}
+	households := make([]string, 100)
+	for i := range households {
+		households[i] = w.householdAt(float64(i%10)*0.1, float64(i/10)*0.1, oneAdult)
+	}
+	// A hundred requests at once on FerretDB under the race detector can
+	// take seconds; this test is about counts, so deadlines are long.
+	w.deps.RequestTimeout = time.Minute
+	second, err := New(Deps{Logger: w.log, People: w.deps.People, Matching: w.deps.Matching, Mongo: w.db,
+		Redis: w.rdb, RedisPrefix: w.deps.RedisPrefix, DevTokens: w.deps.DevTokens, RateLimits: w.deps.RateLimits,
+		RequestTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var matched, waiting atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, hh := range households {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			app := w.App()
+			if i%2 == 1 {
+				app = second.App()
+			}
+			req, _ := http.NewRequest(http.MethodPost, "/v1/help-requests", strings.NewReader(fmt.Sprintf(`{"household_id":%q}`, hh)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(w.staffA[0], w.staffA[1])
+			<-start
+			res, err := app.Test(req, 120_000)
+			if err != nil || res.StatusCode != http.StatusCreated {
+				t.Errorf("request %d: %v %v", i, err, res)
+				return
+			}
+			var out struct{ State string }
+			decodeBody(res, &out)
+			switch out.State {
+			case "matched":
+				matched.Add(1)
+			case "waiting":
+				waiting.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if matched.Load() != 7 || waiting.Load() != 93 {
+		t.Fatalf("matched %d, waiting %d; want 7 and 93", matched.Load(), waiting.Load())
+	}
+	ctx := context.Background()
+	slots, _ := w.db.Collection("slots").CountDocuments(ctx, bson.D{{Key: "mentor_id", Value: "last"}})
+	assigned, _ := w.db.Collection("assignments").CountDocuments(ctx, bson.D{{Key: "mentor_id", Value: "last"}})
+	if slots != 10 || assigned != 10 {
+		t.Fatalf("slots %d, assignments %d; want 10 and 10", slots, assigned)
+	}
+}
+
+var _ = people.RoleAdmin

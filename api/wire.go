@@ -1,0 +1,26 @@
+package api
+
+import (
+	"context"
+
+	"daisuso/matching"
+	"daisuso/people"
+)
+
+// Connect joins the registry and the matcher, which do not import each
+// other: every saved volunteer updates the mentor index, erasing a person
+// reaches their matches, and a matched mentor may see the household's
+// phone. cmd/ calls it once at start (tests too).
+func Connect(p *people.Service, m *matching.Service) {
+	p.OnVolunteerSaved(func(ctx context.Context, v people.Volunteer) error {
+		return m.SaveMentor(ctx, MentorOf(v))
+	})
+	p.AddDataHolder(m)
+	p.SetMentorLookup(m.MentorsOfHousehold)
+}
+
+// MentorOf is what matching knows of a volunteer: no name, no phone.
+func MentorOf(v people.Volunteer) matching.Mentor {
+	return matching.Mentor{ID: v.ID, CommuneID: v.CommuneID, BranchID: v.BranchID, Cell: v.Cell, RadiusKm: v.RadiusKm,
+		Languages: v.Languages, Topics: v.Topics, Capacity: v.Capacity, Paused: v.Paused, PausedAt: v.PausedAt}
+}

@@ -1,0 +1,338 @@
+package matching
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"daisuso/geo"
+	"daisuso/store"
+)
+
+// mongoStore keeps matching's collections:
+//
+//	mentors      the mentor index: cells at resolutions 9, 8 and 7
+//	requests     help requests
+//	slots        one document per unit of a mentor's capacity in use,
+//	             _id "mentorID:index": the over-assignment guard
+//	assignments  _id = request id: a request is served at most once
+//	runs         batch proposals; run_decisions: _id = run id, insert-only
+type mongoStore struct {
+	mentors, requests, slots, assignments, runs, decisions *mongo.Collection
+}
+
+func newMongoStore(db *mongo.Database) *mongoStore {
+	return &mongoStore{mentors: db.Collection("mentors"), requests: db.Collection("help_requests"),
+		slots: db.Collection("slots"), assignments: db.Collection("assignments"),
+		runs: db.Collection("matching_runs"), decisions: db.Collection("run_decisions")}
+}
+
+func (s *mongoStore) ensureIndexes(ctx context.Context) error {
+	for _, ix := range []struct {
+		coll *mongo.Collection
+		keys bson.D
+	}{
+		{s.mentors, bson.D{{Key: "cell8", Value: 1}}},
+		{s.mentors, bson.D{{Key: "cell7", Value: 1}}},
+		{s.mentors, bson.D{{Key: "commune_id", Value: 1}}},
+		{s.mentors, bson.D{{Key: "paused", Value: 1}, {Key: "paused_at", Value: 1}}},
+		{s.requests, bson.D{{Key: "commune_id", Value: 1}}},
+		{s.requests, bson.D{{Key: "household_id", Value: 1}}},
+		{s.requests, bson.D{{Key: "cell7", Value: 1}}},
+		{s.slots, bson.D{{Key: "mentor_id", Value: 1}}},
+		{s.slots, bson.D{{Key: "request_id", Value: 1}}},
+		{s.assignments, bson.D{{Key: "mentor_id", Value: 1}}},
+		{s.assignments, bson.D{{Key: "household_id", Value: 1}}},
+		{s.assignments, bson.D{{Key: "commune_id", Value: 1}}},
+	} {
+		if err := store.EnsureIndexes(ctx, ix.coll, mongo.IndexModel{Keys: ix.keys}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- mentors ----
+
+type mentorDoc struct {
+	ID        string    `bson:"_id"`
+	CommuneID string    `bson:"commune_id"`
+	BranchID  string    `bson:"branch_id"`
+	Cell      string    `bson:"cell"`
+	Cell8     string    `bson:"cell8"`
+	Cell7     string    `bson:"cell7"`
+	RadiusKm  float64   `bson:"radius_km"`
+	Languages []string  `bson:"languages"`
+	Topics    []string  `bson:"topics"`
+	Capacity  int       `bson:"capacity"`
+	Paused    bool      `bson:"paused"`
+	PausedAt  time.Time `bson:"paused_at,omitempty"`
+}
+
+func parentHex(c geo.Cell, res int) string {
+	p, err := c.Parent(res)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
+func toMentorDoc(m Mentor) mentorDoc {
+	return mentorDoc{ID: m.ID, CommuneID: m.CommuneID, BranchID: m.BranchID, Cell: m.Cell.String(),
+		Cell8: parentHex(m.Cell, 8), Cell7: parentHex(m.Cell, 7), RadiusKm: m.RadiusKm, Languages: m.Languages,
+		Topics: m.Topics, Capacity: m.Capacity, Paused: m.Paused, PausedAt: m.PausedAt}
+}
+
+func (d mentorDoc) mentor() Mentor {
+	c, _ := geo.ParseCell(d.Cell, -1)
+	return Mentor{ID: d.ID, CommuneID: d.CommuneID, BranchID: d.BranchID, Cell: c, RadiusKm: d.RadiusKm,
+		Languages: d.Languages, Topics: d.Topics, Capacity: d.Capacity, Paused: d.Paused, PausedAt: d.PausedAt}
+}
+
+// upsertMentor writes the index entry of a mentor. One writer per mentor
+// (their profile edits); no invariant rests on it.
+func (s *mongoStore) upsertMentor(ctx context.Context, m Mentor) error {
+	_, err := s.mentors.ReplaceOne(ctx, bson.D{{Key: "_id", Value: m.ID}}, toMentorDoc(m), options.Replace().SetUpsert(true))
+	return store.WrapMongo(err)
+}
+
+func (s *mongoStore) mentor(ctx context.Context, id string) (Mentor, error) {
+	var d mentorDoc
+	err := s.mentors.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Mentor{}, ErrNotFound
+	}
+	if err != nil {
+		return Mentor{}, store.WrapMongo(err)
+	}
+	return d.mentor(), nil
+}
+
+func (s *mongoStore) deleteMentor(ctx context.Context, id string) error {
+	_, err := s.mentors.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return store.WrapMongo(err)
+}
+
+// mentorsIn returns the mentors whose cell at res is one of cells: the
+// index walk of a search (one query for the whole disk).
+func (s *mongoStore) mentorsIn(ctx context.Context, res int, cells []geo.Cell) ([]Mentor, error) {
+	hex := make([]string, len(cells))
+	for i, c := range cells {
+		hex[i] = c.String()
+	}
+	field := "cell8"
+	if res == 7 {
+		field = "cell7"
+	}
+	return s.findMentors(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: hex}}}})
+}
+
+func (s *mongoStore) findMentors(ctx context.Context, filter bson.D) ([]Mentor, error) {
+	cur, err := s.mentors.Find(ctx, filter)
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var docs []mentorDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	out := make([]Mentor, len(docs))
+	for i, d := range docs {
+		out[i] = d.mentor()
+	}
+	return out, nil
+}
+
+// ---- requests ----
+
+type requestDoc struct {
+	ID               string    `bson:"_id"`
+	HouseholdID      string    `bson:"household_id"`
+	CommuneID        string    `bson:"commune_id"`
+	RequestedBy      string    `bson:"requested_by"`
+	Cell             string    `bson:"cell"`
+	Cell7            string    `bson:"cell7"`
+	Learners         int       `bson:"learners"`
+	Language         string    `bson:"language"`
+	LanguageRequired bool      `bson:"language_required"`
+	Topics           []string  `bson:"topics"`
+	RadiusKm         float64   `bson:"radius_km"`
+	CreatedAt        time.Time `bson:"created_at"`
+	// The last outcome of matching it, for the queue; informative only.
+	UnservedReason string    `bson:"unserved_reason,omitempty"`
+	TriedRadiiKm   []float64 `bson:"tried_radii_km,omitempty"`
+	MentorsInReach int       `bson:"mentors_in_reach,omitempty"`
+}
+
+func (d requestDoc) request() Request {
+	c, _ := geo.ParseCell(d.Cell, -1)
+	return Request{ID: d.ID, HouseholdID: d.HouseholdID, CommuneID: d.CommuneID, RequestedBy: d.RequestedBy, Cell: c,
+		Learners: d.Learners, Language: d.Language, LanguageRequired: d.LanguageRequired, Topics: d.Topics,
+		RadiusKm: d.RadiusKm, CreatedAt: d.CreatedAt}
+}
+
+func (s *mongoStore) insertRequest(ctx context.Context, r Request) error {
+	_, err := s.requests.InsertOne(ctx, requestDoc{ID: r.ID, HouseholdID: r.HouseholdID, CommuneID: r.CommuneID,
+		RequestedBy: r.RequestedBy, Cell: r.Cell.String(), Cell7: parentHex(r.Cell, 7), Learners: r.Learners,
+		Language: r.Language, LanguageRequired: r.LanguageRequired, Topics: r.Topics, RadiusKm: r.RadiusKm, CreatedAt: r.CreatedAt})
+	return store.WrapMongo(err)
+}
+
+func (s *mongoStore) request(ctx context.Context, id string) (Request, *Unserved, error) {
+	var d requestDoc
+	err := s.requests.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Request{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return Request{}, nil, store.WrapMongo(err)
+	}
+	var u *Unserved
+	if d.UnservedReason != "" {
+		u = &Unserved{Reason: d.UnservedReason, NextStep: NextStepCommune, TriedRadiiKm: d.TriedRadiiKm, MentorsInReach: d.MentorsInReach}
+	}
+	return d.request(), u, nil
+}
+
+func (s *mongoStore) findRequests(ctx context.Context, filter bson.D) ([]Request, error) {
+	cur, err := s.requests.Find(ctx, filter)
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var docs []requestDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	out := make([]Request, len(docs))
+	for i, d := range docs {
+		out[i] = d.request()
+	}
+	return out, nil
+}
+
+func (s *mongoStore) noteUnserved(ctx context.Context, id string, u Unserved) error {
+	_, err := s.requests.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "unserved_reason", Value: u.Reason}, {Key: "tried_radii_km", Value: u.TriedRadiiKm},
+		{Key: "mentors_in_reach", Value: u.MentorsInReach}}}})
+	return store.WrapMongo(err)
+}
+
+func (s *mongoStore) deleteRequests(ctx context.Context, filter bson.D) error {
+	_, err := s.requests.DeleteMany(ctx, filter)
+	return store.WrapMongo(err)
+}
+
+// ---- slots ----
+
+type slotDoc struct {
+	ID        string    `bson:"_id"` // mentorID:index
+	MentorID  string    `bson:"mentor_id"`
+	Index     int       `bson:"index"`
+	RequestID string    `bson:"request_id"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+func slotID(mentorID string, i int) string { return fmt.Sprintf("%s:%d", mentorID, i) }
+
+// usedSlots returns, for each mentor, the indexes of its slots in use.
+func (s *mongoStore) usedSlots(ctx context.Context, mentorIDs []string) (map[string][]int, error) {
+	out := map[string][]int{}
+	if len(mentorIDs) == 0 {
+		return out, nil
+	}
+	cur, err := s.slots.Find(ctx, bson.D{{Key: "mentor_id", Value: bson.D{{Key: "$in", Value: mentorIDs}}}},
+		options.Find().SetProjection(bson.D{{Key: "mentor_id", Value: 1}, {Key: "index", Value: 1}}))
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var docs []slotDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	for _, d := range docs {
+		out[d.MentorID] = append(out[d.MentorID], d.Index)
+	}
+	return out, nil
+}
+
+// takeSlot inserts one slot; false if another request holds it.
+func (s *mongoStore) takeSlot(ctx context.Context, mentorID string, i int, requestID string, now time.Time) (bool, error) {
+	_, err := s.slots.InsertOne(ctx, slotDoc{ID: slotID(mentorID, i), MentorID: mentorID, Index: i, RequestID: requestID, CreatedAt: now})
+	err = store.WrapMongo(err)
+	if errors.Is(err, store.ErrDuplicate) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// releaseSlots frees the slots a request holds (of any mentor).
+func (s *mongoStore) releaseSlots(ctx context.Context, filter bson.D) error {
+	_, err := s.slots.DeleteMany(ctx, filter)
+	return store.WrapMongo(err)
+}
+
+// ---- assignments ----
+
+type explanationDoc struct {
+	DistanceKm           float64  `bson:"distance_km"`
+	Rings                int      `bson:"rings"`
+	SearchRadiusKm       float64  `bson:"search_radius_km"`
+	SharedLanguage       string   `bson:"shared_language,omitempty"`
+	LanguageRequired     bool     `bson:"language_required"`
+	TopicsCovered        []string `bson:"topics_covered"`
+	TopicsMissing        []string `bson:"topics_missing"`
+	MentorNeededLearners int      `bson:"mentor_needed_learners"`
+}
+
+type assignmentDoc struct {
+	RequestID   string         `bson:"_id"`
+	MentorID    string         `bson:"mentor_id"`
+	HouseholdID string         `bson:"household_id"`
+	CommuneID   string         `bson:"commune_id"`
+	Learners    int            `bson:"learners"`
+	DistanceKm  float64        `bson:"distance_km"`
+	Slots       []int          `bson:"slots"`
+	Explanation explanationDoc `bson:"explanation"`
+	Source      string         `bson:"source"`
+	CreatedAt   time.Time      `bson:"created_at"`
+}
+
+func (d assignmentDoc) assignment() Assignment {
+	return Assignment{RequestID: d.RequestID, MentorID: d.MentorID, HouseholdID: d.HouseholdID, CommuneID: d.CommuneID,
+		Learners: d.Learners, DistanceKm: d.DistanceKm, Slots: d.Slots, Explanation: Explanation(d.Explanation),
+		Source: d.Source, CreatedAt: d.CreatedAt}
+}
+
+// insertAssignment records a match; ErrDuplicate if the request is served.
+func (s *mongoStore) insertAssignment(ctx context.Context, a Assignment) error {
+	_, err := s.assignments.InsertOne(ctx, assignmentDoc{RequestID: a.RequestID, MentorID: a.MentorID,
+		HouseholdID: a.HouseholdID, CommuneID: a.CommuneID, Learners: a.Learners, DistanceKm: a.DistanceKm,
+		Slots: a.Slots, Explanation: explanationDoc(a.Explanation), Source: a.Source, CreatedAt: a.CreatedAt})
+	return store.WrapMongo(err)
+}
+
+func (s *mongoStore) findAssignments(ctx context.Context, filter bson.D) ([]Assignment, error) {
+	cur, err := s.assignments.Find(ctx, filter)
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var docs []assignmentDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	out := make([]Assignment, len(docs))
+	for i, d := range docs {
+		out[i] = d.assignment()
+	}
+	return out, nil
+}
+
+func (s *mongoStore) deleteAssignments(ctx context.Context, filter bson.D) error {
+	_, err := s.assignments.DeleteMany(ctx, filter)
+	return store.WrapMongo(err)
+}

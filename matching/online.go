@@ -1,0 +1,280 @@
+package matching
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"daisuso/geo"
+	"daisuso/store"
+)
+
+// Service matches requests with mentors.
+type Service struct {
+	st  *mongoStore
+	now func() time.Time
+}
+
+// NewService returns a Service keeping its data in db.
+func NewService(db *mongo.Database, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{st: newMongoStore(db), now: now}
+}
+
+// EnsureIndexes creates matching's indexes.
+func (s *Service) EnsureIndexes(ctx context.Context) error { return s.st.ensureIndexes(ctx) }
+
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// SaveMentor puts a volunteer into the index, or updates it. A mentor who
+// is paused stays in the index (their learners stay theirs until the pause
+// has lasted long enough; see ReleasePaused) but takes no one new.
+func (s *Service) SaveMentor(ctx context.Context, m Mentor) error {
+	if !m.Cell.Valid() || m.ID == "" {
+		return fmt.Errorf("save mentor: %w", ErrInvalid)
+	}
+	return s.st.upsertMentor(ctx, m)
+}
+
+// candidate is a mentor within reach of a request, with what ranking needs.
+type candidate struct {
+	m        Mentor
+	distKm   float64
+	used     []int
+	language bool // speaks the request's language
+}
+
+func (c candidate) free() int { return c.m.Capacity - len(c.used) }
+
+// Submit stores a request and matches it at once.
+func (s *Service) Submit(ctx context.Context, r Request) (Outcome, error) {
+	if r.Learners < 1 || r.Learners > 20 || !r.Cell.Valid() || r.RadiusKm <= 0 || r.RadiusKm > MaxRadiusKm {
+		return Outcome{}, ErrInvalid
+	}
+	if r.ID == "" {
+		r.ID = newID("rq_")
+	}
+	r.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if err := s.st.insertRequest(ctx, r); err != nil {
+		return Outcome{}, fmt.Errorf("submit request: %w", err)
+	}
+	return s.match(ctx, r)
+}
+
+// match serves r online: it widens the search radius in steps up to 15 km
+// and takes, at the first radius where anyone can serve, the best mentor by
+// the rule: one below five learners first (fewer missing slots), then the
+// nearest; shared language and topics break ties. Capacity is reserved by
+// inserting slot documents, so concurrent requests never over-assign.
+func (s *Service) match(ctx context.Context, r Request) (Outcome, error) {
+	var tried []float64
+	var last Unserved
+	for _, radius := range radii(r.RadiusKm) {
+		tried = append(tried, radius)
+		cands, err := s.candidates(ctx, r, radius)
+		if err != nil {
+			return Outcome{}, err
+		}
+		last = unservedOf(r, cands)
+		for _, c := range rankOnline(r, cands) {
+			a, ok, err := s.reserve(ctx, r, c, radius, "online")
+			if err != nil {
+				return Outcome{}, err
+			}
+			if ok {
+				return Outcome{Request: r, State: StateMatched, Assignment: &a}, nil
+			}
+		}
+	}
+	last.TriedRadiiKm, last.NextStep = tried, NextStepCommune
+	if err := s.st.noteUnserved(ctx, r.ID, last); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Request: r, State: StateWaiting, Unserved: &last}, nil
+}
+
+// radii is the request's own radius, then the wider steps up to 15 km.
+func radii(own float64) []float64 {
+	out := []float64{own}
+	for _, w := range WideningKm {
+		if w > own {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// candidates finds the mentors who could serve r within radius: the disk of
+// rings around r's cell from the index, then the exact rule (within both
+// radii, not paused). Capacity in use is read with them.
+func (s *Service) candidates(ctx context.Context, r Request, radius float64) ([]candidate, error) {
+	res := geo.IndexResolution(radius)
+	centre, err := r.Cell.Parent(res)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.st.mentorsIn(ctx, res, centre.Disk(geo.RingsFor(radius, res)))
+	if err != nil {
+		return nil, err
+	}
+	var out []candidate
+	for _, m := range ms {
+		d := r.Cell.DistanceKm(m.Cell)
+		if m.Paused || d > radius || d > m.RadiusKm {
+			continue
+		}
+		out = append(out, candidate{m: m, distKm: d, language: slices.Contains(m.Languages, r.Language)})
+	}
+	ids := make([]string, len(out))
+	for i, c := range out {
+		ids[i] = c.m.ID
+	}
+	used, err := s.st.usedSlots(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].used = used[out[i].m.ID]
+	}
+	return out, nil
+}
+
+// unservedOf says why none of cands can serve r.
+func unservedOf(r Request, cands []candidate) Unserved {
+	u := Unserved{MentorsInReach: len(cands), Reason: ReasonNoMentor}
+	if len(cands) == 0 {
+		return u
+	}
+	u.Reason = ReasonAllFull
+	if r.LanguageRequired && !slices.ContainsFunc(cands, func(c candidate) bool { return c.language }) {
+		u.Reason = ReasonNoLanguage
+	}
+	return u
+}
+
+// rankOnline orders the mentors who can serve r, best first.
+func rankOnline(r Request, cands []candidate) []candidate {
+	var ok []candidate
+	for _, c := range cands {
+		if c.free() >= r.Learners && (!r.LanguageRequired || c.language) {
+			ok = append(ok, c)
+		}
+	}
+	sort.SliceStable(ok, func(i, j int) bool {
+		a, b := ok[i], ok[j]
+		if under(a) != under(b) {
+			return under(a)
+		}
+		// Within 500 m, prefer a shared language, then more topics.
+		if math.Abs(a.distKm-b.distKm) > 0.5 {
+			return a.distKm < b.distKm
+		}
+		if a.language != b.language {
+			return a.language
+		}
+		if ca, cb := len(covered(r.Topics, a.m.Topics)), len(covered(r.Topics, b.m.Topics)); ca != cb {
+			return ca > cb
+		}
+		if a.distKm != b.distKm {
+			return a.distKm < b.distKm
+		}
+		return a.m.ID < b.m.ID
+	})
+	return ok
+}
+
+func under(c candidate) bool { return len(c.used) < Quota }
+
+func covered(want, has []string) []string {
+	var out []string
+	for _, t := range want {
+		if slices.Contains(has, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// reserve takes r.Learners free slots of c's mentor and records the
+// assignment. It reports false when the places went to someone else first;
+// slots it took are then given back.
+func (s *Service) reserve(ctx context.Context, r Request, c candidate, radius float64, source string) (Assignment, bool, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	var taken []int
+	giveBack := func() {
+		if len(taken) == 0 {
+			return
+		}
+		ids := make([]string, len(taken))
+		for i, t := range taken {
+			ids[i] = slotID(c.m.ID, t)
+		}
+		_ = s.st.releaseSlots(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: r.ID}})
+	}
+	for i := 0; i < c.m.Capacity && len(taken) < r.Learners; i++ {
+		if slices.Contains(c.used, i) {
+			continue
+		}
+		ok, err := s.st.takeSlot(ctx, c.m.ID, i, r.ID, now)
+		if err != nil {
+			giveBack()
+			return Assignment{}, false, err
+		}
+		if ok {
+			taken = append(taken, i)
+		}
+	}
+	if len(taken) < r.Learners {
+		giveBack()
+		return Assignment{}, false, nil
+	}
+	a := Assignment{RequestID: r.ID, MentorID: c.m.ID, HouseholdID: r.HouseholdID, CommuneID: r.CommuneID,
+		Learners: r.Learners, DistanceKm: c.distKm, Slots: taken, Source: source, CreatedAt: now,
+		Explanation: explain(r, c, radius)}
+	if err := s.st.insertAssignment(ctx, a); err != nil {
+		giveBack()
+		if errors.Is(err, store.ErrDuplicate) {
+			// Served meanwhile (a retry, or a batch applied): keep that one.
+			return Assignment{}, false, nil
+		}
+		return Assignment{}, false, err
+	}
+	return a, true, nil
+}
+
+func explain(r Request, c candidate, radius float64) Explanation {
+	e := Explanation{DistanceKm: math.Round(c.distKm*10) / 10, SearchRadiusKm: radius,
+		LanguageRequired: r.LanguageRequired, TopicsCovered: covered(r.Topics, c.m.Topics),
+		MentorNeededLearners: max(0, Quota-len(c.used))}
+	if a, err := r.Cell.Parent(8); err == nil {
+		if b, err := c.m.Cell.Parent(8); err == nil {
+			e.Rings = a.Rings(b)
+		}
+	}
+	for _, t := range r.Topics {
+		if !slices.Contains(e.TopicsCovered, t) {
+			e.TopicsMissing = append(e.TopicsMissing, t)
+		}
+	}
+	if c.language {
+		e.SharedLanguage = r.Language
+	} else if slices.Contains(c.m.Languages, "vi") && !r.LanguageRequired {
+		e.SharedLanguage = "vi"
+	}
+	return e
+}

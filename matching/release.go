@@ -1,0 +1,149 @@
+package matching
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Outcome returns a request with its assignment or why it waits.
+func (s *Service) Outcome(ctx context.Context, requestID string) (Outcome, error) {
+	r, u, err := s.st.request(ctx, requestID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	as, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: requestID}})
+	if err != nil {
+		return Outcome{}, err
+	}
+	if len(as) == 1 {
+		return Outcome{Request: r, State: StateMatched, Assignment: &as[0]}, nil
+	}
+	if u == nil {
+		u = &Unserved{Reason: ReasonNoMentor, NextStep: NextStepCommune}
+	}
+	return Outcome{Request: r, State: StateWaiting, Unserved: u}, nil
+}
+
+// MentorOfHousehold lists the mentors serving a household's requests: the
+// people who may see its phone number.
+func (s *Service) MentorsOfHousehold(ctx context.Context, householdID string) ([]string, error) {
+	as, err := s.st.findAssignments(ctx, bson.D{{Key: "household_id", Value: householdID}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		out = append(out, a.MentorID)
+	}
+	return out, nil
+}
+
+// Mentees returns a mentor's assignments.
+func (s *Service) Mentees(ctx context.Context, mentorID string) ([]Assignment, error) {
+	return s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}})
+}
+
+// releaseMentor ends every assignment of a mentor and matches their
+// requests again. It returns how many requests went back to matching.
+func (s *Service) releaseMentor(ctx context.Context, mentorID string) (int, error) {
+	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}})
+	if err != nil {
+		return 0, err
+	}
+	// Assignments first, then slots: a crash in between leaves slots that
+	// hold capacity of a mentor who is leaving anyway, never a match
+	// without its slots.
+	if err := s.st.deleteAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}}); err != nil {
+		return 0, err
+	}
+	if err := s.st.releaseSlots(ctx, bson.D{{Key: "mentor_id", Value: mentorID}}); err != nil {
+		return 0, err
+	}
+	for _, a := range as {
+		r, _, err := s.st.request(ctx, a.RequestID)
+		if err != nil {
+			continue // the request was withdrawn meanwhile
+		}
+		if _, err := s.match(ctx, r); err != nil {
+			return len(as), err
+		}
+	}
+	return len(as), nil
+}
+
+// PauseRelease is how long a pause lasts before a mentor's learners go to
+// someone else.
+const PauseRelease = 14 * 24 * time.Hour
+
+// ReleasePaused gives the learners of mentors paused for longer than
+// PauseRelease back to matching. A background loop calls it.
+func (s *Service) ReleasePaused(ctx context.Context) (int, error) {
+	ms, err := s.st.findMentors(ctx, bson.D{{Key: "paused", Value: true},
+		{Key: "paused_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-PauseRelease)}}}})
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, m := range ms {
+		n, err := s.releaseMentor(ctx, m.ID)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// Name, ExportPerson and ErasePerson make the matcher a data holder of the
+// registry: what it keeps about a person goes with their export and erasure.
+func (s *Service) Name() string { return "matching" }
+
+// ExportPerson returns a volunteer's assignments, or a household's
+// requests and assignments.
+func (s *Service) ExportPerson(ctx context.Context, kind, id, _ string) (any, error) {
+	switch kind {
+	case "volunteer":
+		return s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: id}})
+	case "household":
+		rs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: id}})
+		if err != nil {
+			return nil, err
+		}
+		as, err := s.st.findAssignments(ctx, bson.D{{Key: "household_id", Value: id}})
+		return map[string]any{"requests": rs, "assignments": as}, err
+	}
+	return nil, nil
+}
+
+// ErasePerson removes a volunteer from the index and frees their learners
+// (who are matched again), or a household's requests with their matches.
+func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
+	switch kind {
+	case "volunteer":
+		if err := s.st.deleteMentor(ctx, id); err != nil {
+			return err
+		}
+		_, err := s.releaseMentor(ctx, id)
+		return err
+	case "household":
+		rs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: id}})
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		in := bson.D{{Key: "$in", Value: ids}}
+		if err := s.st.deleteAssignments(ctx, bson.D{{Key: "_id", Value: in}}); err != nil {
+			return err
+		}
+		if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: in}}); err != nil {
+			return err
+		}
+		return s.st.deleteRequests(ctx, bson.D{{Key: "_id", Value: in}})
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package matching
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"daisuso/geo"
+)
+
+func cellNear(r *rand.Rand, spreadKm float64) geo.Cell {
+	p := geo.Point{Lat: 21.0 + (r.Float64()-0.5)*spreadKm/110.57, Lng: 105.8 + (r.Float64()-0.5)*spreadKm/103.9}
+	c, err := geo.CellOf(p)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// objective is the rule as a comparable triple: learners served (more is
+// better), missing slots (fewer), metres (fewer).
+type objective struct{ served, missing, metres int }
+
+func (a objective) better(b objective) bool {
+	if a.served != b.served {
+		return a.served > b.served
+	}
+	if a.missing != b.missing {
+		return a.missing < b.missing
+	}
+	return a.metres < b.metres
+}
+
+func evaluate(reqs []Request, ms []Mentor, used map[string]int, pick []int) (objective, bool) {
+	load := map[int]int{}
+	var o objective
+	for i, j := range pick {
+		if j < 0 {
+			continue
+		}
+		d := reqs[i].Cell.DistanceKm(ms[j].Cell)
+		if d > ms[j].RadiusKm || ms[j].Paused {
+			return o, false
+		}
+		load[j] += reqs[i].Learners
+		o.served += reqs[i].Learners
+		o.metres += int(math.Round(d*1000)) * reqs[i].Learners
+	}
+	for j, m := range ms {
+		if used[m.ID]+load[j] > m.Capacity {
+			return o, false
+		}
+		if !m.Paused {
+			o.missing += max(0, Quota-used[m.ID]-load[j])
+		}
+	}
+	return o, true
+}
+
+// TestSolveIsOptimal compares Solve with an exhaustive search of every
+// assignment on 300 small random instances of single-learner requests.
+func TestSolveIsOptimal(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for n := range 300 {
+		nReq, nM := 2+r.IntN(6), 1+r.IntN(3)
+		var reqs []Request
+		for i := range nReq {
+			reqs = append(reqs, Request{ID: fmt.Sprint("r", i), Cell: cellNear(r, 6), Learners: 1})
+		}
+		var ms []Mentor
+		used := map[string]int{}
+		for j := range nM {
+			m := Mentor{ID: fmt.Sprint("m", j), Cell: cellNear(r, 6), RadiusKm: []float64{1, 2, 3, 5}[r.IntN(4)], Capacity: 5 + r.IntN(3)}
+			used[m.ID] = r.IntN(m.Capacity + 1)
+			ms = append(ms, m)
+		}
+		// Exhaustive: each request to no one or to one of the mentors.
+		best, found := objective{}, false
+		pick := make([]int, nReq)
+		var walk func(i int)
+		walk = func(i int) {
+			if i == nReq {
+				if o, ok := evaluate(reqs, ms, used, pick); ok && (!found || o.better(best)) {
+					best, found = o, true
+				}
+				return
+			}
+			for j := -1; j < nM; j++ {
+				pick[i] = j
+				walk(i + 1)
+			}
+		}
+		walk(0)
+		pairs, sum := Solve(reqs, ms, used)
+		idx := map[string]int{}
+		for j, m := range ms {
+			idx[m.ID] = j
+		}
+		got := make([]int, nReq)
+		for i := range got {
+			got[i] = -1
+		}
+		for _, p := range pairs {
+			for i, rq := range reqs {
+				if rq.ID == p.RequestID {
+					got[i] = idx[p.MentorID]
+				}
+			}
+		}
+		o, ok := evaluate(reqs, ms, used, got)
+		if !ok {
+			t.Fatalf("instance %d: Solve gave an infeasible assignment %v", n, got)
+		}
+		if o != best {
+			t.Fatalf("instance %d: Solve %+v, exhaustive optimum %+v", n, o, best)
+		}
+		if sum.ServedLearners != o.served || sum.MissingSlots != o.missing {
+			t.Fatalf("instance %d: summary %+v disagrees with %+v", n, sum, o)
+		}
+	}
+}
+
+func TestSolveRules(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	home := cellNear(r, 0)
+	t.Run("language required", func(t *testing.T) {
+		reqs := []Request{{ID: "a", Cell: home, Learners: 1, Language: "hmn", LanguageRequired: true}}
+		ms := []Mentor{{ID: "vi", Cell: home, RadiusKm: 2, Capacity: 10, Languages: []string{"vi"}}}
+		pairs, sum := Solve(reqs, ms, nil)
+		if len(pairs) != 0 || sum.UnservedLearners[ReasonNoLanguage] != 1 {
+			t.Fatalf("%v %+v", pairs, sum)
+		}
+	})
+	t.Run("a household goes whole to one mentor", func(t *testing.T) {
+		reqs := []Request{{ID: "family", Cell: home, Learners: 4}}
+		ms := []Mentor{{ID: "a", Cell: home, RadiusKm: 2, Capacity: 5}, {ID: "b", Cell: home, RadiusKm: 2, Capacity: 5}}
+		pairs, _ := Solve(reqs, ms, map[string]int{"a": 3, "b": 0})
+		if len(pairs) != 1 || pairs[0].MentorID != "b" || pairs[0].Learners != 4 {
+			t.Fatalf("%+v", pairs)
+		}
+	})
+	t.Run("paused mentors take no one", func(t *testing.T) {
+		reqs := []Request{{ID: "a", Cell: home, Learners: 1}}
+		ms := []Mentor{{ID: "p", Cell: home, RadiusKm: 2, Capacity: 10, Paused: true}}
+		if pairs, sum := Solve(reqs, ms, nil); len(pairs) != 0 || sum.Mentors != 0 {
+			t.Fatalf("%v %+v", pairs, sum)
+		}
+	})
+}

@@ -109,6 +109,49 @@ func (s *Service) administers(ctx context.Context, a Actor, scope []string) (boo
 	return false, nil
 }
 
+// Administers reports whether the actor acts over the node id (and so over
+// everything under it): admins everywhere, branch admins and commune staff
+// inside their subtree.
+func (s *Service) Administers(ctx context.Context, a Actor, id string) (bool, error) {
+	b, err := s.Branch(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.administers(ctx, a, b.Scope())
+}
+
+// CommunesUnder lists the communes at or under a node: the node itself if it
+// is a commune, a branch's or team's commune, or a province's communes.
+func (s *Service) CommunesUnder(ctx context.Context, id string) ([]string, error) {
+	b, err := s.Branch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Kind != KindProvince {
+		return []string{b.CommuneID()}, nil
+	}
+	var out []string
+	after := ""
+	for {
+		page, err := s.branches.children(ctx, b.ID, after, 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page {
+			if c.Kind == KindCommune {
+				out = append(out, c.ID)
+			}
+		}
+		if len(page) < 200 {
+			return out, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
 // CreateBranch adds a node under its parent. Admins create provinces; a
 // branch admin creates nodes inside their own subtree.
 func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Branch, error) {

@@ -1,0 +1,380 @@
+package matching
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"daisuso/geo"
+	"daisuso/store"
+)
+
+// MaxRunRequests bounds one batch run (its proposal is one document).
+const MaxRunRequests = 20_000
+
+// Area is what a batch run covers: the waiting requests of some communes,
+// or of some cells (of any resolution up to geo.HomeResolution).
+type Area struct {
+	ScopeID    string // the union node the run was asked for (for access checks)
+	CommuneIDs []string
+	Cells      []geo.Cell
+}
+
+// Run is a batch proposal and what became of it.
+type Run struct {
+	ID        string
+	Area      Area
+	CreatedBy string
+	CreatedAt time.Time
+	Pairs     []Pair
+	Summary   Summary
+	Decision  string // "", "applied" or "discarded"
+	DecidedBy string
+	DecidedAt time.Time
+	Applied   int // pairs that became assignments
+	Skipped   int // pairs no longer possible when applied (served or full meanwhile)
+}
+
+// Propose computes the optimal assignment for the waiting requests of an
+// area and stores it as a proposal. Nothing is assigned until Apply.
+func (s *Service) Propose(ctx context.Context, area Area, by string) (Run, error) {
+	if len(area.CommuneIDs) == 0 && len(area.Cells) == 0 {
+		return Run{}, fmt.Errorf("propose: empty area: %w", ErrInvalid)
+	}
+	reqs, err := s.waiting(ctx, area)
+	if err != nil {
+		return Run{}, err
+	}
+	if len(reqs) > MaxRunRequests {
+		return Run{}, fmt.Errorf("propose: %d waiting requests, more than %d: %w", len(reqs), MaxRunRequests, ErrInvalid)
+	}
+	// Mentors who can reach any of them: the index walk around each
+	// request's resolution-7 cell, merged.
+	k := geo.RingsFor(MaxRadiusKm, 7)
+	centres, seen := map[geo.Cell]bool{}, map[geo.Cell]bool{}
+	var cells []geo.Cell
+	for _, r := range reqs {
+		c, _ := r.Cell.Parent(7)
+		if centres[c] {
+			continue
+		}
+		centres[c] = true
+		for _, d := range c.Disk(k) {
+			if !seen[d] {
+				seen[d] = true
+				cells = append(cells, d)
+			}
+		}
+	}
+	var ms []Mentor
+	if len(cells) > 0 {
+		if ms, err = s.st.mentorsIn(ctx, 7, cells); err != nil {
+			return Run{}, err
+		}
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	slots, err := s.st.usedSlots(ctx, ids)
+	if err != nil {
+		return Run{}, err
+	}
+	used := map[string]int{}
+	for id, sl := range slots {
+		used[id] = len(sl)
+	}
+	pairs, sum := Solve(reqs, ms, used)
+	run := Run{ID: newID("run_"), Area: area, CreatedBy: by, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Pairs: pairs, Summary: sum}
+	if err := s.st.insertRun(ctx, run); err != nil {
+		return Run{}, err
+	}
+	return run, nil
+}
+
+// waiting returns the requests of an area that have no assignment.
+func (s *Service) waiting(ctx context.Context, area Area) ([]Request, error) {
+	var filter bson.D
+	if len(area.CommuneIDs) > 0 {
+		filter = bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: area.CommuneIDs}}}}
+	} else {
+		var c7 []string
+		for _, c := range area.Cells {
+			p, err := c.Parent(min(7, c.Resolution()))
+			if err != nil {
+				return nil, err
+			}
+			c7 = append(c7, p.String())
+		}
+		filter = bson.D{{Key: "cell7", Value: bson.D{{Key: "$in", Value: c7}}}}
+	}
+	all, err := s.st.findRequests(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	if len(area.Cells) > 0 {
+		all = inCells(all, area.Cells)
+	}
+	ids := make([]string, len(all))
+	for i, r := range all {
+		ids[i] = r.ID
+	}
+	served, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	for _, a := range served {
+		done[a.RequestID] = true
+	}
+	var out []Request
+	for _, r := range all {
+		if !done[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func inCells(reqs []Request, cells []geo.Cell) []Request {
+	var out []Request
+	for _, r := range reqs {
+		for _, c := range cells {
+			if p, err := r.Cell.Parent(c.Resolution()); err == nil && p == c {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Run returns a run with its decision.
+func (s *Service) Run(ctx context.Context, id string) (Run, error) { return s.st.run(ctx, id) }
+
+// Apply turns a proposal into assignments. The decision is an insert-only
+// document (first decision wins); each pair is reserved like an online
+// match, so pairs that online matching made impossible meanwhile are
+// skipped, never over-assigned. Applying twice returns the first result;
+// an apply cut short is finished by the next one.
+func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
+	run, err := s.st.run(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.st.decide(ctx, id, "applied", by, now); err != nil {
+		if !errors.Is(err, ErrDecided) {
+			return Run{}, err
+		}
+		if run.Decision != "applied" {
+			return Run{}, ErrDecided
+		}
+		if run.Applied+run.Skipped == len(run.Pairs) {
+			return run, nil
+		}
+	}
+	reqIDs := make([]string, len(run.Pairs))
+	mentorIDs := make([]string, 0, len(run.Pairs))
+	for i, p := range run.Pairs {
+		reqIDs[i] = p.RequestID
+		mentorIDs = append(mentorIDs, p.MentorID)
+	}
+	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: reqIDs}}}})
+	if err != nil {
+		return Run{}, err
+	}
+	byID := map[string]Request{}
+	for _, r := range reqs {
+		byID[r.ID] = r
+	}
+	ms, err := s.st.findMentors(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: mentorIDs}}}})
+	if err != nil {
+		return Run{}, err
+	}
+	mentors := map[string]Mentor{}
+	for _, m := range ms {
+		mentors[m.ID] = m
+	}
+	applied, skipped := 0, 0
+	for _, p := range run.Pairs {
+		r, okR := byID[p.RequestID]
+		m, okM := mentors[p.MentorID]
+		if !okR || !okM || m.Paused {
+			skipped++
+			continue
+		}
+		if existing, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: r.ID}}); err != nil {
+			return Run{}, err
+		} else if len(existing) > 0 {
+			if existing[0].Source == "run:"+id {
+				applied++ // done by an earlier apply of this run
+			} else {
+				skipped++
+			}
+			continue
+		}
+		used, err := s.st.usedSlots(ctx, []string{m.ID})
+		if err != nil {
+			return Run{}, err
+		}
+		c := candidate{m: m, distKm: p.DistanceKm, used: used[m.ID], language: r.Language != "" && contains(m.Languages, r.Language)}
+		if c.free() < r.Learners {
+			skipped++
+			continue
+		}
+		_, ok, err := s.reserve(ctx, r, c, MaxRadiusKm, "run:"+id)
+		if err != nil {
+			return Run{}, err
+		}
+		if ok {
+			applied++
+		} else {
+			skipped++
+		}
+	}
+	if err := s.st.recordApply(ctx, id, applied, skipped); err != nil {
+		return Run{}, err
+	}
+	return s.st.run(ctx, id)
+}
+
+// Discard drops a proposal; a run applied already cannot be discarded.
+func (s *Service) Discard(ctx context.Context, id, by string) (Run, error) {
+	run, err := s.st.run(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	if err := s.st.decide(ctx, id, "discarded", by, s.now().UTC().Truncate(time.Millisecond)); err != nil {
+		if errors.Is(err, ErrDecided) && run.Decision == "discarded" {
+			return run, nil
+		}
+		return Run{}, err
+	}
+	return s.st.run(ctx, id)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- store ----
+
+type pairDoc struct {
+	RequestID  string  `bson:"r"`
+	MentorID   string  `bson:"m"`
+	Learners   int     `bson:"n"`
+	DistanceKm float64 `bson:"d"`
+}
+
+type summaryDoc struct {
+	Requests          int            `bson:"requests"`
+	Learners          int            `bson:"learners"`
+	ServedRequests    int            `bson:"served_requests"`
+	ServedLearners    int            `bson:"served_learners"`
+	UnservedLearners  map[string]int `bson:"unserved_learners"`
+	Mentors           int            `bson:"mentors"`
+	MentorsUnderQuota int            `bson:"mentors_under_quota"`
+	MissingSlots      int            `bson:"missing_slots"`
+	UnderQuotaWhy     map[string]int `bson:"under_quota_why"`
+	TotalDistanceKm   float64        `bson:"total_distance_km"`
+	MeanDistanceKm    float64        `bson:"mean_distance_km"`
+	TookMS            int64          `bson:"took_ms"`
+}
+
+type runDoc struct {
+	ID         string     `bson:"_id"`
+	ScopeID    string     `bson:"scope_id"`
+	CommuneIDs []string   `bson:"commune_ids"`
+	Cells      []string   `bson:"cells"`
+	CreatedBy  string     `bson:"created_by"`
+	CreatedAt  time.Time  `bson:"created_at"`
+	Pairs      []pairDoc  `bson:"pairs"`
+	Summary    summaryDoc `bson:"summary"`
+}
+
+type decisionDoc struct {
+	RunID     string    `bson:"_id"`
+	Decision  string    `bson:"decision"`
+	By        string    `bson:"by"`
+	At        time.Time `bson:"at"`
+	Applied   int       `bson:"applied"`
+	Skipped   int       `bson:"skipped"`
+	Completed bool      `bson:"completed"`
+}
+
+func (s *mongoStore) insertRun(ctx context.Context, r Run) error {
+	d := runDoc{ID: r.ID, ScopeID: r.Area.ScopeID, CommuneIDs: r.Area.CommuneIDs, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+		Pairs: make([]pairDoc, len(r.Pairs)), Summary: summaryDoc{Requests: r.Summary.Requests, Learners: r.Summary.Learners,
+			ServedRequests: r.Summary.ServedRequests, ServedLearners: r.Summary.ServedLearners, UnservedLearners: r.Summary.UnservedLearners,
+			Mentors: r.Summary.Mentors, MentorsUnderQuota: r.Summary.MentorsUnderQuota, MissingSlots: r.Summary.MissingSlots,
+			UnderQuotaWhy: r.Summary.UnderQuotaWhy, TotalDistanceKm: r.Summary.TotalDistanceKm, MeanDistanceKm: r.Summary.MeanDistanceKm,
+			TookMS: r.Summary.Took.Milliseconds()}}
+	for _, c := range r.Area.Cells {
+		d.Cells = append(d.Cells, c.String())
+	}
+	for i, p := range r.Pairs {
+		d.Pairs[i] = pairDoc(p)
+	}
+	_, err := s.runs.InsertOne(ctx, d)
+	return store.WrapMongo(err)
+}
+
+func (s *mongoStore) run(ctx context.Context, id string) (Run, error) {
+	var d runDoc
+	err := s.runs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Run{}, ErrNotFound
+	}
+	if err != nil {
+		return Run{}, store.WrapMongo(err)
+	}
+	r := Run{ID: d.ID, Area: Area{ScopeID: d.ScopeID, CommuneIDs: d.CommuneIDs}, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt,
+		Pairs: make([]Pair, len(d.Pairs)), Summary: Summary{Requests: d.Summary.Requests, Learners: d.Summary.Learners,
+			ServedRequests: d.Summary.ServedRequests, ServedLearners: d.Summary.ServedLearners, UnservedLearners: d.Summary.UnservedLearners,
+			Mentors: d.Summary.Mentors, MentorsUnderQuota: d.Summary.MentorsUnderQuota, MissingSlots: d.Summary.MissingSlots,
+			UnderQuotaWhy: d.Summary.UnderQuotaWhy, TotalDistanceKm: d.Summary.TotalDistanceKm, MeanDistanceKm: d.Summary.MeanDistanceKm,
+			Took: time.Duration(d.Summary.TookMS) * time.Millisecond}}
+	for _, c := range d.Cells {
+		if cell, err := geo.ParseCell(c, -1); err == nil {
+			r.Area.Cells = append(r.Area.Cells, cell)
+		}
+	}
+	for i, p := range d.Pairs {
+		r.Pairs[i] = Pair(p)
+	}
+	var dec decisionDoc
+	err = s.decisions.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&dec)
+	switch {
+	case err == nil:
+		r.Decision, r.DecidedBy, r.DecidedAt, r.Applied, r.Skipped = dec.Decision, dec.By, dec.At, dec.Applied, dec.Skipped
+	case !errors.Is(err, mongo.ErrNoDocuments):
+		return Run{}, store.WrapMongo(err)
+	}
+	return r, nil
+}
+
+// decide records the first decision on a run; ErrDecided if there is one.
+func (s *mongoStore) decide(ctx context.Context, id, decision, by string, at time.Time) error {
+	_, err := s.decisions.InsertOne(ctx, decisionDoc{RunID: id, Decision: decision, By: by, At: at})
+	err = store.WrapMongo(err)
+	if errors.Is(err, store.ErrDuplicate) {
+		return ErrDecided
+	}
+	return err
+}
+
+func (s *mongoStore) recordApply(ctx context.Context, id string, applied, skipped int) error {
+	_, err := s.decisions.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "applied", Value: applied}, {Key: "skipped", Value: skipped}, {Key: "completed", Value: true}}}})
+	return store.WrapMongo(err)
+}

@@ -37,6 +37,8 @@ var accessTable = map[string]string{
 	"GET /v1/volunteers/:id/mentees":     "volunteer,branch_admin,commune_staff,admin",
 	"POST /v1/help-requests":             "household,volunteer,commune_staff,admin",
 	"POST /v1/matching/runs":             "branch_admin,admin",
+	"GET /v1/coverage":                   "branch_admin,commune_staff,admin",
+	"GET /public/coverage":               "public",
 	"GET /v1/matching/runs/:id":          "branch_admin,admin",
 	"POST /v1/matching/runs/:id/apply":   "branch_admin,admin",
 	"POST /v1/matching/runs/:id/discard": "branch_admin,admin",

@@ -77,5 +77,15 @@ func (c Cell) Rings(o Cell) int {
 	return d
 }
 
+// Boundary is the cell's outline, its corners in order.
+func (c Cell) Boundary() []Point {
+	b := h3.Cell(c).Boundary()
+	out := make([]Point, len(b))
+	for i, p := range b {
+		out[i] = Point{Lat: p.Lat, Lng: p.Lng}
+	}
+	return out
+}
+
 // DistanceKm is the distance between the centres of two cells.
 func (c Cell) DistanceKm(o Cell) float64 { return DistanceKm(c.Center(), o.Center()) }

@@ -306,6 +306,12 @@ func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in Ho
 	return h, nil
 }
 
+// HouseholdCells returns the home cell of every household of the given
+// communes: the raw material of coverage maps, which show only counts.
+func (s *Service) HouseholdCells(ctx context.Context, communeIDs []string) ([]geo.Cell, error) {
+	return s.households.cells(ctx, communeIDs)
+}
+
 // DeleteHousehold erases a household and everything held about it.
 func (s *Service) DeleteHousehold(ctx context.Context, a Actor, id string) error {
 	h, err := s.Household(ctx, a, id)

@@ -26,6 +26,7 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 		{s.volunteers.coll, bson.D{{Key: "scope", Value: 1}}},
 		{s.volunteers.coll, bson.D{{Key: "cell", Value: 1}}},
 		{s.households.coll, bson.D{{Key: "scope", Value: 1}}},
+		{s.households.coll, bson.D{{Key: "commune_id", Value: 1}}},
 		{s.households.coll, bson.D{{Key: "cell", Value: 1}}},
 	} {
 		if err := store.EnsureIndexes(ctx, ix.coll, mongo.IndexModel{Keys: ix.keys}); err != nil {
@@ -381,6 +382,27 @@ func (s *householdStore) replace(ctx context.Context, h Household) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+func (s *householdStore) cells(ctx context.Context, communeIDs []string) ([]geo.Cell, error) {
+	cur, err := s.coll.Find(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}},
+		options.Find().SetProjection(bson.D{{Key: "cell", Value: 1}}))
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var docs []struct {
+		Cell string `bson:"cell"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	out := make([]geo.Cell, 0, len(docs))
+	for _, d := range docs {
+		if c, err := geo.ParseCell(d.Cell, -1); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func (s *householdStore) delete(ctx context.Context, id string) error {

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"encoding/json"
+	"sort"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"daisuso/geo"
+	"daisuso/matching"
+	"daisuso/people"
+)
+
+// publicMinHouseholds: the public map hides cells with fewer households, so
+// that no count points at a family.
+const publicMinHouseholds = 5
+
+type geoJSON struct {
+	Type     string    `json:"type"`
+	Features []feature `json:"features"`
+}
+
+type feature struct {
+	Type       string        `json:"type"`
+	Geometry   geometry      `json:"geometry"`
+	Properties coverageProps `json:"properties"`
+}
+
+type geometry struct {
+	Type        string         `json:"type"`
+	Coordinates [][][2]float64 `json:"coordinates"`
+}
+
+type coverageProps struct {
+	Cell            string `json:"cell"`
+	Households      int    `json:"households"`
+	LearnersWaiting int    `json:"learners_waiting"`
+	Mentors         int    `json:"mentors"`
+	FreeCapacity    int    `json:"free_capacity"`
+}
+
+// coverage builds the GeoJSON of an area's cells at res. Certified
+// households are not counted yet: certification arrives with sessions.
+func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool) error {
+	ctx := c.UserContext()
+	hh, err := a.deps.People.HouseholdCells(ctx, communes)
+	if err != nil {
+		return err
+	}
+	counts, err := a.deps.Matching.Coverage(ctx, communes, res)
+	if err != nil {
+		return err
+	}
+	households := map[geo.Cell]int{}
+	for _, cell := range hh {
+		if p, err := cell.Parent(res); err == nil {
+			households[p]++
+			if counts[p] == nil {
+				counts[p] = &matching.CellCounts{}
+			}
+		}
+	}
+	out := geoJSON{Type: "FeatureCollection", Features: []feature{}}
+	for cell, cc := range counts {
+		if public && households[cell] < publicMinHouseholds {
+			continue
+		}
+		ring := [][2]float64{}
+		for _, p := range cell.Boundary() {
+			ring = append(ring, [2]float64{round6(p.Lng), round6(p.Lat)})
+		}
+		ring = append(ring, ring[0])
+		out.Features = append(out.Features, feature{Type: "Feature",
+			Geometry: geometry{Type: "Polygon", Coordinates: [][][2]float64{ring}},
+			Properties: coverageProps{Cell: cell.String(), Households: households[cell], LearnersWaiting: cc.LearnersWaiting,
+				Mentors: cc.Mentors, FreeCapacity: cc.FreeCapacity}})
+	}
+	sort.Slice(out.Features, func(i, j int) bool { return out.Features[i].Properties.Cell < out.Features[j].Properties.Cell })
+	body, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/geo+json")
+	return c.Send(body)
+}
+
+func round6(x float64) float64 { return float64(int64(x*1e6+0.5*sign(x))) / 1e6 }
+
+func sign(x float64) float64 {
+	if x < 0 {
+		return -1
+	}
+	return 1
+}
+
+func coverageRes(c *fiber.Ctx) (int, error) {
+	switch s := c.Query("res", "8"); s {
+	case "7", "8":
+		n, _ := strconv.Atoi(s)
+		return n, nil
+	}
+	return 0, &people.FieldError{Field: "res", Reason: "must_be_7_or_8"}
+}
+
+// getCoverage: the map of an admin's area (?commune_id= or ?branch_id=).
+func (a *API) getCoverage(c *fiber.Ctx) error {
+	res, err := coverageRes(c)
+	if err != nil {
+		return err
+	}
+	node := c.Query("commune_id") + c.Query("branch_id")
+	if node == "" || (c.Query("commune_id") != "" && c.Query("branch_id") != "") {
+		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id"}
+	}
+	node = string([]byte(node))
+	ok, err := a.deps.People.Administers(c.UserContext(), actorOf(c), node)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return people.ErrNotFound
+	}
+	communes, err := a.deps.People.CommunesUnder(c.UserContext(), node)
+	if err != nil {
+		return err
+	}
+	return a.coverage(c, communes, res, false)
+}
+
+// publicCoverage: the same map for anyone, at resolution 7 only, without
+// cells of fewer than five households.
+func (a *API) publicCoverage(c *fiber.Ctx) error {
+	node := string([]byte(c.Query("commune_id") + c.Query("province_id")))
+	if !people.ValidID(node) {
+		return &people.FieldError{Field: "commune_id", Reason: "required"}
+	}
+	communes, err := a.deps.People.CommunesUnder(c.UserContext(), node)
+	if err != nil {
+		return err
+	}
+	return a.coverage(c, communes, 7, true)
+}

@@ -48,6 +48,12 @@ const (
 // 1.5·10^9). Costs are in metres.
 const quotaWeight = 2_000_000_000
 
+// unservedCost is the cost of the arc that leaves a learner unserved: more
+// than any augmenting path can cost or save (one quota arc, 2e9, plus
+// distances of at most 3e9 along a simple path), and small enough that
+// 10^5 of them fit in an int64.
+const unservedCost = 1_000_000_000_000
+
 // Solve computes an assignment optimal for the rule: the most learners
 // served, then the fewest missing slots below five, then the least total
 // distance (in whole metres), over requests and mentors' free capacity
@@ -57,11 +63,14 @@ const quotaWeight = 2_000_000_000
 // candidate with room, otherwise it stays unserved, so the optimum is exact
 // for single-learner requests and nearly so otherwise.
 //
-// The network: source -> request (its learners) -> mentor (each mentor in
+// The network: request (supplying its learners) -> mentor (each mentor in
 // reach: within the mentor's radius and MaxRadiusKm, not paused, speaking
 // the language if required) -> sink, by two arcs: the slots missing to five
 // at cost -quotaWeight, and the rest of the free capacity at cost 0. A
-// minimum-cost maximum flow of it is the rule's optimum.
+// minimum-cost maximum flow of it is the rule's optimum; successive
+// shortest paths from each request in turn find one (a request that cannot
+// reach the sink when its turn comes never could later: what it reaches is
+// closed under residual arcs and no other augmentation enters it).
 func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summary) {
 	start := time.Now()
 	sum := Summary{Requests: len(reqs), UnservedLearners: map[string]int{}, UnderQuotaWhy: map[string]int{}}
@@ -74,13 +83,15 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	sum.Mentors = len(active)
 	// In-memory index of mentors by resolution-7 cell.
 	byCell := map[geo.Cell][]int{}
+	centres := make([]geo.Point, len(active))
 	for j, m := range active {
 		c, _ := m.Cell.Parent(7)
 		byCell[c] = append(byCell[c], j)
+		centres[j] = m.Cell.Center()
 	}
 	k := geo.RingsFor(MaxRadiusKm, 7)
 	nR, nM := len(reqs), len(active)
-	src, sink := nR+nM, nR+nM+1
+	sink := nR + nM
 	type cand struct {
 		j    int
 		dist float64
@@ -93,10 +104,11 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 		sum.Learners += r.Learners
 		c, _ := r.Cell.Parent(7)
 		anyInReach := false
+		rc := r.Cell.Center()
 		for _, cell := range c.Disk(k) {
 			for _, j := range byCell[cell] {
 				m := active[j]
-				d := r.Cell.DistanceKm(m.Cell)
+				d := geo.DistanceKm(rc, centres[j])
 				if d > m.RadiusKm || d > MaxRadiusKm {
 					continue
 				}
@@ -117,15 +129,17 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 			sum.UnservedLearners[ReasonNoMentor] += r.Learners
 		}
 	}
-	net := newFlowNet(nR+nM+2, arcs+nR+2*nM)
-	net.pot = make([]int64, nR+nM+2)
+	net := newFlowNet(nR+nM+1, arcs+2*nM+nR)
+	net.pot = make([]int64, nR+nM+1)
 	for i, r := range reqs {
-		if len(cands[i]) == 0 {
-			continue
-		}
-		net.addArc(src, i, int32(r.Learners), 0)
 		for x := range cands[i] {
 			cands[i][x].arc = net.addArc(i, nR+cands[i][x].j, int32(r.Learners), int64(math.Round(cands[i][x].dist*1000)))
+		}
+		if len(cands[i]) > 0 {
+			// Leaving a learner unserved costs more than any real path (at
+			// most one quota arc and 2·10^5 hops of 15 km), so every
+			// supply is routed and the cheapest routing serves the most.
+			net.addArc(i, sink, int32(r.Learners), unservedCost)
 		}
 	}
 	free := make([]int, nM)
@@ -143,7 +157,12 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	// Feasible potentials for the negative quota arcs: every path to the
 	// sink may go through one, so the sink starts at -quotaWeight.
 	net.pot[sink] = -quotaWeight
-	net.solve(src, sink)
+	net.prepare()
+	for i, r := range reqs {
+		if len(cands[i]) > 0 {
+			net.augmentFrom(i, sink, int32(r.Learners))
+		}
+	}
 
 	// Read the flow back, one mentor per request.
 	load := make([]int, nM)

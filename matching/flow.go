@@ -5,20 +5,21 @@ import (
 	"math"
 )
 
-// flowNet is a min-cost flow network with integer capacities and costs.
-// solve finds a maximum flow from s to t of least cost (the primal-dual
-// method: Dijkstra with node potentials finds the shortest augmenting
-// distances, then a blocking flow is pushed along arcs of zero reduced cost,
-// until t cannot be reached). Costs may be negative on arcs out of a DAG's
-// start as long as the initial potentials make reduced costs non-negative;
-// initPotentials does that for the bipartite networks built here.
+var _ = math.MaxInt32
+
+// flowNet is a min-cost flow network with integer capacities and costs,
+// solved by successive shortest paths (augmentFrom). Reduced costs
+// c(u,v) + pot(u) - pot(v) must be non-negative at the start; the caller
+// sets pot so (arcs into the sink may cost less than zero).
 type flowNet struct {
-	head            []int32
-	to, next        []int32
-	cap             []int32
-	cost            []int64
-	pot, dist       []int64
-	level, iterator []int32
+	head      []int32
+	to, next  []int32
+	cap       []int32
+	cost      []int64
+	pot, dist []int64
+	pred      []int32 // arc by which the search reached each node
+	touched   []int32
+	heap      pq
 }
 
 func newFlowNet(nodes, arcsHint int) *flowNet {
@@ -62,20 +63,56 @@ func (p pq) Swap(i, j int)      { p[i], p[j] = p[j], p[i] }
 func (p *pq) Push(x any)        { *p = append(*p, x.(pqItem)) }
 func (p *pq) Pop() any          { o := *p; it := o[len(o)-1]; *p = o[:len(o)-1]; return it }
 
-// dijkstra computes reduced shortest distances from s; false if t is not
-// reachable.
-func (f *flowNet) dijkstra(s, t int) bool {
-	n := len(f.head)
-	for i := 0; i < n; i++ {
-		f.dist[i] = inf
+// augmentFrom sends up to supply units from node src to t, one shortest
+// augmenting path at a time (successive shortest paths, processing one
+// source with excess at a time, as Ahuja, Magnanti and Orlin present it).
+// Each Dijkstra stops when t is settled at reduced distance D, and only
+// the nodes it settled get new potentials, π(v) -= D - d(v), which keeps
+// every reduced cost non-negative; so the work stays near src on a spatial
+// network. It returns the units sent; fewer than supply means t cannot be
+// reached any more, and then never will be from src.
+func (f *flowNet) augmentFrom(src, t int, supply int32) int32 {
+	sent := int32(0)
+	for sent < supply {
+		D, ok := f.shortest(src, t)
+		if !ok {
+			f.reset()
+			return sent
+		}
+		for _, v := range f.touched {
+			if d := f.dist[v]; d < D {
+				f.pot[v] -= D - d
+			}
+		}
+		// Bottleneck along the path, then push.
+		push := supply - sent
+		for v := int32(t); v != int32(src); v = f.to[f.pred[v]^1] {
+			push = min(push, f.cap[f.pred[v]])
+		}
+		for v := int32(t); v != int32(src); v = f.to[f.pred[v]^1] {
+			e := f.pred[v]
+			f.cap[e] -= push
+			f.cap[e^1] += push
+		}
+		sent += push
+		f.reset()
 	}
-	f.dist[s] = 0
-	h := &pq{{int32(s), 0}}
-	for h.Len() > 0 {
-		it := heap.Pop(h).(pqItem)
+	return sent
+}
+
+// shortest runs Dijkstra on reduced costs from src until t is settled.
+func (f *flowNet) shortest(src, t int) (int64, bool) {
+	f.dist[src] = 0
+	f.touched = append(f.touched, int32(src))
+	f.heap = append(f.heap[:0], pqItem{int32(src), 0})
+	for len(f.heap) > 0 {
+		it := heap.Pop(&f.heap).(pqItem)
 		u := it.node
 		if it.d > f.dist[u] {
 			continue
+		}
+		if int(u) == t {
+			return it.d, true
 		}
 		for e := f.head[u]; e >= 0; e = f.next[e] {
 			if f.cap[e] <= 0 {
@@ -84,84 +121,33 @@ func (f *flowNet) dijkstra(s, t int) bool {
 			v := f.to[e]
 			nd := it.d + f.cost[e] + f.pot[u] - f.pot[v]
 			if nd < f.dist[v] {
+				if f.dist[v] == inf {
+					f.touched = append(f.touched, v)
+				}
 				f.dist[v] = nd
-				heap.Push(h, pqItem{v, nd})
+				f.pred[v] = e
+				heap.Push(&f.heap, pqItem{v, nd})
 			}
 		}
 	}
-	return f.dist[t] < inf
+	return 0, false
 }
 
-// solve pushes a maximum flow of minimum cost from s to t and returns its
-// value and cost. pot must hold feasible initial potentials.
-func (f *flowNet) solve(s, t int) (int64, int64) {
+// reset forgets the distances of the last search, touching only the nodes
+// it reached.
+func (f *flowNet) reset() {
+	for _, v := range f.touched {
+		f.dist[v] = inf
+	}
+	f.touched = f.touched[:0]
+}
+
+// prepare allocates the search state; pot must be set before.
+func (f *flowNet) prepare() {
 	n := len(f.head)
 	f.dist = make([]int64, n)
-	f.level = make([]int32, n)
-	f.iterator = make([]int32, n)
-	var total, cost int64
-	for f.dijkstra(s, t) {
-		for i := 0; i < n; i++ {
-			if f.dist[i] < inf {
-				f.pot[i] += f.dist[i]
-			}
-		}
-		// Blocking flow on the admissible subgraph (reduced cost 0), by BFS
-		// levels and DFS with current-arc pointers, as in Dinic's algorithm.
-		for f.bfsAdmissible(s, t) {
-			copy(f.iterator, f.head)
-			for {
-				pushed := f.dfs(s, t, math.MaxInt32)
-				if pushed == 0 {
-					break
-				}
-				total += int64(pushed)
-				cost += int64(pushed) * (f.pot[t] - f.pot[s])
-			}
-		}
+	for i := range f.dist {
+		f.dist[i] = inf
 	}
-	return total, cost
-}
-
-func (f *flowNet) admissible(e int32, u int32) bool {
-	return f.cap[e] > 0 && f.cost[e]+f.pot[u]-f.pot[f.to[e]] == 0
-}
-
-func (f *flowNet) bfsAdmissible(s, t int) bool {
-	for i := range f.level {
-		f.level[i] = -1
-	}
-	f.level[s] = 0
-	queue := []int32{int32(s)}
-	for len(queue) > 0 {
-		u := queue[0]
-		queue = queue[1:]
-		for e := f.head[u]; e >= 0; e = f.next[e] {
-			v := f.to[e]
-			if f.level[v] < 0 && f.admissible(e, u) {
-				f.level[v] = f.level[u] + 1
-				queue = append(queue, v)
-			}
-		}
-	}
-	return f.level[t] >= 0
-}
-
-func (f *flowNet) dfs(u, t int, limit int32) int32 {
-	if u == t {
-		return limit
-	}
-	for ; f.iterator[u] >= 0; f.iterator[u] = f.next[f.iterator[u]] {
-		e := f.iterator[u]
-		v := int(f.to[e])
-		if f.level[v] != f.level[u]+1 || !f.admissible(e, int32(u)) {
-			continue
-		}
-		if d := f.dfs(v, t, min(limit, f.cap[e])); d > 0 {
-			f.cap[e] -= d
-			f.cap[e^1] += d
-			return d
-		}
-	}
-	return 0
+	f.pred = make([]int32, n)
 }

@@ -133,8 +133,9 @@ func (s *Service) candidates(ctx context.Context, r Request, radius float64) ([]
 		return nil, err
 	}
 	var out []candidate
+	rc := r.Cell.Center()
 	for _, m := range ms {
-		d := r.Cell.DistanceKm(m.Cell)
+		d := geo.DistanceKm(rc, m.Cell.Center())
 		if m.Paused || d > radius || d > m.RadiusKm {
 			continue
 		}

@@ -81,15 +81,21 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 		}
 	}
 	sum.Mentors = len(active)
-	// In-memory index of mentors by resolution-7 cell.
+	// In-memory index of mentors by cell, at the resolution that suits the
+	// widest reach among them; the disk walked is that reach's.
+	reachKm := 0.0
+	for _, m := range active {
+		reachKm = max(reachKm, min(m.RadiusKm, MaxRadiusKm))
+	}
+	res := geo.IndexResolution(reachKm)
+	k := geo.RingsFor(reachKm, res)
 	byCell := map[geo.Cell][]int{}
 	centres := make([]geo.Point, len(active))
 	for j, m := range active {
-		c, _ := m.Cell.Parent(7)
+		c, _ := m.Cell.Parent(res)
 		byCell[c] = append(byCell[c], j)
 		centres[j] = m.Cell.Center()
 	}
-	k := geo.RingsFor(MaxRadiusKm, 7)
 	nR, nM := len(reqs), len(active)
 	sink := nR + nM
 	type cand struct {
@@ -102,7 +108,7 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	arcs := 0
 	for i, r := range reqs {
 		sum.Learners += r.Learners
-		c, _ := r.Cell.Parent(7)
+		c, _ := r.Cell.Parent(res)
 		anyInReach := false
 		rc := r.Cell.Center()
 		for _, cell := range c.Disk(k) {
@@ -158,6 +164,9 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	// sink may go through one, so the sink starts at -quotaWeight.
 	net.pot[sink] = -quotaWeight
 	net.prepare()
+	// The order of requests changes only the work, not the optimum (either
+	// way round by the number of mentors in reach measured within 10% of
+	// this on the benchmark instances).
 	for i, r := range reqs {
 		if len(cands[i]) > 0 {
 			net.augmentFrom(i, sink, int32(r.Learners))

@@ -87,22 +87,30 @@ func clustered(seed uint64, mentors, reqs int, side float64) instance {
 // nearest mentor in reach with room.
 func greedy(reqs []Request, mentors []Mentor) Summary {
 	start := time.Now()
-	byCell := map[geo.Cell][]int{}
-	for j, m := range mentors {
-		c, _ := m.Cell.Parent(7)
-		byCell[c] = append(byCell[c], j)
+	reachKm := 0.0
+	for _, m := range mentors {
+		reachKm = max(reachKm, m.RadiusKm)
 	}
-	k := geo.RingsFor(MaxRadiusKm, 7)
+	res := geo.IndexResolution(reachKm)
+	k := geo.RingsFor(reachKm, res)
+	byCell := map[geo.Cell][]int{}
+	centres := make([]geo.Point, len(mentors))
+	for j, m := range mentors {
+		c, _ := m.Cell.Parent(res)
+		byCell[c] = append(byCell[c], j)
+		centres[j] = m.Cell.Center()
+	}
 	load := make([]int, len(mentors))
 	s := Summary{Requests: len(reqs), Mentors: len(mentors)}
 	for _, r := range reqs {
 		s.Learners += r.Learners
-		c, _ := r.Cell.Parent(7)
+		c, _ := r.Cell.Parent(res)
 		best, bestD := -1, math.Inf(1)
+		rc := r.Cell.Center()
 		for _, cell := range c.Disk(k) {
 			for _, j := range byCell[cell] {
 				m := mentors[j]
-				d := r.Cell.DistanceKm(m.Cell)
+				d := geo.DistanceKm(rc, centres[j])
 				if d <= m.RadiusKm && d < bestD && m.Capacity-load[j] >= r.Learners {
 					best, bestD = j, d
 				}

@@ -96,6 +96,28 @@ func TestHelpRequestMatchedAndExplained(t *testing.T) {
 	if r := w.get("/v1/help-requests/"+out["id"].(string), w.staffB...); r.Status != 404 {
 		t.Fatalf("staff of another commune read the request: %d", r.Status)
 	}
+
+	t.Run("the matched mentor sees the phone, others a mask or nothing", func(t *testing.T) {
+		lat, lng := at(0.1, 0)
+		withPhone := w.mustCreate("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},
+			"contact_phone":"0977 111 222","members":%s,"consents":["matching"]}`, w.communeA, lat, lng, hmongElder), w.staffA)["id"].(string)
+		if before := w.get("/v1/households/"+withPhone, mai...); before.Status != 404 {
+			t.Fatalf("a mentor saw a household before being matched: %d", before.Status)
+		}
+		if m := mentorOf(w.ask(withPhone, w.staffA)); m != "mai" {
+			t.Fatalf("matched to %q", m)
+		}
+		h := w.get("/v1/households/"+withPhone, mai...).json(t)
+		if h["contact_phone"] != "+84977111222" || h["phone_masked"] != false {
+			t.Fatalf("matched mentor sees %v (masked %v)", h["contact_phone"], h["phone_masked"])
+		}
+		if r := w.get("/v1/households/"+withPhone, w.tokenIn("lan", "", "")...); r.Status != 403 && r.Status != 404 {
+			t.Fatalf("an unmatched person read it: %d", r.Status)
+		}
+		if h := w.get("/v1/households/"+withPhone, w.adminA...).json(t); h["phone_masked"] != true {
+			t.Fatalf("branch admin sees the phone: %v", h["contact_phone"])
+		}
+	})
 }
 
 func TestHelpRequestUnserved(t *testing.T) {

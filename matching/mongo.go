@@ -101,18 +101,6 @@ func (s *mongoStore) upsertMentor(ctx context.Context, m Mentor) error {
 	return store.WrapMongo(err)
 }
 
-func (s *mongoStore) mentor(ctx context.Context, id string) (Mentor, error) {
-	var d mentorDoc
-	err := s.mentors.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Mentor{}, ErrNotFound
-	}
-	if err != nil {
-		return Mentor{}, store.WrapMongo(err)
-	}
-	return d.mentor(), nil
-}
-
 func (s *mongoStore) deleteMentor(ctx context.Context, id string) error {
 	_, err := s.mentors.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return store.WrapMongo(err)

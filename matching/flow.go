@@ -1,11 +1,6 @@
 package matching
 
-import (
-	"container/heap"
-	"math"
-)
-
-var _ = math.MaxInt32
+import "math"
 
 // flowNet is a min-cost flow network with integer capacities and costs,
 // solved by successive shortest paths (augmentFrom). Reduced costs
@@ -55,13 +50,48 @@ type pqItem struct {
 	node int32
 	d    int64
 }
+
+// pq is a binary min-heap by d, typed so that pushes do not allocate (the
+// container/heap interface boxes every item).
 type pq []pqItem
 
-func (p pq) Len() int           { return len(p) }
-func (p pq) Less(i, j int) bool { return p[i].d < p[j].d }
-func (p pq) Swap(i, j int)      { p[i], p[j] = p[j], p[i] }
-func (p *pq) Push(x any)        { *p = append(*p, x.(pqItem)) }
-func (p *pq) Pop() any          { o := *p; it := o[len(o)-1]; *p = o[:len(o)-1]; return it }
+func (p *pq) push(it pqItem) {
+	h := append(*p, it)
+	i := len(h) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if h[parent].d <= h[i].d {
+			break
+		}
+		h[parent], h[i] = h[i], h[parent]
+		i = parent
+	}
+	*p = h
+}
+
+func (p *pq) pop() pqItem {
+	h := *p
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l, r, small := 2*i+1, 2*i+2, i
+		if l < n && h[l].d < h[small].d {
+			small = l
+		}
+		if r < n && h[r].d < h[small].d {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+	*p = h
+	return top
+}
 
 // augmentFrom sends up to supply units from node src to t, one shortest
 // augmenting path at a time (successive shortest paths, processing one
@@ -106,7 +136,7 @@ func (f *flowNet) shortest(src, t int) (int64, bool) {
 	f.touched = append(f.touched, int32(src))
 	f.heap = append(f.heap[:0], pqItem{int32(src), 0})
 	for len(f.heap) > 0 {
-		it := heap.Pop(&f.heap).(pqItem)
+		it := f.heap.pop()
 		u := it.node
 		if it.d > f.dist[u] {
 			continue
@@ -126,7 +156,7 @@ func (f *flowNet) shortest(src, t int) (int64, bool) {
 				}
 				f.dist[v] = nd
 				f.pred[v] = e
-				heap.Push(&f.heap, pqItem{v, nd})
+				f.heap.push(pqItem{v, nd})
 			}
 		}
 	}

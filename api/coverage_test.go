@@ -13,7 +13,7 @@ func TestCoverage(t *testing.T) {
 		w.householdAt(0.05*float64(i), 0, oneAdult) // six in one place
 	}
 	lonely := w.householdAt(-6, -6, oneAdult) // one alone, far away
-	w.ask(lonely, w.staffA)                  // waits: nobody near
+	w.ask(lonely, w.staffA)                   // waits: nobody near
 
 	r := w.get("/v1/coverage?res=7&commune_id="+w.communeA, w.adminA...)
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/geo+json") {

@@ -60,6 +60,7 @@ var domainErrors = []struct {
 	{matching.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{matching.ErrDecided, fiber.StatusConflict, "run_already_decided"},
+	{matching.ErrNotReady, fiber.StatusConflict, "run_not_ready"},
 	{people.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{people.ErrForbidden, fiber.StatusForbidden, "forbidden"},
 	{people.ErrConflict, fiber.StatusConflict, "conflict"},

@@ -52,6 +52,7 @@ var messages = map[string]text{
 	"no_mentor_speaks_language":  {"Chưa có Đại sứ số gần đây nói được ngôn ngữ của người học.", "No Digital Ambassador nearby speaks the learners' language yet."},
 	"waiting_in_commune_queue":   {"Yêu cầu đã được chuyển tới Tổ công nghệ số cộng đồng của xã và Đoàn cơ sở sẽ sắp xếp người hỗ trợ.", "The request now waits with the commune's digital technology team; the youth union will find someone."},
 	"run_already_decided":        {"Phương án ghép cặp này đã được áp dụng hoặc hủy trước đó.", "This matching proposal was already applied or discarded."},
+	"run_not_ready":              {"Phương án ghép cặp đang được tính hoặc đã lỗi; vui lòng xem lại sau.", "The matching proposal is still being computed, or failed; check again later."},
 	"cells_for_admins_only":      {"Chỉ quản trị viên được chạy ghép cặp theo danh sách ô bản đồ.", "Only admins may run matching over a list of cells."},
 	"internal_error":             {"Đã có lỗi xảy ra phía hệ thống. Chúng tôi đã ghi nhận.", "Something went wrong on our side. It has been logged."},
 	"http_error":                 {"Yêu cầu không thực hiện được.", "The request could not be completed."},

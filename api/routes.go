@@ -84,6 +84,7 @@ func (a *API) routes() []route {
 		{method: fiber.MethodPost, path: "/v1/matching/runs", access: roles(branchAdmin, admin), status: fiber.StatusCreated,
 			summary: "Propose the optimal matching (most learners served, then fewest mentors under five, then least travel) for the waiting requests of a commune, a branch's area or (admins) a list of H3 cells.",
 			body:    runRequest{}, response: runJSON{}, handler: a.createRun},
+		// 202 with status "computing" when the area takes longer than the request may.
 		{method: fiber.MethodGet, path: "/v1/matching/runs/:id", access: roles(branchAdmin, admin),
 			summary: "A batch proposal with its summary and status.", response: runJSON{}, handler: a.getRun},
 		{method: fiber.MethodPost, path: "/v1/matching/runs/:id/apply", access: roles(branchAdmin, admin),

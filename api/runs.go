@@ -44,7 +44,7 @@ type runJSON struct {
 	Cells      []string       `json:"cells,omitempty"`
 	CreatedBy  string         `json:"created_by"`
 	CreatedAt  time.Time      `json:"created_at"`
-	Status     string         `json:"status"` // proposed, applied or discarded
+	Status     string         `json:"status"` // computing, proposed, failed, applied or discarded
 	Summary    runSummaryJSON `json:"summary"`
 	Pairs      []pairJSON     `json:"pairs"`
 	PairsShown int            `json:"pairs_shown"`
@@ -57,7 +57,7 @@ const maxPairsShown = 1000
 
 func toRunJSON(r matching.Run) runJSON {
 	s := r.Summary
-	j := runJSON{ID: r.ID, CommuneIDs: r.Area.CommuneIDs, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Status: "proposed",
+	j := runJSON{ID: r.ID, CommuneIDs: r.Area.CommuneIDs, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, Status: r.Status,
 		Applied: r.Applied, Skipped: r.Skipped, Pairs: []pairJSON{},
 		Summary: runSummaryJSON{Requests: s.Requests, Learners: s.Learners, ServedRequests: s.ServedRequests,
 			ServedLearners: s.ServedLearners, UnservedLearners: s.UnservedLearners, Mentors: s.Mentors,
@@ -136,11 +136,21 @@ func (a *API) createRun(c *fiber.Ctx) error {
 		}
 		area.ScopeID, area.CommuneIDs = node, communes
 	}
-	run, err := a.deps.Matching.Propose(ctx, area, actor.UserID)
+	// Wait for the result a little less than the request's deadline; a
+	// larger area answers 202 and is polled with GET.
+	wait := time.Second
+	if d, ok := ctx.Deadline(); ok {
+		wait = max(0, time.Until(d)-time.Second)
+	}
+	run, err := a.deps.Matching.Propose(ctx, area, actor.UserID, wait)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(toRunJSON(run))
+	status := fiber.StatusCreated
+	if run.Status == matching.RunComputing {
+		status = fiber.StatusAccepted
+	}
+	return c.Status(status).JSON(toRunJSON(run))
 }
 
 // runFor loads a run the actor may act on: admins any, branch admins those

@@ -24,12 +24,23 @@ type Area struct {
 	Cells      []geo.Cell
 }
 
+// Run states before a decision.
+const (
+	RunComputing = "computing"
+	RunProposed  = "proposed"
+	RunFailed    = "failed"
+)
+
+// ErrNotReady: the run is still being computed (or failed).
+var ErrNotReady = errors.New("run not ready")
+
 // Run is a batch proposal and what became of it.
 type Run struct {
 	ID        string
 	Area      Area
 	CreatedBy string
 	CreatedAt time.Time
+	Status    string // computing, proposed or failed
 	Pairs     []Pair
 	Summary   Summary
 	Decision  string // "", "applied" or "discarded"
@@ -39,18 +50,52 @@ type Run struct {
 	Skipped   int // pairs no longer possible when applied (served or full meanwhile)
 }
 
-// Propose computes the optimal assignment for the waiting requests of an
-// area and stores it as a proposal. Nothing is assigned until Apply.
-func (s *Service) Propose(ctx context.Context, area Area, by string) (Run, error) {
+// runTimeout bounds the computation of one proposal.
+const runTimeout = 30 * time.Minute
+
+// Propose stores a run of the area as "computing" and computes the optimal
+// assignment for its waiting requests in the background (a province can
+// take minutes, far past a request's deadline). It waits up to wait for the
+// result and returns the run as it then is. Nothing is assigned until Apply.
+func (s *Service) Propose(ctx context.Context, area Area, by string, wait time.Duration) (Run, error) {
 	if len(area.CommuneIDs) == 0 && len(area.Cells) == 0 {
 		return Run{}, fmt.Errorf("propose: empty area: %w", ErrInvalid)
 	}
-	reqs, err := s.waiting(ctx, area)
-	if err != nil {
+	run := Run{ID: newID("run_"), Area: area, CreatedBy: by, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Status: RunComputing}
+	if err := s.st.insertRun(ctx, run); err != nil {
 		return Run{}, err
 	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), runTimeout)
+		defer cancel()
+		pairs, sum, err := s.solveArea(bg, area)
+		status := RunProposed
+		if err != nil {
+			status = RunFailed
+		}
+		if err := s.st.completeRun(bg, run.ID, status, pairs, sum); err != nil {
+			return // the run stays "computing"; the admin asks again
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(wait):
+	case <-ctx.Done():
+	}
+	return s.st.run(context.WithoutCancel(ctx), run.ID)
+}
+
+// solveArea gathers an area's waiting requests and the mentors who can
+// reach them, and solves.
+func (s *Service) solveArea(ctx context.Context, area Area) ([]Pair, Summary, error) {
+	reqs, err := s.waiting(ctx, area)
+	if err != nil {
+		return nil, Summary{}, err
+	}
 	if len(reqs) > MaxRunRequests {
-		return Run{}, fmt.Errorf("propose: %d waiting requests, more than %d: %w", len(reqs), MaxRunRequests, ErrInvalid)
+		return nil, Summary{}, fmt.Errorf("propose: %d waiting requests, more than %d: %w", len(reqs), MaxRunRequests, ErrInvalid)
 	}
 	// Mentors who can reach any of them: the index walk around each
 	// request's resolution-7 cell, merged.
@@ -73,7 +118,7 @@ func (s *Service) Propose(ctx context.Context, area Area, by string) (Run, error
 	var ms []Mentor
 	if len(cells) > 0 {
 		if ms, err = s.st.mentorsIn(ctx, 7, cells); err != nil {
-			return Run{}, err
+			return nil, Summary{}, err
 		}
 	}
 	ids := make([]string, len(ms))
@@ -82,18 +127,14 @@ func (s *Service) Propose(ctx context.Context, area Area, by string) (Run, error
 	}
 	slots, err := s.st.usedSlots(ctx, ids)
 	if err != nil {
-		return Run{}, err
+		return nil, Summary{}, err
 	}
 	used := map[string]int{}
 	for id, sl := range slots {
 		used[id] = len(sl)
 	}
 	pairs, sum := Solve(reqs, ms, used)
-	run := Run{ID: newID("run_"), Area: area, CreatedBy: by, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Pairs: pairs, Summary: sum}
-	if err := s.st.insertRun(ctx, run); err != nil {
-		return Run{}, err
-	}
-	return run, nil
+	return pairs, sum, nil
 }
 
 // waiting returns the requests of an area that have no assignment.
@@ -165,6 +206,9 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 	run, err := s.st.run(ctx, id)
 	if err != nil {
 		return Run{}, err
+	}
+	if run.Status != RunProposed {
+		return Run{}, ErrNotReady
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	if err := s.st.decide(ctx, id, "applied", by, now); err != nil {
@@ -293,6 +337,7 @@ type summaryDoc struct {
 
 type runDoc struct {
 	ID         string     `bson:"_id"`
+	Status     string     `bson:"status"`
 	ScopeID    string     `bson:"scope_id"`
 	CommuneIDs []string   `bson:"commune_ids"`
 	Cells      []string   `bson:"cells"`
@@ -313,12 +358,8 @@ type decisionDoc struct {
 }
 
 func (s *mongoStore) insertRun(ctx context.Context, r Run) error {
-	d := runDoc{ID: r.ID, ScopeID: r.Area.ScopeID, CommuneIDs: r.Area.CommuneIDs, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-		Pairs: make([]pairDoc, len(r.Pairs)), Summary: summaryDoc{Requests: r.Summary.Requests, Learners: r.Summary.Learners,
-			ServedRequests: r.Summary.ServedRequests, ServedLearners: r.Summary.ServedLearners, UnservedLearners: r.Summary.UnservedLearners,
-			Mentors: r.Summary.Mentors, MentorsUnderQuota: r.Summary.MentorsUnderQuota, MissingSlots: r.Summary.MissingSlots,
-			UnderQuotaWhy: r.Summary.UnderQuotaWhy, TotalDistanceKm: r.Summary.TotalDistanceKm, MeanDistanceKm: r.Summary.MeanDistanceKm,
-			TookMS: r.Summary.Took.Milliseconds()}}
+	d := runDoc{ID: r.ID, Status: r.Status, ScopeID: r.Area.ScopeID, CommuneIDs: r.Area.CommuneIDs, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+		Pairs: make([]pairDoc, len(r.Pairs)), Summary: toSummaryDoc(r.Summary)}
 	for _, c := range r.Area.Cells {
 		d.Cells = append(d.Cells, c.String())
 	}
@@ -338,7 +379,7 @@ func (s *mongoStore) run(ctx context.Context, id string) (Run, error) {
 	if err != nil {
 		return Run{}, store.WrapMongo(err)
 	}
-	r := Run{ID: d.ID, Area: Area{ScopeID: d.ScopeID, CommuneIDs: d.CommuneIDs}, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt,
+	r := Run{ID: d.ID, Status: d.Status, Area: Area{ScopeID: d.ScopeID, CommuneIDs: d.CommuneIDs}, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt,
 		Pairs: make([]Pair, len(d.Pairs)), Summary: Summary{Requests: d.Summary.Requests, Learners: d.Summary.Learners,
 			ServedRequests: d.Summary.ServedRequests, ServedLearners: d.Summary.ServedLearners, UnservedLearners: d.Summary.UnservedLearners,
 			Mentors: d.Summary.Mentors, MentorsUnderQuota: d.Summary.MentorsUnderQuota, MissingSlots: d.Summary.MissingSlots,
@@ -361,6 +402,25 @@ func (s *mongoStore) run(ctx context.Context, id string) (Run, error) {
 		return Run{}, store.WrapMongo(err)
 	}
 	return r, nil
+}
+
+// completeRun writes the computed proposal into its run; only the
+// goroutine that computes it writes it.
+func (s *mongoStore) completeRun(ctx context.Context, id, status string, pairs []Pair, sum Summary) error {
+	pd := make([]pairDoc, len(pairs))
+	for i, p := range pairs {
+		pd[i] = pairDoc(p)
+	}
+	_, err := s.runs.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "status", Value: status}, {Key: "pairs", Value: pd}, {Key: "summary", Value: toSummaryDoc(sum)}}}})
+	return store.WrapMongo(err)
+}
+
+func toSummaryDoc(s Summary) summaryDoc {
+	return summaryDoc{Requests: s.Requests, Learners: s.Learners, ServedRequests: s.ServedRequests,
+		ServedLearners: s.ServedLearners, UnservedLearners: s.UnservedLearners, Mentors: s.Mentors,
+		MentorsUnderQuota: s.MentorsUnderQuota, MissingSlots: s.MissingSlots, UnderQuotaWhy: s.UnderQuotaWhy,
+		TotalDistanceKm: s.TotalDistanceKm, MeanDistanceKm: s.MeanDistanceKm, TookMS: s.Took.Milliseconds()}
 }
 
 // decide records the first decision on a run; ErrDecided if there is one.

@@ -36,6 +36,7 @@ var accessTable = map[string]string{
 	"GET /v1/volunteers/:id/export":      "volunteer,admin",
 	"GET /v1/volunteers/:id/mentees":     "volunteer,branch_admin,commune_staff,admin",
 	"POST /v1/help-requests":             "household,volunteer,commune_staff,admin",
+	"GET /v1/help-requests":              "commune_staff,branch_admin,admin",
 	"POST /v1/matching/runs":             "branch_admin,admin",
 	"GET /v1/coverage":                   "branch_admin,commune_staff,admin",
 	"GET /public/coverage":               "public",

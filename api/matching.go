@@ -223,6 +223,79 @@ func nonNil(s []string) []string {
 	return s
 }
 
+type queueItemJSON struct {
+	ID               string    `json:"id"`
+	HouseholdID      string    `json:"household_id"`
+	Learners         int       `json:"learners"`
+	Language         string    `json:"language"`
+	LanguageRequired bool      `json:"language_required"`
+	Topics           []string  `json:"topics"`
+	Reason           string    `json:"reason"`
+	MentorsInReach   int       `json:"mentors_in_reach"`
+	WaitingSince     time.Time `json:"waiting_since"`
+	WaitedHours      float64   `json:"waited_hours"`
+}
+
+type queueList struct {
+	Items      []queueItemJSON `json:"items"`
+	Total      int             `json:"total"`
+	NextCursor string          `json:"next_cursor,omitempty"`
+}
+
+// queue lists the waiting requests of an area, oldest first: the commune
+// technology team's queue (?commune_id= or ?branch_id=).
+func (a *API) queue(c *fiber.Ctx) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	node := string([]byte(c.Query("commune_id") + c.Query("branch_id")))
+	if node == "" || (c.Query("commune_id") != "" && c.Query("branch_id") != "") {
+		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id"}
+	}
+	ctx := c.UserContext()
+	ok, err := a.deps.People.Administers(ctx, actorOf(c), node)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return people.ErrNotFound
+	}
+	communes, err := a.deps.People.CommunesUnder(ctx, node)
+	if err != nil {
+		return err
+	}
+	all, err := a.deps.Matching.Queue(ctx, communes)
+	if err != nil {
+		return err
+	}
+	// The cursor is the id of the last item of the previous page.
+	start := 0
+	if after := string(p.Cursor); after != "" {
+		start = len(all)
+		for i, o := range all {
+			if o.Request.ID == after {
+				start = i + 1
+				break
+			}
+		}
+	}
+	end := min(len(all), start+p.Limit)
+	now := a.deps.Now()
+	out := queueList{Items: []queueItemJSON{}, Total: len(all)}
+	for _, o := range all[start:end] {
+		r := o.Request
+		out.Items = append(out.Items, queueItemJSON{ID: r.ID, HouseholdID: r.HouseholdID, Learners: r.Learners,
+			Language: r.Language, LanguageRequired: r.LanguageRequired, Topics: nonNil(r.Topics), Reason: o.Unserved.Reason,
+			MentorsInReach: o.Unserved.MentorsInReach, WaitingSince: r.CreatedAt,
+			WaitedHours: math.Round(now.Sub(r.CreatedAt).Hours()*10) / 10})
+	}
+	if end < len(all) && end > start {
+		out.NextCursor = encodeCursor([]byte(all[end-1].Request.ID))
+	}
+	return c.JSON(out)
+}
+
 type menteeJSON struct {
 	RequestID   string    `json:"request_id"`
 	HouseholdID string    `json:"household_id"`

@@ -149,6 +149,25 @@ func TestHelpRequestUnserved(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the queue, oldest first, paged", func(t *testing.T) {
+		seen := []string{}
+		cursor := ""
+		for range 5 {
+			page := w.get("/v1/help-requests?limit=1&commune_id="+w.communeA+"&cursor="+cursor, w.staffA...).json(t)
+			for _, it := range page["items"].([]any) {
+				seen = append(seen, it.(map[string]any)["reason"].(string))
+			}
+			if cursor, _ = page["next_cursor"].(string); cursor == "" {
+				break
+			}
+		}
+		if fmt.Sprint(seen) != "[no_mentor_speaks_language no_mentor_in_reach]" {
+			t.Fatalf("queue %v", seen)
+		}
+		if r := w.get("/v1/help-requests?commune_id="+w.communeA, w.staffB...); r.Status != 404 {
+			t.Fatalf("another commune's staff read the queue: %d", r.Status)
+		}
+	})
 	t.Run("all full", func(t *testing.T) {
 		// Five learners fill "full" (8 km north, the only one in reach there).
 		for range 5 {

@@ -100,6 +100,10 @@ func (a *API) routes() []route {
 			summary:  "The public coverage map: resolution-7 cells with aggregates only; cells with fewer than 5 households are left out.",
 			query:    []queryParam{{"commune_id", "A commune."}, {"province_id", "Or a province."}},
 			response: geoJSON{}, handler: a.publicCoverage},
+		{method: fiber.MethodGet, path: "/v1/help-requests", access: roles(communeStaff, branchAdmin, admin),
+			summary:  "The queue: waiting requests of a commune or a branch's area, oldest first, with why they wait.",
+			query:    append([]queryParam{{"commune_id", "A commune in your area."}, {"branch_id", "Or a branch or province node."}}, pageQuery...),
+			response: queueList{}, handler: a.queue},
 		{method: fiber.MethodGet, path: "/v1/help-requests/:id", access: roles(household, volunteer, communeStaff, branchAdmin, admin),
 			summary: "A help request with its mentor or its place in the queue.", response: helpRequestJSON{}, handler: a.getHelpRequest},
 	}

@@ -203,6 +203,18 @@ func (s *mongoStore) findRequests(ctx context.Context, filter bson.D) ([]Request
 	return out, nil
 }
 
+func (s *mongoStore) findRequestDocs(ctx context.Context, filter bson.D) ([]requestDoc, error) {
+	cur, err := s.requests.Find(ctx, filter)
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var docs []requestDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	return docs, nil
+}
+
 func (s *mongoStore) noteUnserved(ctx context.Context, id string, u Unserved) error {
 	_, err := s.requests.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "unserved_reason", Value: u.Reason}, {Key: "tried_radii_km", Value: u.TriedRadiiKm},

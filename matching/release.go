@@ -2,6 +2,7 @@ package matching
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -24,6 +25,36 @@ func (s *Service) Outcome(ctx context.Context, requestID string) (Outcome, error
 		u = &Unserved{Reason: ReasonNoMentor, NextStep: NextStepCommune}
 	}
 	return Outcome{Request: r, State: StateWaiting, Unserved: u}, nil
+}
+
+// Queue returns the waiting requests of some communes, oldest first: the
+// commune technology team's queue.
+func (s *Service) Queue(ctx context.Context, communeIDs []string) ([]Outcome, error) {
+	reqs, err := s.waiting(ctx, Area{CommuneIDs: communeIDs})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(reqs))
+	for i, r := range reqs {
+		ids[i] = r.ID
+	}
+	docs, err := s.st.findRequestDocs(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, 0, len(docs))
+	for _, d := range docs {
+		u := &Unserved{Reason: d.UnservedReason, NextStep: NextStepCommune, TriedRadiiKm: d.TriedRadiiKm, MentorsInReach: d.MentorsInReach}
+		out = append(out, Outcome{Request: d.request(), State: StateWaiting, Unserved: u})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Request, out[j].Request
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.ID < b.ID
+	})
+	return out, nil
 }
 
 // MentorOfHousehold lists the mentors serving a household's requests: the

@@ -268,6 +268,11 @@ func seedDemo(ctx context.Context, log *slog.Logger, db *mongo.Database, svc *pe
 		log.Info("demo data already present; not seeding again")
 		return nil
 	}
+	// The store client bounds each operation without a deadline by a second
+	// (to fail fast when a store is down); a batch of thousands of writes on
+	// FerretDB sometimes has one slower than that, so seeding has its own.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
 	start := time.Now()
 	plan := seed.Generate(seed.Config{Seed: 1, Households: n})
 	log.Info("seeding a demo province", "communes", len(plan.Communes), "volunteers", len(plan.Volunteers), "households", n)

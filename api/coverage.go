@@ -131,10 +131,11 @@ func (a *API) getCoverage(c *fiber.Ctx) error {
 // publicCoverage: the same map for anyone, at resolution 7 only, without
 // cells of fewer than five households.
 func (a *API) publicCoverage(c *fiber.Ctx) error {
-	node := string([]byte(c.Query("commune_id") + c.Query("province_id")))
-	if !people.ValidID(node) {
-		return &people.FieldError{Field: "commune_id", Reason: "required"}
+	commune, province := c.Query("commune_id"), c.Query("province_id")
+	if (commune == "") == (province == "") {
+		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_province_id"}
 	}
+	node := string([]byte(commune + province))
 	communes, err := a.deps.People.CommunesUnder(c.UserContext(), node)
 	if err != nil {
 		return err

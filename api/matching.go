@@ -101,9 +101,11 @@ func learnersOf(h people.Household, idx []int, topics []string) (n int, lang str
 			}
 		}
 	}
+	// The most common language other than Vietnamese, if any; ties go to
+	// the first learner's, so the choice does not depend on map order.
 	lang = "vi"
-	for l, c := range count {
-		if l != "vi" && (lang == "vi" || c > count[lang]) {
+	for _, m := range ms {
+		if l := m.Language; l != "vi" && (lang == "vi" || count[l] > count[lang]) {
 			lang = l
 		}
 	}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-
-	"daisuso/people"
 )
 
 // at is a point dx km east and dy km north of the test point in Bát Xát.
@@ -301,5 +299,3 @@ func TestNoOverAssignmentAcrossInstances(t *testing.T) {
 		t.Fatalf("slots %d, assignments %d; want 10 and 10", slots, assigned)
 	}
 }
-
-var _ = people.RoleAdmin

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -490,5 +489,3 @@ func findCoordinate(v any, coords []float64, traces []string) string {
 	}
 	return ""
 }
-
-var _ = json.Marshal

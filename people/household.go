@@ -298,6 +298,9 @@ func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in Ho
 		}
 	}
 	if err := s.households.replace(ctx, h); err != nil {
+		if h.ContactPhone != oldPhone && h.ContactPhone != "" {
+			_ = s.claims.release(context.WithoutCancel(ctx), "phone:h:"+h.ContactPhone, h.ID)
+		}
 		return Household{}, err
 	}
 	if h.ContactPhone != oldPhone && oldPhone != "" {

@@ -84,8 +84,8 @@ type Export struct {
 	Other      map[string]any
 }
 
-// mayExport: the person themself, admins, and for a household the staff of
-// its commune (who act for people without a phone).
+// exportFor gathers the user record and every data holder's part; the
+// callers have checked who may export.
 func (s *Service) exportFor(ctx context.Context, kind, id, userID string) (Export, error) {
 	e := Export{Kind: kind, ExportedAt: s.now().UTC(), Other: map[string]any{}}
 	if userID != "" {

@@ -68,67 +68,6 @@ type helpRequestJSON struct {
 	Unserved         *unservedJSON   `json:"unserved,omitempty"`
 }
 
-// learnersOf picks the learners of a request and what follows from them: a
-// language, which is required when a learner with it is elderly or has low
-// literacy (taken to mean they cannot learn in Vietnamese), and the topics.
-func learnersOf(h people.Household, idx []int, topics []string) (n int, lang string, required bool, want []string, err error) {
-	var ms []people.Member
-	if len(idx) == 0 {
-		for _, m := range h.Members {
-			if len(m.Needs) > 0 {
-				ms = append(ms, m)
-			}
-		}
-		if len(ms) == 0 {
-			ms = h.Members
-		}
-	} else {
-		seen := map[int]bool{}
-		for _, i := range idx {
-			if i < 0 || i >= len(h.Members) || seen[i] {
-				return 0, "", false, nil, &people.FieldError{Field: "members", Reason: "unknown_member"}
-			}
-			seen[i] = true
-			ms = append(ms, h.Members[i])
-		}
-	}
-	count := map[string]int{}
-	for _, m := range ms {
-		count[m.Language]++
-		for _, t := range m.Needs {
-			if !slices.Contains(want, t) {
-				want = append(want, t)
-			}
-		}
-	}
-	// The most common language other than Vietnamese, if any; ties go to
-	// the first learner's, so the choice does not depend on map order.
-	lang = "vi"
-	for _, m := range ms {
-		if l := m.Language; l != "vi" && (lang == "vi" || count[l] > count[lang]) {
-			lang = l
-		}
-	}
-	for _, m := range ms {
-		if m.Language == lang && lang != "vi" &&
-			(slices.Contains(m.Accessibility, "elderly") || slices.Contains(m.Accessibility, "low_literacy")) {
-			required = true
-		}
-	}
-	if len(topics) > 0 {
-		want = nil
-		for _, t := range topics {
-			if !slices.ContainsFunc(people.Topics, func(c people.Code) bool { return c.Code == t }) {
-				return 0, "", false, nil, &people.FieldError{Field: "topics", Reason: "unknown_code"}
-			}
-			if !slices.Contains(want, t) {
-				want = append(want, t)
-			}
-		}
-	}
-	return len(ms), lang, required, want, nil
-}
-
 func (a *API) createHelpRequest(c *fiber.Ctx) error {
 	var req helpRequestBody
 	if err := decodeJSON(c, &req); err != nil {
@@ -156,7 +95,7 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 	if !slices.ContainsFunc(h.Consents, func(c people.Consent) bool { return c.Purpose == "matching" }) {
 		return &people.RuleError{Code: "matching_consent_required", Field: "household_id"}
 	}
-	n, lang, required, topics, err := learnersOf(h, req.Members, req.Topics)
+	n, lang, required, topics, err := h.Learners(req.Members, req.Topics)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"daisuso/geo"
@@ -342,4 +343,67 @@ func (s *Service) DeleteHousehold(ctx context.Context, a Actor, id string) error
 		return s.users.delete(ctx, h.UserID)
 	}
 	return nil
+}
+
+// Learners picks the learners of a help request, by their indexes among
+// the members (default: every member with needs, or everyone), and what
+// follows from them: their number; a language, which is required when a
+// learner with it is elderly or has low literacy (taken to mean they cannot
+// learn in Vietnamese); and the topics (the given ones, or their needs).
+func (h Household) Learners(idx []int, topics []string) (n int, lang string, required bool, want []string, err error) {
+	var ms []Member
+	if len(idx) == 0 {
+		for _, m := range h.Members {
+			if len(m.Needs) > 0 {
+				ms = append(ms, m)
+			}
+		}
+		if len(ms) == 0 {
+			ms = h.Members
+		}
+	} else {
+		seen := map[int]bool{}
+		for _, i := range idx {
+			if i < 0 || i >= len(h.Members) || seen[i] {
+				return 0, "", false, nil, &FieldError{Field: "members", Reason: "unknown_member"}
+			}
+			seen[i] = true
+			ms = append(ms, h.Members[i])
+		}
+	}
+	count := map[string]int{}
+	for _, m := range ms {
+		count[m.Language]++
+		for _, t := range m.Needs {
+			if !slices.Contains(want, t) {
+				want = append(want, t)
+			}
+		}
+	}
+	// The most common language other than Vietnamese, if any; ties go to
+	// the first learner's, so the choice does not depend on map order.
+	lang = "vi"
+	for _, m := range ms {
+		if l := m.Language; l != "vi" && (lang == "vi" || count[l] > count[lang]) {
+			lang = l
+		}
+	}
+	for _, m := range ms {
+		if m.Language == lang && lang != "vi" &&
+			(slices.Contains(m.Accessibility, "elderly") || slices.Contains(m.Accessibility, "low_literacy")) {
+			required = true
+		}
+	}
+	if len(topics) > 0 {
+		want = nil
+		for _, t := range topics {
+			if !known(Topics, t) {
+				return 0, "", false, nil, &FieldError{Field: "topics", Reason: "unknown_code"}
+			}
+			if !slices.Contains(want, t) {
+				want = append(want, t)
+			}
+		}
+	}
+	return len(ms), lang, required, want, nil
 }

@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -31,14 +30,12 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"daisuso/api"
 	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/people"
-	"daisuso/people/seed"
 	"daisuso/store"
 )
 
@@ -172,7 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if demo {
-		if err := seedDemo(ctx, log, db, peopleSvc, getenv("DEMO_HOUSEHOLDS")); err != nil {
+		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, getenv("DEMO_HOUSEHOLDS")); err != nil {
 			return err
 		}
 	}
@@ -247,55 +244,6 @@ func releasePaused(ctx context.Context, log *slog.Logger, m *matching.Service, i
 			}
 		}
 	}
-}
-
-// seedDemo fills an empty database with a demo province through the
-// registry; a database that has branches already is left as it is.
-func seedDemo(ctx context.Context, log *slog.Logger, db *mongo.Database, svc *people.Service, households string) error {
-	n := 5000
-	if households != "" {
-		v, err := strconv.Atoi(households)
-		if err != nil || v < 20 || v > 200_000 {
-			return fmt.Errorf("DEMO_HOUSEHOLDS must be a number from 20 to 200000")
-		}
-		n = v
-	}
-	has, err := db.Collection("branches").CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if has > 0 {
-		log.Info("demo data already present; not seeding again")
-		return nil
-	}
-	// The store client bounds each operation without a deadline by a second
-	// (to fail fast when a store is down); a batch of thousands of writes on
-	// FerretDB sometimes has one slower than that, so seeding has its own.
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
-	defer cancel()
-	start := time.Now()
-	plan := seed.Generate(seed.Config{Seed: 1, Households: n})
-	log.Info("seeding a demo province", "communes", len(plan.Communes), "volunteers", len(plan.Volunteers), "households", n)
-	sum, err := seed.Write(ctx, svc, plan, func(done, total int) { log.Info("seeding", "households", done, "of", total) })
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	log.Info("demo province ready", "branches", sum.Branches, "volunteers", sum.Volunteers, "households", sum.Households,
-		"took", time.Since(start).Round(time.Second), "sign_in_as", "demo-commune-"+plan.Communes[0].Code+" (branch_admin)")
-	return nil
-}
-
-// writeSeed prints a generated province of N households as JSON lines.
-func writeSeed(args []string, w io.Writer) error {
-	n := 100_000
-	if len(args) > 0 {
-		v, err := strconv.Atoi(args[0])
-		if err != nil || v < 1 || v > 10_000_000 {
-			return fmt.Errorf("seed: the number of households must be from 1 to 10000000")
-		}
-		n = v
-	}
-	return seed.WriteJSONL(w, seed.Generate(seed.Config{Seed: 1, Households: n}))
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {

@@ -109,23 +109,21 @@ func (a *API) getCoverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	node := c.Query("commune_id") + c.Query("branch_id")
-	if node == "" || (c.Query("commune_id") != "" && c.Query("branch_id") != "") {
-		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id"}
-	}
-	node = string([]byte(node))
-	ok, err := a.deps.People.Administers(c.UserContext(), actorOf(c), node)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return people.ErrNotFound
-	}
-	communes, err := a.deps.People.CommunesUnder(c.UserContext(), node)
+	communes, err := a.queryArea(c)
 	if err != nil {
 		return err
 	}
 	return a.coverage(c, communes, res, false)
+}
+
+// queryArea reads ?commune_id= or ?branch_id= (one of them) and returns the
+// communes of that node, which the caller must administer (404 otherwise).
+func (a *API) queryArea(c *fiber.Ctx) ([]string, error) {
+	commune, branch := c.Query("commune_id"), c.Query("branch_id")
+	if (commune == "") == (branch == "") {
+		return nil, &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id"}
+	}
+	return a.deps.People.CommunesAdministered(c.UserContext(), actorOf(c), string([]byte(commune+branch)))
 }
 
 // publicCoverage: the same map for anyone, at resolution 7 only, without

@@ -190,23 +190,11 @@ func (a *API) queue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	node := string([]byte(c.Query("commune_id") + c.Query("branch_id")))
-	if node == "" || (c.Query("commune_id") != "" && c.Query("branch_id") != "") {
-		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id"}
-	}
-	ctx := c.UserContext()
-	ok, err := a.deps.People.Administers(ctx, actorOf(c), node)
+	communes, err := a.queryArea(c)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		return people.ErrNotFound
-	}
-	communes, err := a.deps.People.CommunesUnder(ctx, node)
-	if err != nil {
-		return err
-	}
-	all, err := a.deps.Matching.Queue(ctx, communes)
+	all, err := a.deps.Matching.Queue(c.UserContext(), communes)
 	if err != nil {
 		return err
 	}

@@ -120,14 +120,7 @@ func (a *API) createRun(c *fiber.Ctx) error {
 		}
 	default:
 		node := req.CommuneID + req.BranchID
-		ok, err := a.deps.People.Administers(ctx, actor, node)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return people.ErrNotFound
-		}
-		communes, err := a.deps.People.CommunesUnder(ctx, node)
+		communes, err := a.deps.People.CommunesAdministered(ctx, actor, node)
 		if err != nil {
 			return err
 		}

@@ -123,6 +123,24 @@ func (s *Service) Administers(ctx context.Context, a Actor, id string) (bool, er
 	return s.administers(ctx, a, b.Scope())
 }
 
+// CommunesAdministered lists the communes at or under node (see
+// CommunesUnder) when the actor acts over it, and ErrNotFound otherwise, so
+// that nodes outside the actor's area look like no node at all.
+func (s *Service) CommunesAdministered(ctx context.Context, a Actor, id string) ([]string, error) {
+	b, err := s.Branch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.administers(ctx, a, b.Scope())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return s.communesUnder(ctx, b)
+}
+
 // CommunesUnder lists the communes at or under a node: the node itself if it
 // is a commune, a branch's or team's commune, or a province's communes.
 func (s *Service) CommunesUnder(ctx context.Context, id string) ([]string, error) {
@@ -130,6 +148,10 @@ func (s *Service) CommunesUnder(ctx context.Context, id string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
+	return s.communesUnder(ctx, b)
+}
+
+func (s *Service) communesUnder(ctx context.Context, b Branch) ([]string, error) {
 	if b.Kind != KindProvince {
 		return []string{b.CommuneID()}, nil
 	}

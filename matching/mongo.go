@@ -121,13 +121,9 @@ func (s *mongoStore) mentorsIn(ctx context.Context, res int, cells []geo.Cell) (
 }
 
 func (s *mongoStore) findMentors(ctx context.Context, filter bson.D) ([]Mentor, error) {
-	cur, err := s.mentors.Find(ctx, filter)
+	docs, err := store.FindAll[mentorDoc](ctx, s.mentors, filter)
 	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var docs []mentorDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, store.WrapMongo(err)
+		return nil, err
 	}
 	out := make([]Mentor, len(docs))
 	for i, d := range docs {
@@ -188,13 +184,9 @@ func (s *mongoStore) request(ctx context.Context, id string) (Request, *Unserved
 }
 
 func (s *mongoStore) findRequests(ctx context.Context, filter bson.D) ([]Request, error) {
-	cur, err := s.requests.Find(ctx, filter)
+	docs, err := s.findRequestDocs(ctx, filter)
 	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var docs []requestDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, store.WrapMongo(err)
+		return nil, err
 	}
 	out := make([]Request, len(docs))
 	for i, d := range docs {
@@ -204,15 +196,7 @@ func (s *mongoStore) findRequests(ctx context.Context, filter bson.D) ([]Request
 }
 
 func (s *mongoStore) findRequestDocs(ctx context.Context, filter bson.D) ([]requestDoc, error) {
-	cur, err := s.requests.Find(ctx, filter)
-	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var docs []requestDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	return docs, nil
+	return store.FindAll[requestDoc](ctx, s.requests, filter)
 }
 
 func (s *mongoStore) noteUnserved(ctx context.Context, id string, u Unserved) error {
@@ -245,14 +229,10 @@ func (s *mongoStore) usedSlots(ctx context.Context, mentorIDs []string) (map[str
 	if len(mentorIDs) == 0 {
 		return out, nil
 	}
-	cur, err := s.slots.Find(ctx, bson.D{{Key: "mentor_id", Value: bson.D{{Key: "$in", Value: mentorIDs}}}},
+	docs, err := store.FindAll[slotDoc](ctx, s.slots, bson.D{{Key: "mentor_id", Value: bson.D{{Key: "$in", Value: mentorIDs}}}},
 		options.Find().SetProjection(bson.D{{Key: "mentor_id", Value: 1}, {Key: "index", Value: 1}}))
 	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var docs []slotDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, store.WrapMongo(err)
+		return nil, err
 	}
 	for _, d := range docs {
 		out[d.MentorID] = append(out[d.MentorID], d.Index)
@@ -317,13 +297,9 @@ func (s *mongoStore) insertAssignment(ctx context.Context, a Assignment) error {
 }
 
 func (s *mongoStore) findAssignments(ctx context.Context, filter bson.D) ([]Assignment, error) {
-	cur, err := s.assignments.Find(ctx, filter)
+	docs, err := store.FindAll[assignmentDoc](ctx, s.assignments, filter)
 	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var docs []assignmentDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, store.WrapMongo(err)
+		return nil, err
 	}
 	out := make([]Assignment, len(docs))
 	for i, d := range docs {

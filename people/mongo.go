@@ -160,13 +160,9 @@ func (s *branchStore) children(ctx context.Context, parent, after string, limit 
 	if after != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
-	cur, err := s.coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	docs, err := store.FindAll[branchDoc](ctx, s.coll, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var docs []branchDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, store.WrapMongo(err)
+		return nil, err
 	}
 	out := make([]Branch, len(docs))
 	for i, d := range docs {
@@ -385,16 +381,13 @@ func (s *householdStore) replace(ctx context.Context, h Household) error {
 }
 
 func (s *householdStore) cells(ctx context.Context, communeIDs []string) ([]geo.Cell, error) {
-	cur, err := s.coll.Find(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}},
-		options.Find().SetProjection(bson.D{{Key: "cell", Value: 1}}))
-	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var docs []struct {
+	type cellDoc struct {
 		Cell string `bson:"cell"`
 	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, store.WrapMongo(err)
+	docs, err := store.FindAll[cellDoc](ctx, s.coll, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}},
+		options.Find().SetProjection(bson.D{{Key: "cell", Value: 1}}))
+	if err != nil {
+		return nil, err
 	}
 	out := make([]geo.Cell, 0, len(docs))
 	for _, d := range docs {

@@ -166,3 +166,16 @@ func (h errorsOnly) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (h errorsOnly) WithAttrs(a []slog.Attr) slog.Handler { return errorsOnly{h.Handler.WithAttrs(a)} }
 func (h errorsOnly) WithGroup(n string) slog.Handler      { return errorsOnly{h.Handler.WithGroup(n)} }
+
+// FindAll runs a query and decodes every matching document into a T.
+func FindAll[T any](ctx context.Context, coll *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]T, error) {
+	cur, err := coll.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, WrapMongo(err)
+	}
+	var out []T
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, WrapMongo(err)
+	}
+	return out, nil
+}

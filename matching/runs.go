@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -244,6 +245,20 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 	for _, m := range ms {
 		mentors[m.ID] = m
 	}
+	// What is served and which slots are taken, read once: a slot an online
+	// match takes meanwhile is still refused by its unique _id in reserve.
+	served, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: reqIDs}}}})
+	if err != nil {
+		return Run{}, err
+	}
+	source := map[string]string{}
+	for _, a := range served {
+		source[a.RequestID] = a.Source
+	}
+	used, err := s.st.usedSlots(ctx, mentorIDs)
+	if err != nil {
+		return Run{}, err
+	}
 	applied, skipped := 0, 0
 	for _, p := range run.Pairs {
 		r, okR := byID[p.RequestID]
@@ -252,30 +267,25 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 			skipped++
 			continue
 		}
-		if existing, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: r.ID}}); err != nil {
-			return Run{}, err
-		} else if len(existing) > 0 {
-			if existing[0].Source == "run:"+id {
+		if src, ok := source[r.ID]; ok {
+			if src == "run:"+id {
 				applied++ // done by an earlier apply of this run
 			} else {
 				skipped++
 			}
 			continue
 		}
-		used, err := s.st.usedSlots(ctx, []string{m.ID})
-		if err != nil {
-			return Run{}, err
-		}
-		c := candidate{m: m, distKm: p.DistanceKm, used: used[m.ID], language: r.Language != "" && contains(m.Languages, r.Language)}
+		c := candidate{m: m, distKm: p.DistanceKm, used: used[m.ID], language: r.Language != "" && slices.Contains(m.Languages, r.Language)}
 		if c.free() < r.Learners {
 			skipped++
 			continue
 		}
-		_, ok, err := s.reserve(ctx, r, c, MaxRadiusKm, "run:"+id)
+		a, ok, err := s.reserve(ctx, r, c, MaxRadiusKm, "run:"+id)
 		if err != nil {
 			return Run{}, err
 		}
 		if ok {
+			used[m.ID] = append(used[m.ID], a.Slots...)
 			applied++
 		} else {
 			skipped++
@@ -300,15 +310,6 @@ func (s *Service) Discard(ctx context.Context, id, by string) (Run, error) {
 		return Run{}, err
 	}
 	return s.st.run(ctx, id)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ---- store ----

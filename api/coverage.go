@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"sort"
 	"strconv"
 
@@ -85,14 +86,7 @@ func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool) er
 	return c.Send(body)
 }
 
-func round6(x float64) float64 { return float64(int64(x*1e6+0.5*sign(x))) / 1e6 }
-
-func sign(x float64) float64 {
-	if x < 0 {
-		return -1
-	}
-	return 1
-}
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 func coverageRes(c *fiber.Ctx) (int, error) {
 	switch s := c.Query("res", "8"); s {

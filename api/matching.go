@@ -1,7 +1,6 @@
 package api
 
 import (
-	"math"
 	"slices"
 	"time"
 
@@ -144,7 +143,7 @@ func (a *API) helpRequestJSON(c *fiber.Ctx, o matching.Outcome) (helpRequestJSON
 		}
 		e := as.Explanation
 		j.Assignment = &assignmentJSON{Mentor: mentorCardJSON{ID: as.MentorID, FirstName: first, PhoneMasked: masked},
-			DistanceKm: math.Round(as.DistanceKm*10) / 10, Source: as.Source, CreatedAt: as.CreatedAt,
+			DistanceKm: round1(as.DistanceKm), Source: as.Source, CreatedAt: as.CreatedAt,
 			Explanation: explanationJSON{DistanceKm: e.DistanceKm, Rings: e.Rings, SearchRadiusKm: e.SearchRadiusKm,
 				SharedLanguage: e.SharedLanguage, LanguageRequired: e.LanguageRequired, TopicsCovered: nonNil(e.TopicsCovered),
 				TopicsMissing: nonNil(e.TopicsMissing), MentorNeededLearners: e.MentorNeededLearners,
@@ -217,7 +216,7 @@ func (a *API) queue(c *fiber.Ctx) error {
 		out.Items = append(out.Items, queueItemJSON{ID: r.ID, HouseholdID: r.HouseholdID, Learners: r.Learners,
 			Language: r.Language, LanguageRequired: r.LanguageRequired, Topics: nonNil(r.Topics), Reason: o.Unserved.Reason,
 			MentorsInReach: o.Unserved.MentorsInReach, WaitingSince: r.CreatedAt,
-			WaitedHours: math.Round(now.Sub(r.CreatedAt).Hours()*10) / 10})
+			WaitedHours: round1(now.Sub(r.CreatedAt).Hours())})
 	}
 	if end < len(all) && end > start {
 		out.NextCursor = encodeCursor([]byte(all[end-1].Request.ID))
@@ -254,7 +253,7 @@ func (a *API) mentees(c *fiber.Ctx) error {
 	out := menteeList{Items: []menteeJSON{}, Quota: matching.Quota}
 	for _, as := range as {
 		m := menteeJSON{RequestID: as.RequestID, HouseholdID: as.HouseholdID, Learners: as.Learners,
-			DistanceKm: math.Round(as.DistanceKm*10) / 10, Since: as.CreatedAt, Names: []string{}}
+			DistanceKm: round1(as.DistanceKm), Since: as.CreatedAt, Names: []string{}}
 		if h, err := a.deps.People.Household(ctx, actor, as.HouseholdID); err == nil {
 			for _, mem := range h.Members {
 				m.Names = append(m.Names, mem.Name)

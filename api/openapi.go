@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.response))}}
 		}
 		responses := op["responses"].(map[string]any)
-		responses[itoa(status)] = ok
+		responses[strconv.Itoa(status)] = ok
 		responses["default"] = map[string]any{"$ref": "#/components/responses/Error"}
 		if paths[p] == nil {
 			paths[p] = map[string]any{}
@@ -88,11 +89,6 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // openAPIPath turns "/v1/x/:id" into "/v1/x/{id}" and names the parameters.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -79,7 +80,8 @@ func toRunJSON(r matching.Run) runJSON {
 	return j
 }
 
-func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
+// round1 rounds to one decimal: distances to 100 m, hours to 6 minutes.
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // createRun proposes a batch matching over a commune, a branch's area (its
 // commune, or a province's communes) or, for admins, a list of cells.

@@ -403,7 +403,9 @@ func TestCoordinatesAreNeverKept(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 	coords := []float64{testLat, testLng, testLat + 0.01, testLng + 0.01}
-	traces := []string{"22.53", "103.76", "22.54", "103.77"}
+	// Four decimals (about 10 m): specific to these points, and longer than
+	// the three decimals of a log line's duration, which once read 22.54.
+	traces := []string{"22.5379", "103.7625", "22.5479", "103.7725"}
 	ctx := context.Background()
 	names, err := w.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {

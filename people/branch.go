@@ -177,7 +177,7 @@ func (s *Service) communesUnder(ctx context.Context, b Branch) ([]string, error)
 // CreateBranch adds a node under its parent. Admins create provinces; a
 // branch admin creates nodes inside their own subtree.
 func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Branch, error) {
-	name, err := cleanText("name", in.Name, 120)
+	name, err := CleanText("name", in.Name, 120)
 	if err != nil {
 		return Branch{}, err
 	}

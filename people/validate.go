@@ -89,9 +89,9 @@ func CleanName(field, s string) (string, error) {
 	return s, nil
 }
 
-// cleanText checks a free label such as a branch name: printable, 2 to 120
+// CleanText checks a free label such as a branch name: printable, 2 to 120
 // characters, digits allowed ("Chi đoàn thôn 3").
-func cleanText(field, s string, max int) (string, error) {
+func CleanText(field, s string, max int) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", &FieldError{Field: field, Reason: "invalid_characters"}
 	}

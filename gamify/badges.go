@@ -1,0 +1,237 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"daisuso/store"
+)
+
+// Stats are the facts about a volunteer that badges are earned on. The
+// sessions package computes them from confirmed sessions only.
+type Stats struct {
+	ConfirmedSessions        int
+	DistinctLearners         int // learners with a confirmed session
+	CertifiedLearners        int
+	ScamLessons              int // confirmed sessions that covered scam_safety
+	MinorityLanguageSessions int // confirmed sessions with a learner who speaks a minority language the mentor speaks
+	Campaigns                []string
+	// SessionWeeks are the local weeks ("w2026-48") with a confirmed
+	// session; PausedWeeks those the volunteer was paused in.
+	SessionWeeks []string
+	PausedWeeks  []string
+}
+
+// Badge is one badge kind: its code, names and the rule that earns it.
+type Badge struct {
+	Code   string
+	VI, EN string
+	earned func(Stats, time.Time) (bool, string) // and why, in facts
+}
+
+// BadgeRules are every badge and its rule: the one place they are defined.
+var BadgeRules = []Badge{
+	{"first_session", "Buổi hướng dẫn đầu tiên", "First session", func(s Stats, _ time.Time) (bool, string) {
+		return s.ConfirmedSessions >= 1, "first confirmed session"
+	}},
+	{"one_with_five", "1 kèm 5", "One with five", func(s Stats, _ time.Time) (bool, string) {
+		return s.DistinctLearners >= 5, fmt.Sprintf("%d learners with confirmed sessions", s.DistinctLearners)
+	}},
+	{"sessions_10", "10 buổi hướng dẫn", "10 sessions", func(s Stats, _ time.Time) (bool, string) {
+		return s.ConfirmedSessions >= 10, fmt.Sprintf("%d confirmed sessions", s.ConfirmedSessions)
+	}},
+	{"sessions_50", "50 buổi hướng dẫn", "50 sessions", func(s Stats, _ time.Time) (bool, string) {
+		return s.ConfirmedSessions >= 50, fmt.Sprintf("%d confirmed sessions", s.ConfirmedSessions)
+	}},
+	{"certified_5", "5 người học đạt chuẩn", "5 certified learners", func(s Stats, _ time.Time) (bool, string) {
+		return s.CertifiedLearners >= 5, fmt.Sprintf("%d learners certified", s.CertifiedLearners)
+	}},
+	{"scam_safety_teacher", "Người gác cổng an toàn số", "Scam-safety teacher", func(s Stats, _ time.Time) (bool, string) {
+		return s.ScamLessons >= 5, fmt.Sprintf("%d confirmed scam-safety lessons", s.ScamLessons)
+	}},
+	{"minority_language", "Đại sứ song ngữ", "Minority-language mentor", func(s Stats, _ time.Time) (bool, string) {
+		return s.MinorityLanguageSessions >= 1, fmt.Sprintf("%d sessions in a minority language", s.MinorityLanguageSessions)
+	}},
+	{"campaign_participant", "Chiến sĩ chiến dịch", "Campaign participant", func(s Stats, _ time.Time) (bool, string) {
+		return len(s.Campaigns) >= 1, fmt.Sprintf("points in %d campaigns", len(s.Campaigns))
+	}},
+	{"streak_4_weeks", "Bền bỉ 4 tuần", "4-week streak", func(s Stats, now time.Time) (bool, string) {
+		n := Streak(s.SessionWeeks, s.PausedWeeks, now)
+		return n >= 4, fmt.Sprintf("%d weeks in a row with a confirmed session", n)
+	}},
+}
+
+// Streak counts the weeks in a row, back from the week of now (or the one
+// before, if this week has no session yet), that had a confirmed session;
+// a paused week neither counts nor breaks the streak.
+func Streak(sessionWeeks, pausedWeeks []string, now time.Time) int {
+	week := func(t time.Time) string { id, _ := PeriodID(PeriodWeek, t); return id }
+	t := now
+	if !slices.Contains(sessionWeeks, week(t)) {
+		t = t.AddDate(0, 0, -7)
+	}
+	n := 0
+	for range 520 {
+		w := week(t)
+		switch {
+		case slices.Contains(sessionWeeks, w):
+			n++
+		case slices.Contains(pausedWeeks, w):
+		default:
+			return n
+		}
+		t = t.AddDate(0, 0, -7)
+	}
+	return n
+}
+
+// Earned is a badge a volunteer holds, with when and why.
+type Earned struct {
+	Code     string
+	VI, EN   string
+	EarnedAt time.Time
+	Why      string
+}
+
+// EvaluateBadges awards every badge whose rule now holds and that the
+// volunteer does not hold yet; each is awarded exactly once (the badge's
+// _id is volunteer#code). It returns the new ones.
+func (s *Service) EvaluateBadges(ctx context.Context, volunteerID string, st Stats) ([]Earned, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	held, err := s.badges.of(ctx, volunteerID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Earned
+	for _, b := range BadgeRules {
+		if slices.ContainsFunc(held, func(e Earned) bool { return e.Code == b.Code }) {
+			continue
+		}
+		ok, why := b.earned(st, now)
+		if !ok {
+			continue
+		}
+		e := Earned{Code: b.Code, VI: b.VI, EN: b.EN, EarnedAt: now, Why: why}
+		made, err := s.badges.insert(ctx, volunteerID, e)
+		if err != nil {
+			return out, err
+		}
+		if made {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Badges returns a volunteer's badges, oldest first.
+func (s *Service) Badges(ctx context.Context, volunteerID string) ([]Earned, error) {
+	return s.badges.of(ctx, volunteerID)
+}
+
+// Level is a step of the volunteer's progress by all-time points.
+type Level struct {
+	Number    int
+	VI, EN    string
+	MinPoints int
+}
+
+// Levels, from the first.
+var Levels = []Level{
+	{1, "Tân binh số", "Newcomer", 0},
+	{2, "Đại sứ đồng", "Bronze ambassador", 100},
+	{3, "Đại sứ bạc", "Silver ambassador", 300},
+	{4, "Đại sứ vàng", "Gold ambassador", 800},
+	{5, "Đại sứ kim cương", "Diamond ambassador", 2000},
+}
+
+// LevelOf is the level of an all-time points total, with the points still
+// needed for the next (0 at the top).
+func LevelOf(points int) (Level, int) {
+	l := Levels[0]
+	for _, x := range Levels {
+		if points >= x.MinPoints {
+			l = x
+		}
+	}
+	if l.Number < len(Levels) {
+		return l, Levels[l.Number].MinPoints - points
+	}
+	return l, 0
+}
+
+// Progress is a volunteer's points, level and campaigns, from the ledger.
+type Progress struct {
+	Points    int // all-time base points
+	Level     Level
+	ToNext    int
+	Campaigns []string // campaigns they earned points in, besides the all-time one
+}
+
+// ProgressOf sums a volunteer's ledger.
+func (s *Service) ProgressOf(ctx context.Context, volunteerID string) (Progress, error) {
+	entries, err := s.ledger.of(ctx, volunteerID)
+	if err != nil {
+		return Progress{}, err
+	}
+	var p Progress
+	for _, e := range entries {
+		p.Points += e.Points
+		for _, c := range e.Credits {
+			if c.Campaign != AllTime && !slices.Contains(p.Campaigns, c.Campaign) {
+				p.Campaigns = append(p.Campaigns, c.Campaign)
+			}
+		}
+	}
+	p.Level, p.ToNext = LevelOf(p.Points)
+	return p, nil
+}
+
+// ---- store ----
+
+type badgeStore struct{ coll *mongo.Collection }
+
+type badgeDoc struct {
+	ID          string    `bson:"_id"` // volunteer#code
+	VolunteerID string    `bson:"volunteer_id"`
+	Code        string    `bson:"code"`
+	EarnedAt    time.Time `bson:"earned_at"`
+	Why         string    `bson:"why"`
+}
+
+func (b *badgeStore) insert(ctx context.Context, volunteerID string, e Earned) (bool, error) {
+	_, err := b.coll.InsertOne(ctx, badgeDoc{ID: volunteerID + "#" + e.Code, VolunteerID: volunteerID, Code: e.Code, EarnedAt: e.EarnedAt, Why: e.Why})
+	err = store.WrapMongo(err)
+	if errors.Is(err, store.ErrDuplicate) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (b *badgeStore) of(ctx context.Context, volunteerID string) ([]Earned, error) {
+	docs, err := store.FindAll[badgeDoc](ctx, b.coll, bson.D{{Key: "volunteer_id", Value: volunteerID}},
+		options.Find().SetSort(bson.D{{Key: "earned_at", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Earned, 0, len(docs))
+	for _, d := range docs {
+		e := Earned{Code: d.Code, EarnedAt: d.EarnedAt.UTC(), Why: d.Why}
+		if i := slices.IndexFunc(BadgeRules, func(b Badge) bool { return b.Code == d.Code }); i >= 0 {
+			e.VI, e.EN = BadgeRules[i].VI, BadgeRules[i].EN
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (b *badgeStore) deleteOf(ctx context.Context, volunteerID string) error {
+	_, err := b.coll.DeleteMany(ctx, bson.D{{Key: "volunteer_id", Value: volunteerID}})
+	return store.WrapMongo(err)
+}

@@ -1,0 +1,628 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"daisuso/store"
+)
+
+// Boards, periods and limits.
+const (
+	BoardVolunteers = "volunteers"
+	BoardBranches   = "branches"
+	BoardCommunes   = "communes"
+
+	PeriodCampaign = "campaign"
+	PeriodWeek     = "week"
+	PeriodMonth    = "month"
+
+	MaxTop    = 100
+	maxAround = 5
+	// datedKeep is how long a week's or a month's board is kept after it.
+	datedKeep = 400 * 24 * time.Hour
+)
+
+// Boards lists the board kinds; Periods the periods.
+var (
+	Boards  = []string{BoardVolunteers, BoardBranches, BoardCommunes}
+	Periods = []string{PeriodWeek, PeriodMonth, PeriodCampaign}
+)
+
+// ErrRebuilding: the boards are missing (Redis lost them) and are being
+// rebuilt from the ledger; the API answers 503 with Retry-After.
+var ErrRebuilding = errors.New("leaderboards are being rebuilt")
+
+// ErrRebuildRunning: another rebuild holds the lease.
+var ErrRebuildRunning = errors.New("a rebuild is already running")
+
+// boards keeps the leaderboards in Redis sorted sets.
+//
+// Keys, all under prefix:
+//
+//	lb:gen                   the generation the boards are read from
+//	lb:next                  the generation a running rebuild fills
+//	lb:counter               the last generation number handed out
+//	lb:rebuild               the rebuild lease
+//	lb:late:<n>              ids of entries awarded while generation n was built
+//	lb:g<n>:<campaign>:<board>:<scope>:<period>   a board: member -> score
+//	lb:names:<board>         member -> display name
+//
+// An award reads lb:gen and lb:next and then increments the boards of gen
+// in one pipeline; while a rebuild runs it also appends its entry id to
+// lb:late:<next>, and the rebuild adds those it did not read from the
+// ledger. No command names two keys, so each key may live on any node of a
+// Redis Cluster.
+type boards struct {
+	rdb    redis.UniversalClient
+	prefix string
+	now    func() time.Time
+	grace  time.Duration // how long an award may be in flight after reading lb:gen
+	dirty  atomic.Bool
+
+	mu       sync.Mutex
+	gen      string
+	genAt    time.Time
+	genCache time.Duration
+}
+
+func (b *boards) key(parts ...string) string { return b.prefix + "lb:" + strings.Join(parts, ":") }
+
+func (b *boards) boardKey(gen, campaign, board, scope, period string) string {
+	return b.key("g"+gen, campaign, board, scope, period)
+}
+
+func (b *boards) markDirty() { b.dirty.Store(true) }
+
+// target is one member of one board kind with the scopes it is ranked in.
+type target struct {
+	board, member string
+	scopes        []string
+}
+
+func targets(w Who) []target {
+	province, commune := "", ""
+	if w.ProvinceCode != "" {
+		province = ScopeProvince + ":" + w.ProvinceCode
+	}
+	if w.CommuneCode != "" {
+		commune = ScopeCommune + ":" + w.CommuneCode
+	}
+	scopes := func(s ...string) []string {
+		out := []string{ScopeNational}
+		for _, x := range s {
+			if x != "" && !strings.HasSuffix(x, ":") {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	var ts []target
+	if w.VolunteerID != "" { // "" once the volunteer was erased
+		ts = append(ts, target{BoardVolunteers, w.VolunteerID, scopes(province, commune, ScopeBranch+":"+w.BranchID)})
+	}
+	if w.BranchID != "" {
+		ts = append(ts, target{BoardBranches, w.BranchID, scopes(province, commune)})
+	}
+	if w.CommuneID != "" {
+		ts = append(ts, target{BoardCommunes, w.CommuneID, scopes(province)})
+	}
+	return ts
+}
+
+func (t target) name(w Who) string {
+	switch t.board {
+	case BoardBranches:
+		return w.BranchName
+	case BoardCommunes:
+		return w.CommuneName
+	}
+	return w.Name
+}
+
+// periodsOf are the periods an award at t counts in, with when each dated
+// one's board may be dropped (zero for the campaign's).
+func periodsOf(t time.Time) [3]struct {
+	id     string
+	expire time.Time
+} {
+	local := t.In(Vietnam)
+	y, w := local.ISOWeek()
+	monday := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, Vietnam).AddDate(0, 0, -((int(local.Weekday()) + 6) % 7))
+	firstNext := time.Date(local.Year(), local.Month()+1, 1, 0, 0, 0, 0, Vietnam)
+	return [3]struct {
+		id     string
+		expire time.Time
+	}{
+		{PeriodCampaign, time.Time{}},
+		{fmt.Sprintf("w%04d-%02d", y, w), monday.AddDate(0, 0, 7).Add(datedKeep)},
+		{local.Format("m2006-01"), firstNext.Add(datedKeep)},
+	}
+}
+
+// PeriodID is the board period of kind (week, month, campaign) at t.
+func PeriodID(kind string, t time.Time) (string, bool) {
+	ps := periodsOf(t)
+	switch kind {
+	case PeriodCampaign:
+		return ps[0].id, true
+	case PeriodWeek:
+		return ps[1].id, true
+	case PeriodMonth:
+		return ps[2].id, true
+	}
+	return "", false
+}
+
+// incr queues the increments of e on the boards of generation gen.
+func (b *boards) incr(ctx context.Context, p redis.Pipeliner, gen string, e Entry) {
+	periods := periodsOf(e.At)
+	for _, t := range targets(e.Who) {
+		if name := t.name(e.Who); name != "" {
+			p.HSet(ctx, b.key("names", t.board), t.member, name)
+		}
+		for _, c := range e.Credits {
+			for _, scope := range t.scopes {
+				for _, per := range periods {
+					k := b.boardKey(gen, c.Campaign, t.board, scope, per.id)
+					p.ZIncrBy(ctx, k, float64(c.Points), t.member)
+					if !per.expire.IsZero() {
+						p.ExpireAt(ctx, k, per.expire)
+					}
+				}
+			}
+		}
+	}
+}
+
+// state reads the generation to write and the one being built.
+func (b *boards) state(ctx context.Context) (gen, next string, err error) {
+	p := b.rdb.Pipeline()
+	g := p.Get(ctx, b.key("gen"))
+	n := p.Get(ctx, b.key("next"))
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return "", "", store.WrapRedis(err)
+	}
+	return g.Val(), n.Val(), nil
+}
+
+// apply adds entries that were just written to the ledger.
+func (b *boards) apply(ctx context.Context, entries []Entry) error {
+	gen, next, err := b.state(ctx)
+	if err != nil {
+		return err
+	}
+	if gen == "" && next == "" {
+		b.markDirty() // the boards are gone: Maintain rebuilds them from the ledger
+		return nil
+	}
+	p := b.rdb.Pipeline()
+	for _, e := range entries {
+		if gen != "" {
+			b.incr(ctx, p, gen, e)
+		}
+		if next != "" {
+			p.RPush(ctx, b.key("late", next), e.ID)
+		}
+	}
+	_, err = p.Exec(ctx)
+	return store.WrapRedis(err)
+}
+
+// readGen is the generation to read, cached for a second.
+func (b *boards) readGen(ctx context.Context) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gen != "" && b.now().Sub(b.genAt) < b.genCache {
+		return b.gen, nil
+	}
+	g, err := b.rdb.Get(ctx, b.key("gen")).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", ErrRebuilding
+	}
+	if err != nil {
+		return "", store.WrapRedis(err)
+	}
+	b.gen, b.genAt = g, b.now()
+	return g, nil
+}
+
+// Row is a place on a board.
+type Row struct {
+	Rank   int // 1-based
+	ID     string
+	Name   string
+	Points int
+}
+
+// BoardRef names one board.
+type BoardRef struct {
+	Campaign, Board, Scope, Period string // Period is a period id: "campaign", "w2026-48", "m2026-11"
+}
+
+func (b *boards) rows(ctx context.Context, board string, zs []redis.Z, firstRank int) ([]Row, error) {
+	if len(zs) == 0 {
+		return []Row{}, nil
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i] = z.Member.(string)
+	}
+	names, err := b.rdb.HMGet(ctx, b.key("names", board), ids...).Result()
+	if err != nil {
+		return nil, store.WrapRedis(err)
+	}
+	out := make([]Row, len(zs))
+	for i, z := range zs {
+		name, _ := names[i].(string)
+		out[i] = Row{Rank: firstRank + i, ID: ids[i], Name: name, Points: int(z.Score)}
+	}
+	return out, nil
+}
+
+// top returns the first n rows of a board. Ties are broken by member id,
+// descending, as Redis orders equal scores: stable across reads and
+// rebuilds.
+func (b *boards) top(ctx context.Context, ref BoardRef, n int) ([]Row, error) {
+	gen, err := b.readGen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	zs, err := b.rdb.ZRevRangeWithScores(ctx, b.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period), 0, int64(n-1)).Result()
+	if err != nil {
+		return nil, store.WrapRedis(err)
+	}
+	return b.rows(ctx, ref.Board, zs, 1)
+}
+
+// Standing is a member's place on a board with its neighbours.
+type Standing struct {
+	OnBoard   bool
+	Rank      int
+	Points    int
+	Neighbors []Row // from `around` above to `around` below, the member included
+}
+
+func (b *boards) me(ctx context.Context, ref BoardRef, member string, around int) (Standing, error) {
+	gen, err := b.readGen(ctx)
+	if err != nil {
+		return Standing{}, err
+	}
+	k := b.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period)
+	rank, err := b.rdb.ZRevRank(ctx, k, member).Result()
+	if errors.Is(err, redis.Nil) {
+		return Standing{Neighbors: []Row{}}, nil
+	}
+	if err != nil {
+		return Standing{}, store.WrapRedis(err)
+	}
+	from := max(0, rank-int64(around))
+	zs, err := b.rdb.ZRevRangeWithScores(ctx, k, from, rank+int64(around)).Result()
+	if err != nil {
+		return Standing{}, store.WrapRedis(err)
+	}
+	rows, err := b.rows(ctx, ref.Board, zs, int(from)+1)
+	if err != nil {
+		return Standing{}, err
+	}
+	st := Standing{OnBoard: true, Rank: int(rank) + 1, Neighbors: rows}
+	for _, r := range rows {
+		if r.ID == member {
+			st.Points = r.Points
+		}
+	}
+	return st, nil
+}
+
+// ---- rebuild ----
+
+// RebuildStats says what a rebuild did.
+type RebuildStats struct {
+	Generation string
+	Entries    int // read from the ledger
+	Late       int // awarded while it ran and added afterwards
+	Keys       int // boards written
+	Took       time.Duration
+}
+
+// releaseLease deletes the lease only if it is still ours.
+var releaseLease = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// aggregate sums entries per board and member, and keeps each member's
+// latest name.
+type aggregate struct {
+	scores  map[string]map[string]int64 // board key without generation -> member -> points
+	expires map[string]time.Time
+	names   map[string]map[string]nameAt // board kind -> member -> name
+}
+
+type nameAt struct {
+	name string
+	at   time.Time
+}
+
+func newAggregate() *aggregate {
+	return &aggregate{scores: map[string]map[string]int64{}, expires: map[string]time.Time{}, names: map[string]map[string]nameAt{}}
+}
+
+func (a *aggregate) add(e Entry) {
+	periods := periodsOf(e.At)
+	for _, t := range targets(e.Who) {
+		if name := t.name(e.Who); name != "" {
+			m := a.names[t.board]
+			if m == nil {
+				m = map[string]nameAt{}
+				a.names[t.board] = m
+			}
+			if old, ok := m[t.member]; !ok || !e.At.Before(old.at) {
+				m[t.member] = nameAt{name, e.At}
+			}
+		}
+		for _, c := range e.Credits {
+			for _, scope := range t.scopes {
+				for _, per := range periods {
+					k := c.Campaign + ":" + t.board + ":" + scope + ":" + per.id
+					m := a.scores[k]
+					if m == nil {
+						m = map[string]int64{}
+						a.scores[k] = m
+						if !per.expire.IsZero() {
+							a.expires[k] = per.expire
+						}
+					}
+					m[t.member] += int64(c.Points)
+				}
+			}
+		}
+	}
+}
+
+// rebuild fills a new generation from the ledger and switches to it; see
+// the boards comment for how awards made meanwhile are kept.
+func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
+	start := b.now()
+	token := newID("")
+	ok, err := b.rdb.SetNX(ctx, b.key("rebuild"), token, 30*time.Minute).Result()
+	if err != nil {
+		return RebuildStats{}, store.WrapRedis(err)
+	}
+	if !ok {
+		return RebuildStats{}, ErrRebuildRunning
+	}
+	defer releaseLease.Run(context.WithoutCancel(ctx), b.rdb, []string{b.key("rebuild")}, token)
+	b.dirty.Store(false) // failures from here on set it again
+
+	n, err := b.rdb.Incr(ctx, b.key("counter")).Result()
+	if err != nil {
+		return RebuildStats{}, store.WrapRedis(err)
+	}
+	next := strconv.FormatInt(n, 10)
+	old, err := b.rdb.Get(ctx, b.key("gen")).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return RebuildStats{}, store.WrapRedis(err)
+	}
+	if err := b.rdb.Set(ctx, b.key("next"), next, 0).Err(); err != nil {
+		return RebuildStats{}, store.WrapRedis(err)
+	}
+	st := RebuildStats{Generation: next}
+	agg := newAggregate()
+	seen := map[string]struct{}{}
+	st.Entries, err = l.each(ctx, 2000, func(es []Entry) error {
+		for _, e := range es {
+			seen[e.ID] = struct{}{}
+			agg.add(e)
+		}
+		return nil
+	})
+	if err != nil {
+		b.markDirty()
+		return st, err
+	}
+	if st.Keys, err = b.write(ctx, next, agg); err != nil {
+		b.markDirty()
+		return st, err
+	}
+	late, err := b.drainLate(ctx, l, next, seen)
+	st.Late += late
+	if err != nil {
+		b.markDirty()
+		return st, err
+	}
+	p := b.rdb.Pipeline()
+	p.Set(ctx, b.key("gen"), next, 0)
+	p.Del(ctx, b.key("next"))
+	if _, err := p.Exec(ctx); err != nil {
+		b.markDirty()
+		return st, store.WrapRedis(err)
+	}
+	// Awards that read lb:gen before the switch may still push to the late
+	// list; wait for them, then add what came.
+	select {
+	case <-ctx.Done():
+	case <-time.After(b.grace):
+	}
+	late, err = b.drainLate(context.WithoutCancel(ctx), l, next, seen)
+	st.Late += late
+	if err != nil {
+		b.markDirty()
+		return st, err
+	}
+	_ = b.rdb.Unlink(ctx, b.key("late", next)).Err()
+	if old != "" && old != next {
+		if err := b.unlinkGeneration(ctx, old); err != nil {
+			return st, err
+		}
+	}
+	b.mu.Lock()
+	b.gen = ""
+	b.mu.Unlock()
+	st.Took = b.now().Sub(start)
+	return st, nil
+}
+
+// write puts an aggregate into generation gen with multi-member ZADDs.
+func (b *boards) write(ctx context.Context, gen string, agg *aggregate) (int, error) {
+	const chunk = 1000
+	p := b.rdb.Pipeline()
+	queued := 0
+	flush := func(force bool) error {
+		if queued == 0 || (!force && queued < 64) {
+			return nil
+		}
+		_, err := p.Exec(ctx)
+		queued = 0
+		return store.WrapRedis(err)
+	}
+	for k, members := range agg.scores {
+		key := b.prefix + "lb:g" + gen + ":" + k
+		zs := make([]redis.Z, 0, min(chunk, len(members)))
+		for m, s := range members {
+			zs = append(zs, redis.Z{Score: float64(s), Member: m})
+			if len(zs) == chunk {
+				p.ZAdd(ctx, key, zs...)
+				queued++
+				zs = zs[:0]
+				if err := flush(false); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if len(zs) > 0 {
+			p.ZAdd(ctx, key, zs...)
+			queued++
+		}
+		if exp, ok := agg.expires[k]; ok {
+			p.ExpireAt(ctx, key, exp)
+			queued++
+		}
+		if err := flush(false); err != nil {
+			return 0, err
+		}
+	}
+	for board, names := range agg.names {
+		args := make([]any, 0, 2*chunk)
+		for m, n := range names {
+			args = append(args, m, n.name)
+			if len(args) == 2*chunk {
+				p.HSet(ctx, b.key("names", board), args...)
+				queued++
+				args = args[:0]
+				if err := flush(false); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if len(args) > 0 {
+			p.HSet(ctx, b.key("names", board), args...)
+			queued++
+		}
+	}
+	return len(agg.scores), flush(true)
+}
+
+// drainLate adds the entries awarded during the rebuild that the ledger
+// read missed.
+func (b *boards) drainLate(ctx context.Context, l *ledger, gen string, seen map[string]struct{}) (int, error) {
+	n := 0
+	for {
+		ids, err := b.rdb.LPopCount(ctx, b.key("late", gen), 500).Result()
+		if errors.Is(err, redis.Nil) || (err == nil && len(ids) == 0) {
+			return n, nil
+		}
+		if err != nil {
+			return n, store.WrapRedis(err)
+		}
+		p := b.rdb.Pipeline()
+		for _, id := range ids {
+			if _, ok := seen[id]; ok {
+				continue
+			}
+			seen[id] = struct{}{}
+			e, err := l.get(ctx, id)
+			if errors.Is(err, errNoEntry) {
+				continue // erased meanwhile
+			}
+			if err != nil {
+				return n, err
+			}
+			b.incr(ctx, p, gen, e)
+			n++
+		}
+		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return n, store.WrapRedis(err)
+		}
+	}
+}
+
+// eachKey calls f with batches of the keys matching pattern, on every
+// master of a cluster.
+func (b *boards) eachKey(ctx context.Context, pattern string, f func(context.Context, redis.Cmdable, []string) error) error {
+	scan := func(ctx context.Context, c redis.Cmdable) error {
+		it := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		var batch []string
+		for it.Next(ctx) {
+			batch = append(batch, it.Val())
+			if len(batch) == 500 {
+				if err := f(ctx, c, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if err := it.Err(); err != nil {
+			return store.WrapRedis(err)
+		}
+		if len(batch) > 0 {
+			return f(ctx, c, batch)
+		}
+		return nil
+	}
+	if cc, ok := b.rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
+	}
+	return scan(ctx, b.rdb)
+}
+
+// unlinkGeneration drops every board of generation gen, one key per
+// command (UNLINK frees the memory off Redis's main thread).
+func (b *boards) unlinkGeneration(ctx context.Context, gen string) error {
+	return b.eachKey(ctx, b.prefix+"lb:g"+gen+":*", func(ctx context.Context, c redis.Cmdable, keys []string) error {
+		p := c.Pipeline()
+		for _, k := range keys {
+			p.Unlink(ctx, k)
+		}
+		_, err := p.Exec(ctx)
+		return store.WrapRedis(err)
+	})
+}
+
+// forget removes a volunteer from every volunteers board and their name.
+func (b *boards) forget(ctx context.Context, volunteerID string) error {
+	gen, err := b.readGen(ctx)
+	if errors.Is(err, ErrRebuilding) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = b.eachKey(ctx, b.prefix+"lb:g"+gen+":*:"+BoardVolunteers+":*", func(ctx context.Context, c redis.Cmdable, keys []string) error {
+		p := c.Pipeline()
+		for _, k := range keys {
+			p.ZRem(ctx, k, volunteerID)
+		}
+		_, err := p.Exec(ctx)
+		return store.WrapRedis(err)
+	})
+	if err != nil {
+		return err
+	}
+	return store.WrapRedis(b.rdb.HDel(ctx, b.key("names", BoardVolunteers), volunteerID).Err())
+}

@@ -1,0 +1,373 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"daisuso/people"
+	"daisuso/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+type fixture struct {
+	*Service
+	rdb    *redis.Client
+	prefix string
+	now    time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db := storetest.Mongo(t)
+	rdb, prefix := storetest.Redis(t)
+	f := &fixture{rdb: rdb, prefix: prefix, now: time.Date(2026, 11, 23, 10, 0, 0, 0, Vietnam)}
+	f.Service = New(Config{DB: db, Redis: rdb, RedisPrefix: prefix, Now: func() time.Time { return f.now }, Grace: 200 * time.Millisecond})
+	ctx := context.Background()
+	if err := f.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.EnsureBoards(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func who(i int) Who {
+	commune := []string{"00001", "00002"}[i%2]
+	return Who{VolunteerID: fmt.Sprintf("v%02d", i), Name: fmt.Sprintf("Tên%d", i), BranchID: fmt.Sprintf("b%d", i%3),
+		BranchName: fmt.Sprintf("Chi đoàn %d", i%3), CommuneID: "c" + commune, CommuneName: "Xã " + commune,
+		ProvinceCode: "10", CommuneCode: commune}
+}
+
+// boardSnapshot reads every board of the current generation, keyed without
+// the generation, with the names.
+func (f *fixture) boardSnapshot(t *testing.T) map[string]map[string]float64 {
+	t.Helper()
+	ctx := context.Background()
+	gen, err := f.rdb.Get(ctx, f.prefix+"lb:gen").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := f.rdb.Keys(ctx, f.prefix+"lb:g"+gen+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]float64{}
+	for _, k := range keys {
+		zs, err := f.rdb.ZRangeWithScores(ctx, k, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]float64{}
+		for _, z := range zs {
+			m[z.Member.(string)] = z.Score
+		}
+		out[strings.TrimPrefix(k, f.prefix+"lb:g"+gen+":")] = m
+	}
+	for _, b := range Boards {
+		names, err := f.rdb.HGetAll(ctx, f.prefix+"lb:names:"+b).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]float64{}
+		for id, n := range names {
+			m[id+"="+n] = 1
+		}
+		out["names:"+b] = m
+	}
+	return out
+}
+
+func TestAwardIsExactlyOncePerKeyUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	made := make(chan bool, 60)
+	for range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ok, err := f.Award(ctx, Award{Key: "session:s1", Reason: ReasonSession, Source: "s1", Who: who(1), At: f.now})
+			if err != nil {
+				t.Error(err)
+			}
+			made <- ok
+		}()
+	}
+	wg.Wait()
+	close(made)
+	n := 0
+	for ok := range made {
+		if ok {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("60 concurrent awards of one key made %d entries, want 1", n)
+	}
+	_, rows, err := f.Top(ctx, Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodCampaign}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Points != BasePoints[ReasonSession] || rows[0].Name != "Tên1" {
+		t.Fatalf("board after 60 concurrent awards of one key: %+v", rows)
+	}
+}
+
+func TestCampaignsCreditWithinWindowScopeAndMultiplier(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	prov := &people.Branch{ID: "p10", Kind: people.KindProvince, ProvinceCode: "10"}
+	c, err := f.CreateCampaign(ctx, NewCampaign{Name: "Ngày hội toàn dân học tập số", Scope: "province:10",
+		StartsAt: time.Date(2026, 11, 1, 0, 0, 0, 0, Vietnam), EndsAt: time.Date(2026, 12, 1, 0, 0, 0, 0, Vietnam),
+		Multipliers: []Multiplier{{Date: "2026-11-23", Factor: 2}}}, "admin1", prov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := who(2)
+	other.ProvinceCode = "11"
+	for _, a := range []Award{
+		{Key: "session:a", Reason: ReasonSession, Who: who(1), At: f.now},                                         // doubled
+		{Key: "session:b", Reason: ReasonSession, Who: who(1), At: f.now.AddDate(0, 0, -1)},                       // in window, no multiplier
+		{Key: "session:c", Reason: ReasonSession, Who: who(1), At: time.Date(2026, 10, 31, 12, 0, 0, 0, Vietnam)}, // before
+		{Key: "session:d", Reason: ReasonSession, Who: other, At: f.now},                                          // other province
+	} {
+		if _, _, err := f.Award(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, rows, err := f.Top(ctx, Query{Campaign: c.ID, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodCampaign}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].ID != "v01" || rows[0].Points != 30 {
+		t.Fatalf("campaign board: %+v, want v01 with 20+10", rows)
+	}
+	// A branch admin may not run a campaign for another province, nor a
+	// commune union one for a province.
+	for _, tc := range []struct {
+		by    *people.Branch
+		scope string
+	}{
+		{prov, "province:11"}, {prov, ScopeNational},
+		{&people.Branch{ID: "c1", Kind: people.KindCommune, ProvinceCode: "10", CommuneCode: "00001"}, "province:10"},
+	} {
+		_, err := f.CreateCampaign(ctx, NewCampaign{Name: "X", Scope: tc.scope, StartsAt: f.now, EndsAt: f.now.Add(time.Hour)}, "u", tc.by)
+		if err == nil {
+			t.Errorf("%s creating %s: allowed", tc.by.ID, tc.scope)
+		}
+	}
+}
+
+func TestTopMeAndScopes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 8 {
+		for j := range i + 1 {
+			a := Award{Key: fmt.Sprintf("session:%d-%d", i, j), Reason: ReasonSession, Who: who(i), At: f.now}
+			if _, _, err := f.Award(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	q := Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodWeek}
+	_, rows, err := f.Top(ctx, q, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{rows[0].ID, rows[1].ID, rows[2].ID}; !slices.Equal(got, []string{"v07", "v06", "v05"}) || rows[0].Points != 80 {
+		t.Fatalf("top 3: %+v", rows)
+	}
+	_, st, err := f.Me(ctx, q, "v03", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.OnBoard || st.Rank != 5 || st.Points != 40 || len(st.Neighbors) != 3 || st.Neighbors[0].ID != "v04" || st.Neighbors[2].ID != "v02" {
+		t.Fatalf("me: %+v", st)
+	}
+	// Commune 00002 holds the odd volunteers.
+	q.Scope = "commune:00002"
+	if _, rows, err = f.Top(ctx, q, 10); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0].ID != "v07" || rows[3].ID != "v01" {
+		t.Fatalf("commune board: %+v", rows)
+	}
+	// Communes board: 00002 has 2+4+6+8 sessions, 00001 1+3+5+7.
+	_, rows, err = f.Top(ctx, Query{Campaign: AllTime, Board: BoardCommunes, Scope: "province:10", Period: PeriodMonth}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].ID != "c00002" || rows[0].Points != 200 || rows[1].Points != 160 || rows[0].Name != "Xã 00002" {
+		t.Fatalf("communes board: %+v", rows)
+	}
+	// Next week the week board is empty, the campaign board is not.
+	f.now = f.now.AddDate(0, 0, 7)
+	q.Scope = ScopeNational
+	if _, rows, _ = f.Top(ctx, q, 10); len(rows) != 0 {
+		t.Fatalf("next week's board: %+v", rows)
+	}
+	_, st, _ = f.Me(ctx, q, "v03", 1)
+	if st.OnBoard {
+		t.Fatalf("v03 on next week's board: %+v", st)
+	}
+	for _, bad := range []Query{
+		{Campaign: "nope", Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodWeek},
+		{Campaign: AllTime, Board: "people", Scope: ScopeNational, Period: PeriodWeek},
+		{Campaign: AllTime, Board: BoardVolunteers, Scope: "province:1", Period: PeriodWeek},
+		{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: "year"},
+		{Campaign: AllTime, Board: BoardCommunes, Scope: "commune:00001", Period: PeriodWeek},
+	} {
+		if _, _, err := f.Top(ctx, bad, 10); err == nil {
+			t.Errorf("%+v: accepted", bad)
+		}
+	}
+}
+
+// TestRebuildReproducesBoards awards, snapshots the boards, wipes Redis's
+// copy and rebuilds: every board and name must come back equal; then a
+// rebuild while awards go on must equal a quiet rebuild of the same ledger.
+func TestRebuildReproducesBoards(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c, err := f.CreateCampaign(ctx, NewCampaign{Name: "Tháng 11", Scope: ScopeNational,
+		StartsAt: time.Date(2026, 11, 1, 0, 0, 0, 0, Vietnam), EndsAt: time.Date(2026, 12, 1, 0, 0, 0, 0, Vietnam),
+		Multipliers: []Multiplier{{Date: "2026-11-20", Factor: 1.5}}}, "admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := slices.Sorted(maps.Keys(BasePoints))
+	for i := range 60 {
+		at := f.now.Add(-time.Duration(i) * 11 * time.Hour) // spans weeks and months
+		a := Award{Key: fmt.Sprintf("k%d", i), Reason: reasons[i%len(reasons)], Who: who(i % 9), At: at}
+		if _, _, err := f.Award(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := f.boardSnapshot(t)
+	if len(before) < 20 || len(before[c.ID+":volunteers:national:campaign"]) == 0 {
+		t.Fatalf("too few boards to compare: %d", len(before))
+	}
+	// Redis loses everything.
+	keys, _ := f.rdb.Keys(ctx, f.prefix+"*").Result()
+	if err := f.rdb.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The read cache may hold the old generation for a second.
+	f.boards.mu.Lock()
+	f.boards.gen = ""
+	f.boards.mu.Unlock()
+	if _, _, err := f.Top(ctx, Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodWeek}, 3); !errors.Is(err, ErrRebuilding) {
+		t.Fatalf("reading lost boards: %v, want ErrRebuilding", err)
+	}
+	if err := f.EnsureBoards(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := f.boardSnapshot(t)
+	if !equalBoards(before, after) {
+		t.Fatalf("rebuilt boards differ: %s", diffBoards(before, after))
+	}
+
+	// Awards during a rebuild: the result must equal a quiet rebuild.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			a := Award{Key: fmt.Sprintf("live%d", i), Reason: ReasonSession, Who: who(i % 9), At: f.now}
+			if _, _, err := f.Award(ctx, a); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	if _, err := f.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	live := f.boardSnapshot(t)
+	if _, err := f.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quiet := f.boardSnapshot(t)
+	if !equalBoards(live, quiet) {
+		t.Fatalf("boards after a rebuild under awards differ from a quiet rebuild: %s", diffBoards(live, quiet))
+	}
+	if live["all:volunteers:national:campaign"]["v00"] == before["all:volunteers:national:campaign"]["v00"] {
+		t.Fatal("the live awards did not reach the boards")
+	}
+}
+
+// diffBoards names the first few boards that differ.
+func diffBoards(a, b map[string]map[string]float64) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if !maps.Equal(a[k], b[k]) {
+			out = append(out, fmt.Sprintf("%s: %v vs %v", k, a[k], b[k]))
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k+": only in the second")
+		}
+	}
+	return strings.Join(out[:min(len(out), 5)], "; ")
+}
+
+func equalBoards(a, b map[string]map[string]float64) bool {
+	return maps.EqualFunc(a, b, func(x, y map[string]float64) bool { return maps.Equal(x, y) })
+}
+
+func TestStreakAndLevels(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, Vietnam) // Monday of w2026-48
+	weeks := []string{"w2026-47", "w2026-46", "w2026-44", "w2026-43"}
+	if n := Streak(weeks, nil, now); n != 2 {
+		t.Fatalf("streak with a gap at w45: %d, want 2", n)
+	}
+	if n := Streak(weeks, []string{"w2026-45"}, now); n != 4 {
+		t.Fatalf("streak with w45 paused: %d, want 4", n)
+	}
+	if n := Streak(append(weeks, "w2026-48"), []string{"w2026-45"}, now); n != 5 {
+		t.Fatalf("streak including this week: %d, want 5", n)
+	}
+	if l, next := LevelOf(0); l.Number != 1 || next != 100 {
+		t.Fatalf("level of 0: %+v %d", l, next)
+	}
+	if l, next := LevelOf(2500); l.Number != 5 || next != 0 {
+		t.Fatalf("level of 2500: %+v %d", l, next)
+	}
+}
+
+func TestBadgesAreAwardedOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st := Stats{ConfirmedSessions: 10, DistinctLearners: 5, ScamLessons: 1}
+	got, err := f.EvaluateBadges(ctx, "v1", st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, b := range got {
+		codes = append(codes, b.Code)
+	}
+	if !slices.Equal(codes, []string{"first_session", "one_with_five", "sessions_10"}) {
+		t.Fatalf("badges: %v", codes)
+	}
+	again, err := f.EvaluateBadges(ctx, "v1", st)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("second evaluation gave %v, %v", again, err)
+	}
+	held, _ := f.Badges(ctx, "v1")
+	if len(held) != 3 || held[1].Why != "5 learners with confirmed sessions" || held[1].VI != "1 kèm 5" {
+		t.Fatalf("held: %+v", held)
+	}
+}

@@ -1,0 +1,245 @@
+package gamify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"daisuso/people"
+	"daisuso/store"
+)
+
+// ErrNotFound: no such campaign or board.
+var ErrNotFound = errors.New("not found")
+
+// Service is gamification: the ledger, campaigns, badges and boards.
+type Service struct {
+	ledger    *ledger
+	badges    *badgeStore
+	campaigns *campaigns
+	boards    *boards
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// Config configures a Service.
+type Config struct {
+	DB          *mongo.Database
+	Redis       redis.UniversalClient
+	RedisPrefix string
+	Logger      *slog.Logger
+	Now         func() time.Time
+	// Grace is how long a rebuild waits after switching generations for
+	// awards still in flight (default 5 s: the store timeouts).
+	Grace time.Duration
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Grace <= 0 {
+		c.Grace = 5 * time.Second
+	}
+	return &Service{
+		ledger:    &ledger{c.DB.Collection("ledger")},
+		badges:    &badgeStore{c.DB.Collection("badges")},
+		campaigns: &campaigns{coll: c.DB.Collection("campaigns"), refresh: 30 * time.Second},
+		boards:    &boards{rdb: c.Redis, prefix: c.RedisPrefix, now: c.Now, grace: c.Grace, genCache: time.Second},
+		log:       c.Logger, now: c.Now,
+	}
+}
+
+// EnsureIndexes creates the indexes of the ledger and badges: by volunteer
+// (badges, totals, erasure).
+func (s *Service) EnsureIndexes(ctx context.Context) error {
+	if err := store.EnsureIndexes(ctx, s.ledger.coll, mongo.IndexModel{Keys: bson.D{{Key: "who.volunteer_id", Value: 1}, {Key: "at", Value: 1}}}); err != nil {
+		return err
+	}
+	return store.EnsureIndexes(ctx, s.badges.coll, mongo.IndexModel{Keys: bson.D{{Key: "volunteer_id", Value: 1}}})
+}
+
+// CreateCampaign stores a new campaign; by is the creator's unit, nil for
+// national admins.
+func (s *Service) CreateCampaign(ctx context.Context, in NewCampaign, userID string, by *people.Branch) (Campaign, error) {
+	c, err := checkCampaign(in, by)
+	if err != nil {
+		return Campaign{}, err
+	}
+	c.ID, c.CreatedBy, c.CreatedAt = newID("cp_"), userID, s.now().UTC().Truncate(time.Millisecond)
+	if err := s.campaigns.insert(ctx, c); err != nil {
+		return Campaign{}, err
+	}
+	return c, nil
+}
+
+// Campaigns lists every campaign, the built-in all-time one first, then
+// the newest.
+func (s *Service) Campaigns(ctx context.Context) ([]Campaign, error) {
+	return s.campaigns.all(ctx, s.now())
+}
+
+// Campaign returns one campaign.
+func (s *Service) Campaign(ctx context.Context, id string) (Campaign, error) {
+	list, err := s.Campaigns(ctx)
+	if err != nil {
+		return Campaign{}, err
+	}
+	i := slices.IndexFunc(list, func(c Campaign) bool { return c.ID == id })
+	if i < 0 {
+		// A campaign made on another instance in the last refresh interval.
+		s.campaigns.mu.Lock()
+		s.campaigns.list = nil
+		s.campaigns.mu.Unlock()
+		if list, err = s.Campaigns(ctx); err != nil {
+			return Campaign{}, err
+		}
+		if i = slices.IndexFunc(list, func(c Campaign) bool { return c.ID == id }); i < 0 {
+			return Campaign{}, ErrNotFound
+		}
+	}
+	return list[i], nil
+}
+
+// Query asks for a board: the campaign, the board kind, the scope
+// ("national", "province:10", "commune:00001", "branch:ID") and the period
+// kind (week, month, campaign), at a time (now when zero).
+type Query struct {
+	Campaign, Board, Scope, Period string
+	At                             time.Time
+}
+
+func (s *Service) ref(ctx context.Context, q Query) (BoardRef, error) {
+	if _, err := s.Campaign(ctx, q.Campaign); err != nil {
+		return BoardRef{}, err
+	}
+	if !slices.Contains(Boards, q.Board) {
+		return BoardRef{}, &people.FieldError{Field: "board", Reason: "unknown_code"}
+	}
+	kind, _, ok := ParseScope(q.Scope, true)
+	if !ok {
+		return BoardRef{}, &people.FieldError{Field: "scope", Reason: "invalid_scope"}
+	}
+	if (q.Board == BoardBranches && kind == ScopeBranch) || (q.Board == BoardCommunes && (kind == ScopeBranch || kind == ScopeCommune)) {
+		return BoardRef{}, &people.RuleError{Code: "scope_too_narrow_for_board", Field: "scope"}
+	}
+	at := q.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	period, ok := PeriodID(q.Period, at)
+	if !ok {
+		return BoardRef{}, &people.FieldError{Field: "period", Reason: "unknown_code"}
+	}
+	return BoardRef{Campaign: q.Campaign, Board: q.Board, Scope: q.Scope, Period: period}, nil
+}
+
+// Top returns the first n (1 to MaxTop) of a board.
+func (s *Service) Top(ctx context.Context, q Query, n int) (BoardRef, []Row, error) {
+	ref, err := s.ref(ctx, q)
+	if err != nil {
+		return BoardRef{}, nil, err
+	}
+	rows, err := s.boards.top(ctx, ref, min(max(n, 1), MaxTop))
+	return ref, rows, err
+}
+
+// Me returns a member's standing with `around` neighbours each side.
+func (s *Service) Me(ctx context.Context, q Query, member string, around int) (BoardRef, Standing, error) {
+	ref, err := s.ref(ctx, q)
+	if err != nil {
+		return BoardRef{}, Standing{}, err
+	}
+	st, err := s.boards.me(ctx, ref, member, min(max(around, 0), maxAround))
+	return ref, st, err
+}
+
+// Rebuild rebuilds every board from the ledger.
+func (s *Service) Rebuild(ctx context.Context) (RebuildStats, error) {
+	st, err := s.boards.rebuild(ctx, s.ledger)
+	if err == nil {
+		s.log.Info("leaderboards rebuilt from the ledger", "generation", st.Generation, "entries", st.Entries,
+			"late", st.Late, "keys", st.Keys, "ms", st.Took.Milliseconds())
+	}
+	return st, err
+}
+
+// EnsureBoards rebuilds the boards when Redis has none (a fresh or
+// restarted Redis) or when a board write failed; cmd/ calls it at start and
+// Maintain every interval.
+func (s *Service) EnsureBoards(ctx context.Context) error {
+	gen, next, err := s.boards.state(ctx)
+	if err != nil {
+		return err
+	}
+	if (gen != "" || next != "") && !s.boards.dirty.Load() {
+		return nil
+	}
+	_, err = s.Rebuild(ctx)
+	if errors.Is(err, ErrRebuildRunning) {
+		return nil
+	}
+	return err
+}
+
+// Maintain calls EnsureBoards every interval until ctx ends.
+func (s *Service) Maintain(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.EnsureBoards(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("leaderboard check failed", "err", err)
+			}
+		}
+	}
+}
+
+// ---- personal data ----
+
+// Name names gamify's data in exports.
+func (s *Service) Name() string { return "gamify" }
+
+// ExportPerson returns a volunteer's ledger entries and badges.
+func (s *Service) ExportPerson(ctx context.Context, kind, id, _ string) (any, error) {
+	if kind != "volunteer" {
+		return nil, nil
+	}
+	entries, err := s.ledger.of(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	badges, err := s.badges.of(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ledger": entries, "badges": badges}, nil
+}
+
+// ErasePerson anonymizes a volunteer's ledger entries, deletes their
+// badges and takes them off the volunteers boards.
+func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
+	if kind != "volunteer" {
+		return nil
+	}
+	if err := s.ledger.anonymize(ctx, id); err != nil {
+		return err
+	}
+	if err := s.badges.deleteOf(ctx, id); err != nil {
+		return err
+	}
+	return s.boards.forget(ctx, id)
+}

@@ -50,6 +50,22 @@ var accessTable = map[string]string{
 	"PATCH /v1/households/:id":      "household,commune_staff,admin",
 	"DELETE /v1/households/:id":     "household,commune_staff,admin",
 	"GET /v1/households/:id/export": "household,commune_staff,admin",
+
+	"POST /v1/sessions":                 "volunteer",
+	"POST /v1/sessions/sync":            "volunteer",
+	"GET /v1/sessions/:id":              "volunteer,household,commune_staff,branch_admin,admin",
+	"POST /v1/sessions/:id/check-in":    "volunteer",
+	"POST /v1/sessions/:id/confirm":     "household,volunteer,commune_staff,admin",
+	"POST /v1/sessions/:id/cancel":      "volunteer",
+	"POST /v1/sessions/:id/review":      "branch_admin,admin",
+	"GET /v1/households/:id/progress":   "household,volunteer,commune_staff,branch_admin,admin",
+	"GET /v1/campaigns":                 "signed_in",
+	"POST /v1/campaigns":                "branch_admin,admin",
+	"GET /v1/leaderboards/:campaign":    "signed_in",
+	"GET /v1/leaderboards/:campaign/me": "volunteer",
+	"POST /v1/leaderboards/rebuild":     "admin",
+	"GET /v1/volunteers/:id/badges":     "signed_in",
+	"GET /public/rankings":              "public",
 }
 
 // appRoutes lists the routes Fiber really serves (not the table), without

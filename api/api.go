@@ -16,8 +16,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/people"
+	"daisuso/sessions"
 	"daisuso/store"
 )
 
@@ -26,6 +28,8 @@ type Deps struct {
 	Logger      *slog.Logger
 	People      *people.Service
 	Matching    *matching.Service
+	Sessions    *sessions.Service
+	Gamify      *gamify.Service
 	Mongo       *mongo.Database // idempotency records
 	Redis       *redis.Client   // rate limits
 	RedisPrefix string
@@ -49,20 +53,21 @@ type Deps struct {
 
 // API is the HTTP service.
 type API struct {
-	deps    Deps
-	log     *slog.Logger
-	app     *fiber.App
-	metrics *metrics
-	limiter *limiter
-	idem    *idempotency
-	table   []route
-	openAPI []byte
+	deps     Deps
+	log      *slog.Logger
+	app      *fiber.App
+	metrics  *metrics
+	limiter  *limiter
+	idem     *idempotency
+	rankings *rankingCache
+	table    []route
+	openAPI  []byte
 }
 
 // New builds the Fiber app with every route of the table.
 func New(d Deps) (*API, error) {
-	if d.Logger == nil || d.People == nil || d.Matching == nil || d.Mongo == nil {
-		return nil, errors.New("api: Logger, People, Matching and Mongo are required")
+	if d.Logger == nil || d.People == nil || d.Matching == nil || d.Sessions == nil || d.Gamify == nil || d.Mongo == nil {
+		return nil, errors.New("api: Logger, People, Matching, Sessions, Gamify and Mongo are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -80,7 +85,7 @@ func New(d Deps) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api metrics: %w", err)
 	}
-	a := &API{deps: d, log: d.Logger, metrics: m}
+	a := &API{deps: d, log: d.Logger, metrics: m, rankings: newRankingCache()}
 	if d.Redis != nil {
 		a.limiter = &limiter{rdb: d.Redis, prefix: d.RedisPrefix, now: d.Now}
 	}

@@ -9,8 +9,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/people"
+	"daisuso/sessions"
 	"daisuso/store"
 )
 
@@ -61,6 +63,11 @@ var domainErrors = []struct {
 	{matching.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{matching.ErrDecided, fiber.StatusConflict, "run_already_decided"},
 	{matching.ErrNotReady, fiber.StatusConflict, "run_not_ready"},
+	{sessions.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{sessions.ErrChanged, fiber.StatusConflict, "session_changed"},
+	{sessions.ErrTooManyAttempts, fiber.StatusTooManyRequests, "too_many_code_attempts"},
+	{gamify.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{gamify.ErrRebuildRunning, fiber.StatusConflict, "rebuild_running"},
 	{people.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{people.ErrForbidden, fiber.StatusForbidden, "forbidden"},
 	{people.ErrConflict, fiber.StatusConflict, "conflict"},
@@ -105,6 +112,15 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &conflict) {
 		return &apiError{Status: fiber.StatusConflict, Code: conflict.Reason,
 			Details: map[string]any{"field": conflict.Field}, cause: err}
+	}
+	var state *sessions.StateError
+	if errors.As(err, &state) {
+		return &apiError{Status: fiber.StatusConflict, Code: "invalid_transition",
+			Details: map[string]any{"state": state.State, "action": state.Action}, cause: err}
+	}
+	if errors.Is(err, gamify.ErrRebuilding) {
+		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "leaderboards_rebuilding",
+			Details: map[string]any{"retry_after_seconds": 5}, cause: err}
 	}
 	var rule *people.RuleError
 	if errors.As(err, &rule) {

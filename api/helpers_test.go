@@ -20,8 +20,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
+	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/people"
+	"daisuso/sessions"
 	"daisuso/store/storetest"
 )
 
@@ -62,13 +64,18 @@ func newTestAPI(t testing.TB, opts ...func(*Deps)) *testAPI {
 	rdb, prefix := storetest.Redis(t)
 	logs := &syncBuffer{}
 	ps, ms := people.NewService(db, nil), matching.NewService(db, nil)
-	Connect(ps, ms)
-	if err := ms.EnsureIndexes(context.Background()); err != nil {
-		t.Fatal(err)
+	gs := gamify.New(gamify.Config{DB: db, Redis: rdb, RedisPrefix: prefix, Grace: 100 * time.Millisecond})
+	ss := sessions.New(sessions.Config{DB: db, People: ps, Matching: ms, Gamify: gs, Redis: rdb, RedisPrefix: prefix,
+		CodeSecret: testSecret})
+	Connect(ps, ms, gs)
+	for _, ensure := range []func(context.Context) error{ms.EnsureIndexes, gs.EnsureIndexes, ss.EnsureIndexes, gs.EnsureBoards} {
+		if err := ensure(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d := Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		People: ps, Matching: ms, Mongo: db, Redis: rdb, RedisPrefix: prefix,
+		People: ps, Matching: ms, Sessions: ss, Gamify: gs, Mongo: db, Redis: rdb, RedisPrefix: prefix,
 		Stores: map[string]Pinger{
 			"mongodb": func(ctx context.Context) error { return db.Client().Ping(ctx, readpref.Primary()) },
 			"redis":   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

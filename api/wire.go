@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 
+	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/people"
 )
@@ -11,7 +12,8 @@ import (
 // other: every saved volunteer updates the mentor index, erasing a person
 // reaches their matches, and a matched mentor may see the household's
 // phone. cmd/ calls it once at start (tests too).
-func Connect(p *people.Service, m *matching.Service) {
+func Connect(p *people.Service, m *matching.Service, g *gamify.Service) {
+	p.AddDataHolder(g)
 	p.OnVolunteerSaved(func(ctx context.Context, v people.Volunteer) error {
 		return m.SaveMentor(ctx, MentorOf(v))
 	})

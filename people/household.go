@@ -7,7 +7,10 @@ import (
 	"slices"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"daisuso/geo"
+	"daisuso/store"
 )
 
 const maxMembers = 20
@@ -406,4 +409,37 @@ func (h Household) Learners(idx []int, topics []string) (n int, lang string, req
 		}
 	}
 	return len(ms), lang, required, want, nil
+}
+
+// CommuneCount is what the public rankings use of a commune's registry:
+// households and the people in them.
+type CommuneCount struct {
+	Households int
+	Residents  int
+}
+
+// CountByCommune counts registered households and their members per
+// commune (one aggregation; $group with $sum, which FerretDB has).
+func (s *Service) CountByCommune(ctx context.Context) (map[string]CommuneCount, error) {
+	cur, err := s.households.coll.Aggregate(ctx, bson.A{
+		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$commune_id"},
+			{Key: "households", Value: bson.D{{Key: "$sum", Value: 1}}},
+			{Key: "residents", Value: bson.D{{Key: "$sum", Value: "$member_count"}}}}}},
+	})
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	var rows []struct {
+		ID         string `bson:"_id"`
+		Households int    `bson:"households"`
+		Residents  int    `bson:"residents"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	out := make(map[string]CommuneCount, len(rows))
+	for _, r := range rows {
+		out[r.ID] = CommuneCount{Households: r.Households, Residents: r.Residents}
+	}
+	return out, nil
 }

@@ -326,6 +326,7 @@ type householdDoc struct {
 	Cell             string       `bson:"cell"`
 	ContactPhone     string       `bson:"contact_phone,omitempty"`
 	Members          []memberDoc  `bson:"members"`
+	MemberCount      int          `bson:"member_count"` // for the rankings' $sum
 	Consents         []consentDoc `bson:"consents"`
 	RegisteredBy     string       `bson:"registered_by"`
 	RegisteredByRole string       `bson:"registered_by_role"`
@@ -340,7 +341,7 @@ func toHouseholdDoc(h Household) householdDoc {
 	}
 	return householdDoc{ID: h.ID, UserID: h.UserID, CommuneID: h.CommuneID, Scope: h.Scope, ProvinceCode: h.ProvinceCode,
 		CommuneCode: h.CommuneCode, Cell: h.Cell.String(), ContactPhone: h.ContactPhone, Members: ms,
-		Consents: toConsentDocs(h.Consents), RegisteredBy: h.RegisteredBy, RegisteredByRole: string(h.RegisteredByRole),
+		MemberCount: len(ms), Consents: toConsentDocs(h.Consents), RegisteredBy: h.RegisteredBy, RegisteredByRole: string(h.RegisteredByRole),
 		CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
 }
 

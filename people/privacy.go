@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"daisuso/geo"
 )
 
 // DataHolder is a part of the service that keeps data about a person
@@ -137,3 +139,26 @@ func (s *Service) ExportHousehold(ctx context.Context, a Actor, id string) (Expo
 	e.Household = &h
 	return e, err
 }
+
+// VolunteerRecord returns a volunteer with no access check, for other
+// parts of the service (sessions, points) that act on facts, not on
+// behalf of a caller.
+func (s *Service) VolunteerRecord(ctx context.Context, id string) (Volunteer, error) {
+	if !ValidID(id) {
+		return Volunteer{}, ErrNotFound
+	}
+	return s.volunteers.get(ctx, id)
+}
+
+// HouseholdRecord returns a household with no access check; see
+// VolunteerRecord.
+func (s *Service) HouseholdRecord(ctx context.Context, id string) (Household, error) {
+	if !ValidID(id) {
+		return Household{}, ErrNotFound
+	}
+	return s.households.get(ctx, id)
+}
+
+// CellOf turns a location into its H3 cell, with the registry's errors:
+// a RuleError outside Vietnam, a FieldError for impossible coordinates.
+func CellOf(p geo.Point) (geo.Cell, error) { return cellOf(p) }

@@ -33,6 +33,7 @@ var settings = []setting{
 	{name: "GOOGLE_APPLICATION_CREDENTIALS", help: "Service-account JSON file for Firebase (read by the Google SDK)."},
 	{name: "DEV_MODE", help: "true: POST /v1/dev/token issues tokens for anyone. Default true only with the embedded stores."},
 	{name: "DEV_TOKEN_SECRET", help: "HMAC key of dev tokens, 32+ bytes. Default: made once and kept in DATA_DIR.", secret: true},
+	{name: "SESSION_CODE_SECRET", help: "HMAC key of session confirmation codes, 32+ bytes, the same on every instance. Default: made once and kept in DATA_DIR.", secret: true},
 	{name: "LOG_FORMAT", help: "json or text. Default text in dev mode, json otherwise."},
 	{name: "LOG_LEVEL", def: "info", help: "debug, info, warn or error."},
 	{name: "REQUEST_TIMEOUT", def: "5s", help: "Deadline of every request."},
@@ -54,6 +55,7 @@ type config struct {
 	FirebaseProject            string
 	DevMode                    bool
 	DevTokenSecret             string
+	SessionCodeSecret          string
 	LogFormat, LogLevel        string
 	RequestTimeout             time.Duration
 	StoreTimeout               time.Duration
@@ -98,7 +100,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DataDir: get("DATA_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
 		RedisURL: get("REDIS_URL"), RedisPrefix: get("REDIS_PREFIX"),
 		FirebaseProject: get("FIREBASE_PROJECT_ID"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
-		LogLevel: get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
+		SessionCodeSecret: get("SESSION_CODE_SECRET"),
+		LogLevel:          get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
 		RequestTimeout: duration("REQUEST_TIMEOUT"), StoreTimeout: duration("STORE_TIMEOUT"),
 		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT"),
 		BodyLimit:       integer("BODY_LIMIT", 1024, 64<<20),
@@ -147,6 +150,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.DevTokenSecret != "" && len(c.DevTokenSecret) < 32 {
 		bad("DEV_TOKEN_SECRET", "must be at least 32 bytes")
+	}
+	if c.SessionCodeSecret != "" && len(c.SessionCodeSecret) < 32 {
+		bad("SESSION_CODE_SECRET", "must be at least 32 bytes")
 	}
 	if !c.DevMode && c.FirebaseProject == "" {
 		bad("FIREBASE_PROJECT_ID", "is needed outside dev mode: without it nobody can sign in (or set DEV_MODE=true)")

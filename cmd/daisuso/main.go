@@ -33,9 +33,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"daisuso/api"
+	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/people"
+	"daisuso/sessions"
 	"daisuso/store"
 )
 
@@ -132,7 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	var devTokens *api.DevTokens
 	if cfg.DevMode {
-		secret, err := devSecret(cfg)
+		secret, err := keptSecret(cfg.DevTokenSecret, cfg.DataDir, "dev-token-secret")
 		if err != nil {
 			return err
 		}
@@ -144,9 +146,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	peopleSvc := people.NewService(db, time.Now)
 	matchingSvc := matching.NewService(db, time.Now)
-	api.Connect(peopleSvc, matchingSvc)
+	gamifySvc := gamify.New(gamify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Logger: log, Now: time.Now})
+	codeSecret, err := keptSecret(cfg.SessionCodeSecret, cfg.DataDir, "session-code-secret")
+	if err != nil {
+		return err
+	}
+	if cfg.SessionCodeSecret == "" && !cfg.DevMode {
+		log.Warn("SESSION_CODE_SECRET is unset: confirmation codes use a secret kept in DATA_DIR, which other instances do not share")
+	}
+	sessionsSvc := sessions.New(sessions.Config{DB: db, People: peopleSvc, Matching: matchingSvc, Gamify: gamifySvc,
+		Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: time.Now})
+	api.Connect(peopleSvc, matchingSvc, gamifySvc)
 	srv, err := api.New(api.Deps{
-		Logger: log, People: peopleSvc, Matching: matchingSvc, Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
+		Logger: log, People: peopleSvc, Matching: matchingSvc, Sessions: sessionsSvc, Gamify: gamifySvc,
+		Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
 		Stores:   map[string]api.Pinger{"mongodb": pingMongo(mongoClient), "redis": pingRedis(rdb)},
 		Verifier: verifier, DevTokens: devTokens,
 		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit,
@@ -162,8 +175,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := peopleSvc.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	if err := matchingSvc.EnsureIndexes(ctx); err != nil {
-		return err
+	for _, ensure := range []func(context.Context) error{matchingSvc.EnsureIndexes, gamifySvc.EnsureIndexes, sessionsSvc.EnsureIndexes} {
+		if err := ensure(ctx); err != nil {
+			return err
+		}
+	}
+	// Redis keeps no boards after a restart (or with the in-process Redis):
+	// rebuild them from the ledger before serving.
+	if err := gamifySvc.EnsureBoards(ctx); err != nil {
+		return fmt.Errorf("leaderboards: %w", err)
 	}
 	if err := syncMentorIndex(ctx, log, db, peopleSvc, matchingSvc); err != nil {
 		return err
@@ -188,6 +208,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer stopWork()
 	go srv.RunMaintenance(workCtx, 10*time.Minute)
 	go releasePaused(workCtx, log, matchingSvc, time.Hour)
+	go gamifySvc.Maintain(workCtx, 10*time.Second)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
@@ -256,13 +277,14 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// devSecret is DEV_TOKEN_SECRET, or one made once and kept in DATA_DIR so
-// that dev tokens survive a restart of `make run`.
-func devSecret(cfg config) ([]byte, error) {
-	if cfg.DevTokenSecret != "" {
-		return []byte(cfg.DevTokenSecret), nil
+// keptSecret is the given secret, or one made once and kept in DATA_DIR
+// under name, so that it survives a restart (dev tokens of `make run`,
+// confirmation codes shown before a restart).
+func keptSecret(given, dataDir, name string) ([]byte, error) {
+	if given != "" {
+		return []byte(given), nil
 	}
-	path := filepath.Join(cfg.DataDir, "dev-token-secret")
+	path := filepath.Join(dataDir, name)
 	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
 		return b, nil
 	}
@@ -271,11 +293,11 @@ func devSecret(cfg config) ([]byte, error) {
 		return nil, err
 	}
 	secret := []byte(hex.EncodeToString(b))
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("dev secret: %w", err)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := os.WriteFile(path, secret, 0o600); err != nil {
-		return nil, fmt.Errorf("dev secret: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return secret, nil
 }

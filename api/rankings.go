@@ -1,0 +1,192 @@
+package api
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"daisuso/gamify"
+	"daisuso/people"
+)
+
+type learnerProgressJSON struct {
+	Member    int      `json:"member"`
+	Topics    []string `json:"topics_completed"`
+	Certified bool     `json:"certified"`
+}
+
+type progressJSON struct {
+	HouseholdID   string                `json:"household_id"`
+	CoreTopics    []string              `json:"core_topics"`
+	Learners      []learnerProgressJSON `json:"learners"`
+	DigitalFamily bool                  `json:"digital_family"`
+}
+
+func (a *API) householdProgress(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	h, err := a.deps.People.Household(ctx, actorOf(c), copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	ps, family, err := a.deps.Sessions.HouseholdProgress(ctx, h.ID)
+	if err != nil {
+		return err
+	}
+	out := progressJSON{HouseholdID: h.ID, CoreTopics: people.CoreTopics, Learners: []learnerProgressJSON{}, DigitalFamily: family}
+	for _, p := range ps {
+		out.Learners = append(out.Learners, learnerProgressJSON(p))
+	}
+	return c.JSON(out)
+}
+
+// ---- public rankings ----
+
+// minHouseholdsShown: a commune with fewer registered households is left
+// out of the public rankings, as from the public coverage map.
+const minHouseholdsShown = 5
+
+type rankingJSON struct {
+	Rank             int     `json:"rank"`
+	ID               string  `json:"id"` // commune id, or province code
+	Name             string  `json:"name,omitempty"`
+	ProvinceCode     string  `json:"province_code"`
+	Households       int     `json:"households"`
+	DigitalFamilies  int     `json:"digital_families"`
+	FamilyShare      float64 `json:"digital_family_share"` // 0..1
+	Certified        int     `json:"certified_learners"`
+	CertifiedPer1000 float64 `json:"certified_per_1000_residents"`
+	Sessions         int     `json:"sessions_in_period"`
+}
+
+type rankingList struct {
+	Level  string        `json:"level"`
+	Period string        `json:"period"`
+	By     string        `json:"by"`
+	Items  []rankingJSON `json:"items"`
+}
+
+// rankingCache keeps computed rankings for a minute: they aggregate whole
+// collections, and the public page is read far more often than it changes.
+type rankingCache struct {
+	mu   sync.Mutex
+	at   map[string]time.Time
+	data map[string][]rankingJSON
+}
+
+func newRankingCache() *rankingCache {
+	return &rankingCache{at: map[string]time.Time{}, data: map[string][]rankingJSON{}}
+}
+
+func (a *API) publicRankings(c *fiber.Ctx) error {
+	level, period, by := c.Query("level", "commune"), c.Query("period", gamify.PeriodMonth), c.Query("by", "families")
+	province := c.Query("province")
+	switch {
+	case level != "commune" && level != "province":
+		return &people.FieldError{Field: "level", Reason: "unknown_code"}
+	case period != gamify.PeriodWeek && period != gamify.PeriodMonth:
+		return &people.FieldError{Field: "period", Reason: "unknown_code"}
+	case by != "families" && by != "certified" && by != "sessions":
+		return &people.FieldError{Field: "by", Reason: "unknown_code"}
+	case province != "" && (len(province) != 2 || province[0] < '0' || province[0] > '9' || province[1] < '0' || province[1] > '9'):
+		return &people.FieldError{Field: "province", Reason: "invalid_code"}
+	}
+	now := a.deps.Now()
+	key := level + "|" + period
+	a.rankings.mu.Lock()
+	items, fresh := a.rankings.data[key], now.Sub(a.rankings.at[key]) < time.Minute
+	a.rankings.mu.Unlock()
+	if !fresh {
+		var err error
+		if items, err = a.computeRankings(c, level, period, now); err != nil {
+			return err
+		}
+		a.rankings.mu.Lock()
+		a.rankings.data[key], a.rankings.at[key] = items, now
+		a.rankings.mu.Unlock()
+	}
+	out := rankingList{Level: level, Period: period, By: by, Items: []rankingJSON{}}
+	for _, it := range items {
+		if province == "" || it.ProvinceCode == province {
+			out.Items = append(out.Items, it)
+		}
+	}
+	metric := func(r rankingJSON) float64 {
+		switch by {
+		case "certified":
+			return r.CertifiedPer1000
+		case "sessions":
+			return float64(r.Sessions)
+		}
+		return r.FamilyShare
+	}
+	slices.SortStableFunc(out.Items, func(x, y rankingJSON) int {
+		if d := cmp.Compare(metric(y), metric(x)); d != 0 {
+			return d
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
+	for i := range out.Items {
+		out.Items[i].Rank = i + 1
+	}
+	return c.JSON(out)
+}
+
+func (a *API) computeRankings(c *fiber.Ctx, level, period string, now time.Time) ([]rankingJSON, error) {
+	ctx := c.UserContext()
+	local := now.In(gamify.Vietnam)
+	since := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, gamify.Vietnam)
+	if period == gamify.PeriodWeek {
+		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, gamify.Vietnam)
+		since = day.AddDate(0, 0, -((int(local.Weekday()) + 6) % 7))
+	}
+	reg, err := a.deps.People.CountByCommune(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.deps.Sessions.CountByCommune(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*rankingJSON{}
+	residents := map[string]int{}
+	var order []string
+	for communeID, r := range reg {
+		if r.Households < minHouseholdsShown {
+			continue
+		}
+		b, err := a.deps.People.Branch(ctx, communeID)
+		if err != nil {
+			continue // erased meanwhile
+		}
+		id, name := communeID, b.Name
+		if level == "province" {
+			id, name = b.ProvinceCode, ""
+		}
+		row := byID[id]
+		if row == nil {
+			row = &rankingJSON{ID: id, Name: name, ProvinceCode: b.ProvinceCode}
+			byID[id] = row
+			order = append(order, id)
+		}
+		x := res[communeID]
+		row.Households += r.Households
+		row.DigitalFamilies += x.Families
+		row.Certified += x.Certified
+		row.Sessions += x.Sessions
+		residents[id] += r.Residents
+	}
+	out := make([]rankingJSON, 0, len(order))
+	for _, id := range order {
+		r := *byID[id]
+		if n := residents[id]; n > 0 {
+			r.CertifiedPer1000 = math.Round(float64(r.Certified)/float64(n)*1000*10) / 10
+		}
+		r.FamilyShare = math.Round(float64(r.DigitalFamilies)/float64(r.Households)*1000) / 1000
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -1,0 +1,266 @@
+package sessions
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"daisuso/gamify"
+	"daisuso/people"
+	"daisuso/store"
+)
+
+// score turns a confirmed session into what it earns: points for the
+// session and each learner's first outcome of a kind, the topics learners
+// completed, certifications, Gia đình số households, the mentor's fifth
+// learner, and badges. Every step is insert-only under a unique key, so
+// scoring the same session again (a retried confirmation) changes nothing.
+func (s *Service) score(ctx context.Context, sess Session) error {
+	mentor, err := s.people.VolunteerRecord(ctx, sess.MentorID)
+	if err != nil {
+		return err
+	}
+	who, err := s.who(ctx, mentor)
+	if err != nil {
+		return err
+	}
+	at := sess.Confirmation.At
+	if sess.Review != nil {
+		at = sess.Review.At
+	}
+	award := func(key, reason, source string) error {
+		_, _, err := s.gamify.Award(ctx, gamify.Award{Key: key, Reason: reason, Source: source, Who: who, At: at})
+		return err
+	}
+	if err := award("session:"+sess.ID, gamify.ReasonSession, sess.ID); err != nil {
+		return err
+	}
+	for _, r := range sess.CheckIn.Results {
+		l := Learner{HouseholdID: r.HouseholdID, Member: r.Member}
+		for _, o := range r.Outcomes {
+			if err := award("outcome:"+l.Key()+":"+o, gamify.ReasonOutcome, l.HouseholdID); err != nil {
+				return err
+			}
+		}
+		for _, t := range sess.CheckIn.TopicsCovered {
+			d := progressDoc{ID: l.Key() + "#" + t, HouseholdID: l.HouseholdID, Member: l.Member, Topic: t,
+				SessionID: sess.ID, MentorID: sess.MentorID, At: at}
+			if _, err := insertOnce(ctx, s.st.progress, d); err != nil {
+				return err
+			}
+		}
+		certified, err := s.certify(ctx, sess, l, at)
+		if err != nil {
+			return err
+		}
+		if certified {
+			if err := award("cert:"+l.Key(), gamify.ReasonCertified, l.HouseholdID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, h := range sess.Households {
+		var cert certDoc
+		err := s.st.certs.FindOne(ctx, bson.D{{Key: "household_id", Value: h}}).Decode(&cert)
+		if err != nil {
+			continue // none certified yet (or a read error: the next confirmation retries)
+		}
+		hh, err := s.people.HouseholdRecord(ctx, h)
+		if err != nil {
+			continue
+		}
+		if _, err := insertOnce(ctx, s.st.families, familyDoc{ID: h, CommuneID: hh.CommuneID, MentorID: cert.MentorID, At: at}); err != nil {
+			return err
+		}
+		if cert.MentorID == sess.MentorID {
+			if err := award("family:"+h, gamify.ReasonFamily, h); err != nil {
+				return err
+			}
+		}
+	}
+	st, err := s.Stats(ctx, mentor)
+	if err != nil {
+		return err
+	}
+	if st.DistinctLearners >= 5 {
+		if err := award("quota:"+mentor.ID, gamify.ReasonQuotaReached, mentor.ID); err != nil {
+			return err
+		}
+	}
+	p, err := s.gamify.ProgressOf(ctx, mentor.ID)
+	if err != nil {
+		return err
+	}
+	st.Campaigns = p.Campaigns
+	_, err = s.gamify.EvaluateBadges(ctx, mentor.ID, st)
+	return err
+}
+
+// certify records a learner as certified once every core topic is done.
+func (s *Service) certify(ctx context.Context, sess Session, l Learner, at time.Time) (bool, error) {
+	done, err := store.FindAll[progressDoc](ctx, s.st.progress, bson.D{{Key: "household_id", Value: l.HouseholdID}, {Key: "member", Value: l.Member}})
+	if err != nil {
+		return false, err
+	}
+	for _, t := range people.CoreTopics {
+		if !slices.ContainsFunc(done, func(d progressDoc) bool { return d.Topic == t }) {
+			return false, nil
+		}
+	}
+	hh, err := s.people.HouseholdRecord(ctx, l.HouseholdID)
+	if err != nil {
+		return false, err
+	}
+	return insertOnce(ctx, s.st.certs, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
+		CommuneID: hh.CommuneID, MentorID: sess.MentorID, At: at})
+}
+
+// who is the mentor as the boards need them.
+func (s *Service) who(ctx context.Context, v people.Volunteer) (gamify.Who, error) {
+	w := gamify.Who{VolunteerID: v.ID, Name: people.FirstName(v.Name), BranchID: v.BranchID, CommuneID: v.CommuneID,
+		ProvinceCode: v.ProvinceCode, CommuneCode: v.CommuneCode}
+	if b, err := s.people.Branch(ctx, v.BranchID); err == nil {
+		w.BranchName = b.Name
+	} else {
+		return gamify.Who{}, err
+	}
+	if v.CommuneID != "" {
+		c, err := s.people.Branch(ctx, v.CommuneID)
+		if err != nil {
+			return gamify.Who{}, err
+		}
+		w.CommuneName = c.Name
+	}
+	return w, nil
+}
+
+// Stats are the badge facts of a mentor, from their confirmed sessions.
+func (s *Service) Stats(ctx context.Context, v people.Volunteer) (gamify.Stats, error) {
+	all, err := s.st.ofMentor(ctx, v.ID, time.Time{}, time.Time{})
+	if err != nil {
+		return gamify.Stats{}, err
+	}
+	var st gamify.Stats
+	learners := map[string]bool{}
+	for _, sess := range all {
+		if !sess.counts() || sess.CheckIn == nil {
+			continue
+		}
+		st.ConfirmedSessions++
+		for _, r := range sess.CheckIn.Results {
+			learners[Learner{HouseholdID: r.HouseholdID, Member: r.Member}.Key()] = true
+		}
+		if slices.Contains(sess.CheckIn.TopicsCovered, "scam_safety") ||
+			slices.ContainsFunc(sess.CheckIn.Results, func(r Result) bool { return slices.Contains(r.Outcomes, "scam_lesson") }) {
+			st.ScamLessons++
+		}
+		if slices.ContainsFunc(sess.Learners, func(l Learner) bool {
+			return l.Language != "" && l.Language != "vi" && slices.Contains(v.Languages, l.Language)
+		}) {
+			st.MinorityLanguageSessions++
+		}
+		w, _ := gamify.PeriodID(gamify.PeriodWeek, sess.CheckIn.At)
+		if !slices.Contains(st.SessionWeeks, w) {
+			st.SessionWeeks = append(st.SessionWeeks, w)
+		}
+	}
+	st.DistinctLearners = len(learners)
+	certs, err := store.FindAll[certDoc](ctx, s.st.certs, bson.D{{Key: "mentor_id", Value: v.ID}})
+	if err != nil {
+		return gamify.Stats{}, err
+	}
+	st.CertifiedLearners = len(certs)
+	if v.Paused && !v.PausedAt.IsZero() {
+		for t := v.PausedAt; !t.After(s.now()); t = t.AddDate(0, 0, 7) {
+			w, _ := gamify.PeriodID(gamify.PeriodWeek, t)
+			st.PausedWeeks = append(st.PausedWeeks, w)
+		}
+	}
+	return st, nil
+}
+
+// LearnerProgress is what a learner has completed.
+type LearnerProgress struct {
+	Member    int
+	Topics    []string
+	Certified bool
+}
+
+// HouseholdProgress returns each learner's completed topics and whether
+// the household is a Gia đình số.
+func (s *Service) HouseholdProgress(ctx context.Context, householdID string) ([]LearnerProgress, bool, error) {
+	done, err := store.FindAll[progressDoc](ctx, s.st.progress, bson.D{{Key: "household_id", Value: householdID}})
+	if err != nil {
+		return nil, false, err
+	}
+	certs, err := store.FindAll[certDoc](ctx, s.st.certs, bson.D{{Key: "household_id", Value: householdID}})
+	if err != nil {
+		return nil, false, err
+	}
+	by := map[int]*LearnerProgress{}
+	var out []LearnerProgress
+	for _, d := range done {
+		if by[d.Member] == nil {
+			by[d.Member] = &LearnerProgress{Member: d.Member}
+		}
+		by[d.Member].Topics = append(by[d.Member].Topics, d.Topic)
+	}
+	for _, c := range certs {
+		if by[c.Member] != nil {
+			by[c.Member].Certified = true
+		}
+	}
+	for _, p := range by {
+		slices.Sort(p.Topics)
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b LearnerProgress) int { return a.Member - b.Member })
+	return out, len(certs) > 0, nil
+}
+
+// CommuneCounts are a commune's results for the public rankings.
+type CommuneCounts struct {
+	Families  int // households that are a Gia đình số
+	Certified int // certified learners
+	Sessions  int // confirmed sessions checked in since the period began
+}
+
+// CountByCommune sums families, certified learners and confirmed sessions
+// since `since` per commune, in three $group aggregations.
+func (s *Service) CountByCommune(ctx context.Context, since time.Time) (map[string]CommuneCounts, error) {
+	out := map[string]CommuneCounts{}
+	count := func(coll *mongo.Collection, match bson.D, add func(*CommuneCounts, int)) error {
+		cur, err := coll.Aggregate(ctx, bson.A{
+			bson.D{{Key: "$match", Value: match}},
+			bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$commune_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+		})
+		if err != nil {
+			return store.WrapMongo(err)
+		}
+		var rows []struct {
+			ID string `bson:"_id"`
+			N  int    `bson:"n"`
+		}
+		if err := cur.All(ctx, &rows); err != nil {
+			return store.WrapMongo(err)
+		}
+		for _, r := range rows {
+			c := out[r.ID]
+			add(&c, r.N)
+			out[r.ID] = c
+		}
+		return nil
+	}
+	if err := count(s.st.families, bson.D{}, func(c *CommuneCounts, n int) { c.Families = n }); err != nil {
+		return nil, err
+	}
+	if err := count(s.st.certs, bson.D{}, func(c *CommuneCounts, n int) { c.Certified = n }); err != nil {
+		return nil, err
+	}
+	err := count(s.st.sessions, bson.D{{Key: "state", Value: StateConfirmed}, {Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}},
+		func(c *CommuneCounts, n int) { c.Sessions = n })
+	return out, err
+}

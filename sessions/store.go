@@ -1,0 +1,158 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"daisuso/store"
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// mongoStore keeps the collections of sessions:
+//
+//	sessions        the latest snapshot of each session (queries)
+//	session_events  _id "<session>#<version>": one insert per change, the
+//	                guard against concurrent changes and the audit trail
+//	progress        _id "<household>#<member>#<topic>": a topic a learner completed
+//	certifications  _id "<household>#<member>": a certified learner
+//	families        _id "<household>": a household that became a Gia đình số
+type mongoStore struct {
+	sessions, events, progress, certs, families *mongo.Collection
+}
+
+func newMongoStore(db *mongo.Database) *mongoStore {
+	return &mongoStore{sessions: db.Collection("sessions"), events: db.Collection("session_events"),
+		progress: db.Collection("progress"), certs: db.Collection("certifications"), families: db.Collection("families")}
+}
+
+func (m *mongoStore) ensureIndexes(ctx context.Context) error {
+	for _, ix := range []struct {
+		coll *mongo.Collection
+		keys bson.D
+	}{
+		{m.sessions, bson.D{{Key: "mentor_id", Value: 1}, {Key: "starts_at", Value: 1}}},
+		{m.sessions, bson.D{{Key: "households", Value: 1}}},
+		{m.sessions, bson.D{{Key: "commune_id", Value: 1}, {Key: "state", Value: 1}}},
+		{m.events, bson.D{{Key: "session_id", Value: 1}}},
+		{m.progress, bson.D{{Key: "household_id", Value: 1}}},
+		{m.certs, bson.D{{Key: "mentor_id", Value: 1}}},
+		{m.certs, bson.D{{Key: "commune_id", Value: 1}}},
+		{m.families, bson.D{{Key: "commune_id", Value: 1}}},
+	} {
+		if err := store.EnsureIndexes(ctx, ix.coll, mongo.IndexModel{Keys: ix.keys}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type eventDoc struct {
+	ID        string  `bson:"_id"`
+	SessionID string  `bson:"session_id"`
+	Snapshot  Session `bson:"snapshot"`
+}
+
+func eventID(id string, v int) string { return id + "#" + itoa(v) }
+
+// commit writes version next.Version of a session: the event first (the
+// unique _id decides between concurrent changes), then the snapshot.
+func (m *mongoStore) commit(ctx context.Context, next Session) error {
+	_, err := m.events.InsertOne(ctx, eventDoc{ID: eventID(next.ID, next.Version), SessionID: next.ID, Snapshot: next})
+	if err = store.WrapMongo(err); errors.Is(err, store.ErrDuplicate) {
+		return ErrChanged
+	}
+	if err != nil {
+		return err
+	}
+	return m.saveSnapshot(ctx, next)
+}
+
+func (m *mongoStore) saveSnapshot(ctx context.Context, s Session) error {
+	_, err := m.sessions.ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.ID}}, s, options.Replace().SetUpsert(true))
+	return store.WrapMongo(err)
+}
+
+// load returns the latest version of a session: the snapshot, brought
+// forward by any later events (a writer that stopped between the two
+// writes, or a snapshot write that lost to an older one).
+func (m *mongoStore) load(ctx context.Context, id string) (Session, error) {
+	var s Session
+	err := m.sessions.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&s)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		s = Session{ID: id} // the first event may exist without its snapshot
+	} else if err != nil {
+		return Session{}, store.WrapMongo(err)
+	}
+	moved := false
+	for {
+		var e eventDoc
+		err := m.events.FindOne(ctx, bson.D{{Key: "_id", Value: eventID(id, s.Version+1)}}).Decode(&e)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			break
+		}
+		if err != nil {
+			return Session{}, store.WrapMongo(err)
+		}
+		s, moved = e.Snapshot, true
+	}
+	if s.Version == 0 {
+		return Session{}, ErrNotFound
+	}
+	if moved {
+		if err := m.saveSnapshot(ctx, s); err != nil {
+			return Session{}, err
+		}
+	}
+	return s, nil
+}
+
+func (m *mongoStore) ofMentor(ctx context.Context, mentorID string, from, to time.Time) ([]Session, error) {
+	filter := bson.D{{Key: "mentor_id", Value: mentorID}}
+	if !from.IsZero() {
+		filter = append(filter, bson.E{Key: "starts_at", Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: to}}})
+	}
+	return store.FindAll[Session](ctx, m.sessions, filter, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
+}
+
+type progressDoc struct {
+	ID          string    `bson:"_id"`
+	HouseholdID string    `bson:"household_id"`
+	Member      int       `bson:"member"`
+	Topic       string    `bson:"topic"`
+	SessionID   string    `bson:"session_id"`
+	MentorID    string    `bson:"mentor_id"`
+	At          time.Time `bson:"at"`
+}
+
+type certDoc struct {
+	ID          string    `bson:"_id"`
+	HouseholdID string    `bson:"household_id"`
+	Member      int       `bson:"member"`
+	CommuneID   string    `bson:"commune_id"`
+	MentorID    string    `bson:"mentor_id"`
+	At          time.Time `bson:"at"`
+}
+
+type familyDoc struct {
+	ID        string    `bson:"_id"` // household id
+	CommuneID string    `bson:"commune_id"`
+	MentorID  string    `bson:"mentor_id"`
+	At        time.Time `bson:"at"`
+}
+
+// insertOnce inserts doc and reports whether it was new.
+func insertOnce(ctx context.Context, coll *mongo.Collection, doc any) (bool, error) {
+	_, err := coll.InsertOne(ctx, doc)
+	err = store.WrapMongo(err)
+	if errors.Is(err, store.ErrDuplicate) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,142 @@
+// Package sessions keeps mentoring sessions: scheduled by a mentor (with a
+// client-chosen id, so phones can create them offline), checked in with
+// topics covered and outcomes per learner, confirmed by the other side,
+// and only then scored. It also keeps learners' progress toward
+// certification and the households that became a Gia đình số.
+//
+// A session's state changes by inserting its next event under the unique
+// _id "<session>#<version>" (collection session_events); of two changes
+// made from the same version exactly one wins, on FerretDB too, which
+// loses concurrent updates. The sessions collection holds the latest
+// snapshot for queries and is brought forward from the events when it
+// lags (a crash between the two writes).
+package sessions
+
+import (
+	"errors"
+	"time"
+
+	"daisuso/geo"
+)
+
+// States of a session and the transitions between them:
+//
+//	scheduled --check-in--> held --confirm--> confirmed (scored)
+//	    |                     \--confirm, when flagged--> pending_review --review--> confirmed | rejected
+//	    \--cancel--> cancelled
+const (
+	StateScheduled     = "scheduled"
+	StateHeld          = "held"
+	StateConfirmed     = "confirmed"
+	StatePendingReview = "pending_review"
+	StateRejected      = "rejected"
+	StateCancelled     = "cancelled"
+)
+
+// Outcomes a mentor records per learner.
+var Outcomes = []string{"vneid_activated", "epayment_setup", "first_online_service", "scam_lesson"}
+
+// Review flags: why a session is held for a branch admin to look at
+// instead of scoring.
+const (
+	FlagOverlap        = "overlaps_another_session"
+	FlagTooManyPerDay  = "too_many_sessions_that_day"
+	FlagImpossibleTrip = "check_ins_too_far_apart"
+)
+
+// Limits.
+const (
+	MaxLearners      = 20
+	MinMinutes       = 15
+	MaxMinutes       = 240
+	MaxPerDay        = 6    // sessions checked in on one local day before review
+	MaxSpeedKmH      = 60.0 // mountain roads by motorbike, generously
+	TravelSlackKm    = 3.0  // cells are coarse: two check-ins in neighbouring cells
+	MaxSyncItems     = 200
+	CodeAttempts     = 5 // wrong confirmation codes per session per hour
+	scheduleAheadMax = 120 * 24 * time.Hour
+	scheduleBackMax  = 30 * 24 * time.Hour
+)
+
+var (
+	// ErrNotFound: no such session, or one the caller may not see.
+	ErrNotFound = errors.New("session not found")
+	// ErrChanged: another change to the session won; reload and retry.
+	ErrChanged = errors.New("session changed meanwhile")
+)
+
+// StateError is a transition the session's state does not allow (409).
+type StateError struct {
+	State  string // the session's state
+	Action string
+}
+
+func (e *StateError) Error() string { return "cannot " + e.Action + " a " + e.State + " session" }
+
+// Learner is one member of a household.
+type Learner struct {
+	HouseholdID string `bson:"household_id"`
+	Member      int    `bson:"member"`   // index in the household's members
+	Language    string `bson:"language"` // the member's language, kept for the bilingual badge
+}
+
+// Key is "household#member", the learner's id in progress records.
+func (l Learner) Key() string { return l.HouseholdID + "#" + itoa(l.Member) }
+
+// Result is what a learner got out of a held session.
+type Result struct {
+	HouseholdID string   `bson:"household_id"`
+	Member      int      `bson:"member"`
+	Outcomes    []string `bson:"outcomes,omitempty"`
+}
+
+// CheckIn is the mentor's record of a held session.
+type CheckIn struct {
+	At            time.Time `bson:"at"`
+	Cell          geo.Cell  `bson:"cell"`
+	TopicsCovered []string  `bson:"topics_covered,omitempty"`
+	Results       []Result  `bson:"results,omitempty"` // the learners who attended
+	ItemID        string    `bson:"item_id"`           // the offline item that carried it, if any
+}
+
+// Confirmation is the other side's word that the session happened.
+type Confirmation struct {
+	By     string    `bson:"by"` // user id
+	Role   string    `bson:"role"`
+	Method string    `bson:"method"` // "household_app" or "staff_code"
+	At     time.Time `bson:"at"`
+}
+
+// Review is a branch admin's decision on a flagged session.
+type Review struct {
+	By       string    `bson:"by"`
+	Decision string    `bson:"decision"` // "approve" or "reject"
+	At       time.Time `bson:"at"`
+}
+
+// Session is a mentoring session.
+type Session struct {
+	ID           string        `bson:"_id"`
+	Version      int           `bson:"version"`
+	MentorID     string        `bson:"mentor_id"`
+	BranchID     string        `bson:"branch_id"`
+	CommuneID    string        `bson:"commune_id"`
+	Learners     []Learner     `bson:"learners,omitempty"`
+	Households   []string      `bson:"households,omitempty"`
+	StartsAt     time.Time     `bson:"starts_at"`
+	Minutes      int           `bson:"minutes"`
+	Cell         geo.Cell      `bson:"cell"` // where it is planned
+	Topics       []string      `bson:"topics,omitempty"`
+	State        string        `bson:"state"`
+	CheckIn      *CheckIn      `bson:"check_in,omitempty"`
+	Flags        []string      `bson:"flags,omitempty"`
+	Confirmation *Confirmation `bson:"confirmation,omitempty"`
+	Review       *Review       `bson:"review,omitempty"`
+	ScheduleItem string        `bson:"schedule_item"` // the offline item that scheduled it, if any
+	CreatedAt    time.Time     `bson:"created_at"`
+	UpdatedAt    time.Time     `bson:"updated_at"`
+}
+
+// counts reports whether the session scores: confirmed, directly or on
+// review.
+func (s Session) counts() bool { return s.State == StateConfirmed }

@@ -419,27 +419,34 @@ type CommuneCount struct {
 }
 
 // CountByCommune counts registered households and their members per
-// commune (one aggregation; $group with $sum, which FerretDB has).
+// commune. Two aggregations of one $sum each: FerretDB 1.24 computes only
+// the first accumulator of a $group and returns 0 for the others.
 func (s *Service) CountByCommune(ctx context.Context) (map[string]CommuneCount, error) {
-	cur, err := s.households.coll.Aggregate(ctx, bson.A{
-		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$commune_id"},
-			{Key: "households", Value: bson.D{{Key: "$sum", Value: 1}}},
-			{Key: "residents", Value: bson.D{{Key: "$sum", Value: "$member_count"}}}}}},
-	})
-	if err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	var rows []struct {
-		ID         string `bson:"_id"`
-		Households int    `bson:"households"`
-		Residents  int    `bson:"residents"`
-	}
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, store.WrapMongo(err)
-	}
-	out := make(map[string]CommuneCount, len(rows))
-	for _, r := range rows {
-		out[r.ID] = CommuneCount{Households: r.Households, Residents: r.Residents}
+	out := map[string]CommuneCount{}
+	for _, part := range []struct {
+		sum any
+		add func(*CommuneCount, int)
+	}{
+		{1, func(c *CommuneCount, n int) { c.Households = n }},
+		{"$member_count", func(c *CommuneCount, n int) { c.Residents = n }},
+	} {
+		cur, err := s.households.coll.Aggregate(ctx, bson.A{bson.D{{Key: "$group", Value: bson.D{
+			{Key: "_id", Value: "$commune_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: part.sum}}}}}}})
+		if err != nil {
+			return nil, store.WrapMongo(err)
+		}
+		var rows []struct {
+			ID string `bson:"_id"`
+			N  int    `bson:"n"`
+		}
+		if err := cur.All(ctx, &rows); err != nil {
+			return nil, store.WrapMongo(err)
+		}
+		for _, r := range rows {
+			c := out[r.ID]
+			part.add(&c, r.N)
+			out[r.ID] = c
+		}
 	}
 	return out, nil
 }

@@ -47,7 +47,8 @@ type ItemResult struct {
 	Err     error
 }
 
-var opOrder = map[string]int{OpSchedule: 0, OpCheckIn: 1, OpCancel: 1}
+// A batch is applied schedules first, then check-ins, then cancellations.
+var opOrder = map[string]int{OpSchedule: 0, OpCheckIn: 1, OpCancel: 2}
 
 // Sync applies a batch of offline items. Each item is applied exactly once
 // however often the batch is sent: a session's id is the client's, and a

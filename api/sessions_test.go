@@ -1,0 +1,396 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"daisuso/people"
+)
+
+// mentoring is a world with one mentor, Mai, and households matched to her.
+type mentoring struct {
+	*world
+	mai []string
+}
+
+func newMentoring(t *testing.T) *mentoring {
+	w := newWorld(t)
+	m := &mentoring{world: w, mai: w.mentorAt("mai", 0.4, 0, `["vi","hmn"]`, 20, 5)}
+	return m
+}
+
+// matchedHousehold registers a household (by staff) and has it matched to
+// Mai.
+func (m *mentoring) matchedHousehold(dx float64, members string) string {
+	m.t.Helper()
+	hh := m.householdAt(dx, 0, members)
+	if out := m.ask(hh, m.staffA); mentorOf(out) != "mai" {
+		m.t.Fatalf("household not matched to mai: %v", out)
+	}
+	return hh
+}
+
+func (m *mentoring) schedule(id, hh string, startsAt time.Time, auth []string) response {
+	m.t.Helper()
+	body := fmt.Sprintf(`{"id":%q,"learners":[{"household_id":%q,"member":0}],"starts_at":%q,"minutes":60,"topics":["vneid"]}`,
+		id, hh, startsAt.Format(time.RFC3339))
+	return m.post("/v1/sessions", body, auth...)
+}
+
+func (m *mentoring) checkIn(id string, at time.Time, dy float64, topics string) map[string]any {
+	m.t.Helper()
+	lat, lng := at0(dy)
+	r := m.post("/v1/sessions/"+id+"/check-in", fmt.Sprintf(`{"at":%q,"location":{"lat":%v,"lng":%v},"topics_covered":%s}`,
+		at.Format(time.RFC3339), lat, lng, topics), m.mai...)
+	if r.Status != http.StatusOK {
+		m.t.Fatalf("check-in %s: %d %s", id, r.Status, r.Body)
+	}
+	return r.json(m.t)
+}
+
+// at0 is a point dy km north of the test point.
+func at0(dy float64) (float64, float64) { return at(0, dy) }
+
+func (m *mentoring) points(board, scope, period string) map[string]float64 {
+	m.t.Helper()
+	r := m.get(fmt.Sprintf("/v1/leaderboards/all?board=%s&scope=%s&period=%s", board, scope, period), m.admin...)
+	if r.Status != http.StatusOK {
+		m.t.Fatalf("leaderboard: %d %s", r.Status, r.Body)
+	}
+	out := map[string]float64{}
+	for _, it := range r.json(m.t)["items"].([]any) {
+		row := it.(map[string]any)
+		out[row["id"].(string)] = row["points"].(float64)
+	}
+	return out
+}
+
+const allCore = `["smartphone_basics","vneid","public_services","cashless_payment","scam_safety"]`
+
+func TestSessionScoresOnlyOnceConfirmedByTheOtherSide(t *testing.T) {
+	m := newMentoring(t)
+	// A household that signs in for itself, matched to Mai.
+	self := m.tokenIn("hh-self", "", "")
+	lat, lng := at(0.1, 0)
+	m.mustCreate("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":%s,"consents":["matching"]}`,
+		m.communeA, lat, lng, oneAdult), self)
+	self = m.tokenIn("hh-self", people.RoleHousehold, "")
+	if out := m.ask("hh-self", self); mentorOf(out) != "mai" {
+		t.Fatalf("not matched: %v", out)
+	}
+	id := uuid.NewString()
+	start := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	if r := m.schedule(id, "hh-self", start, m.mai); r.Status != http.StatusCreated {
+		t.Fatalf("schedule: %d %s", r.Status, r.Body)
+	}
+	if r := m.schedule(id, "hh-self", start, m.mai); r.Status != http.StatusOK {
+		t.Fatalf("schedule again: %d %s", r.Status, r.Body)
+	}
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{}`, self...); r.Status != http.StatusConflict || r.errorCode(t) != "invalid_transition" {
+		t.Fatalf("confirming before check-in: %d %s", r.Status, r.Body)
+	}
+	lat, lng = at0(0)
+	r := m.post("/v1/sessions/"+id+"/check-in", fmt.Sprintf(`{"at":%q,"location":{"lat":%v,"lng":%v},"topics_covered":%s,
+		"results":[{"household_id":"hh-self","member":0,"outcomes":["vneid_activated"]}]}`, start.Format(time.RFC3339), lat, lng, allCore), m.mai...)
+	if r.Status != http.StatusOK {
+		t.Fatalf("check-in: %d %s", r.Status, r.Body)
+	}
+	held := r.json(t)
+	if held["state"] != "held" || len(held["confirmation_code"].(string)) != 6 {
+		t.Fatalf("held: %v", held)
+	}
+	// The household sees the session but not the code.
+	if got := m.get("/v1/sessions/"+id, self...).json(t); got["confirmation_code"] != nil || got["state"] != "held" {
+		t.Fatalf("household's view: %v", got)
+	}
+	if pts := m.points("volunteers", "national", "week"); len(pts) != 0 {
+		t.Fatalf("points before confirmation: %v", pts)
+	}
+	// Mai cannot confirm her own session; another volunteer cannot see it.
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{}`, m.mai...); r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "self_confirmation" {
+		t.Fatalf("self-confirmation: %d %s", r.Status, r.Body)
+	}
+	other := m.mentorAt("lan", 5, 5, `["vi"]`, 10, 2)
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{}`, other...); r.Status != http.StatusNotFound {
+		t.Fatalf("another volunteer confirming: %d %s", r.Status, r.Body)
+	}
+	for range 2 { // confirming twice scores once
+		r = m.post("/v1/sessions/"+id+"/confirm", `{}`, self...)
+		if r.Status != http.StatusOK || r.json(t)["state"] != "confirmed" || r.json(t)["confirmed_by"] != "household_app" {
+			t.Fatalf("confirm: %d %s", r.Status, r.Body)
+		}
+	}
+	// 10 for the session, 5 for the VNeID activation, 30 for the certified
+	// learner, 20 for the household that became a Gia đình số.
+	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 65 {
+		t.Fatalf("points after confirmation: %v, want mai 65", pts)
+	}
+	if pts := m.points("communes", "province:10", "month"); pts[m.communeA] != 65 {
+		t.Fatalf("commune board: %v", pts)
+	}
+	prog := m.get("/v1/households/hh-self/progress", self...).json(t)
+	if prog["digital_family"] != true || prog["learners"].([]any)[0].(map[string]any)["certified"] != true {
+		t.Fatalf("progress: %v", prog)
+	}
+	badges := m.get("/v1/volunteers/mai/badges", self...).json(t)
+	if badges["points"] != 65.0 || len(badges["items"].([]any)) == 0 || badges["items"].([]any)[0].(map[string]any)["code"] != "first_session" {
+		t.Fatalf("badges: %v", badges)
+	}
+	me := m.get("/v1/leaderboards/all/me?period=campaign", m.mai...).json(t)
+	if me["rank"] != 1.0 || me["points"] != 65.0 {
+		t.Fatalf("me: %v", me)
+	}
+}
+
+func TestStaffConfirmWithTheMentorsCode(t *testing.T) {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, hmongElder) // nobody in it has a phone
+	id := uuid.NewString()
+	start := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	if r := m.schedule(id, hh, start, m.mai); r.Status != http.StatusCreated {
+		t.Fatalf("schedule: %d %s", r.Status, r.Body)
+	}
+	code := m.checkIn(id, start, 0, `["vneid"]`)["confirmation_code"].(string)
+	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1_000_000)
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+wrong+`"}`, m.staffA...); r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "wrong_confirmation_code" {
+		t.Fatalf("wrong code: %d %s", r.Status, r.Body)
+	}
+	// Staff of another commune do not see the session at all.
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffB...); r.Status != http.StatusNotFound {
+		t.Fatalf("staff of another commune: %d %s", r.Status, r.Body)
+	}
+	r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...)
+	if r.Status != http.StatusOK || r.json(t)["confirmed_by"] != "staff_code" {
+		t.Fatalf("right code: %d %s", r.Status, r.Body)
+	}
+	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 10 {
+		t.Fatalf("points: %v", pts)
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func TestCodeGuessingIsLimited(t *testing.T) {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, oneAdult)
+	id := uuid.NewString()
+	start := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	m.schedule(id, hh, start, m.mai)
+	code := m.checkIn(id, start, 0, `["vneid"]`)["confirmation_code"].(string)
+	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1_000_000)
+	for range 5 {
+		m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+wrong+`"}`, m.staffA...)
+	}
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("right code after 5 wrong ones: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestMentorCannotTeachOwnHousehold(t *testing.T) {
+	m := newMentoring(t)
+	// Mai's own family, registered with her phone number.
+	mai := m.get("/v1/volunteers/mai", m.mai...).json(t)
+	lat, lng := at(0.1, 0)
+	hh := m.mustCreate("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"contact_phone":%q,"members":%s,"consents":["matching"]}`,
+		m.communeA, lat, lng, mai["phone"], oneAdult), m.staffA)["id"].(string)
+	m.ask(hh, m.staffA)
+	r := m.schedule(uuid.NewString(), hh, time.Now().Add(time.Hour), m.mai)
+	if r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "own_household" {
+		t.Fatalf("own household: %d %s", r.Status, r.Body)
+	}
+	// Nor someone not matched to her.
+	stranger := m.householdAt(9, -9, oneAdult)
+	r = m.schedule(uuid.NewString(), stranger, time.Now().Add(time.Hour), m.mai)
+	if r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "not_your_learner" {
+		t.Fatalf("unmatched learner: %d %s", r.Status, r.Body)
+	}
+}
+
+// heldFor schedules and checks in a session for hh at start, dy km north.
+func (m *mentoring) heldFor(hh string, start time.Time, dy float64) (string, map[string]any) {
+	m.t.Helper()
+	id := uuid.NewString()
+	if r := m.schedule(id, hh, start, m.mai); r.Status != http.StatusCreated {
+		m.t.Fatalf("schedule: %d %s", r.Status, r.Body)
+	}
+	return id, m.checkIn(id, start, dy, `["vneid"]`)
+}
+
+func flagsOf(s map[string]any) []string {
+	var out []string
+	for _, f := range s["review_flags"].([]any) {
+		out = append(out, f.(string))
+	}
+	return out
+}
+
+func TestSuspiciousSessionsWaitForReview(t *testing.T) {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, oneAdult)
+	base := time.Now().Add(-20 * time.Hour).Truncate(time.Hour)
+
+	t.Run("overlap", func(t *testing.T) {
+		_, first := m.heldFor(hh, base, 0)
+		if len(flagsOf(first)) != 0 {
+			t.Fatalf("first session flagged: %v", first)
+		}
+		id, second := m.heldFor(hh, base.Add(30*time.Minute), 0)
+		if f := flagsOf(second); len(f) != 1 || f[0] != "overlaps_another_session" {
+			t.Fatalf("overlapping session flags: %v", f)
+		}
+		r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+second["confirmation_code"].(string)+`"}`, m.staffA...)
+		if r.Status != http.StatusOK || r.json(t)["state"] != "pending_review" {
+			t.Fatalf("confirming a flagged session: %d %s", r.Status, r.Body)
+		}
+		if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 0 {
+			t.Fatalf("a session waiting for review scored: %v", pts)
+		}
+		if r := m.post("/v1/sessions/"+id+"/review", `{"decision":"approve"}`, m.adminB...); r.Status != http.StatusNotFound {
+			t.Fatalf("review by another commune's admin: %d %s", r.Status, r.Body)
+		}
+		r = m.post("/v1/sessions/"+id+"/review", `{"decision":"approve"}`, m.adminA...)
+		if r.Status != http.StatusOK || r.json(t)["state"] != "confirmed" {
+			t.Fatalf("approve: %d %s", r.Status, r.Body)
+		}
+		if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 10 {
+			t.Fatalf("after approval: %v", pts)
+		}
+	})
+	t.Run("impossible travel", func(t *testing.T) {
+		// 40 km south (north is China) half an hour after the first
+		// session ended.
+		_, s := m.heldFor(hh, base.Add(90*time.Minute), -40)
+		if f := flagsOf(s); len(f) != 1 || f[0] != "check_ins_too_far_apart" {
+			t.Fatalf("impossible trip flags: %v", f)
+		}
+	})
+	t.Run("too many in a day", func(t *testing.T) {
+		day := base.Add(-48 * time.Hour)
+		var last map[string]any
+		for i := range 7 {
+			_, last = m.heldFor(hh, day.Add(time.Duration(i)*90*time.Minute), 0)
+			if i < 6 && len(flagsOf(last)) != 0 {
+				t.Fatalf("session %d flagged: %v", i+1, flagsOf(last))
+			}
+		}
+		if f := flagsOf(last); len(f) != 1 || f[0] != "too_many_sessions_that_day" {
+			t.Fatalf("seventh session flags: %v", f)
+		}
+	})
+}
+
+func TestOfflineSyncAppliesEachItemOnce(t *testing.T) {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, oneAdult)
+	sid := uuid.NewString()
+	start := time.Now().Add(-5 * time.Hour).Truncate(time.Second)
+	lat, lng := at0(0)
+	// The check-in comes first in the batch; it is applied after the
+	// schedule all the same.
+	batch := fmt.Sprintf(`{"items":[
+		{"item_id":%q,"op":"check_in","session_id":%q,"at":%q,"location":{"lat":%v,"lng":%v},"topics_covered":["vneid"]},
+		{"item_id":%q,"op":"schedule","session_id":%q,"learners":[{"household_id":%q,"member":0}],"starts_at":%q,"minutes":45},
+		{"item_id":%q,"op":"cancel","session_id":%q},
+		{"item_id":%q,"op":"schedule","session_id":"not-a-uuid","learners":[],"starts_at":%q,"minutes":45}]}`,
+		uuid.NewString(), sid, start.Format(time.RFC3339), lat, lng,
+		uuid.NewString(), sid, hh, start.Format(time.RFC3339),
+		uuid.NewString(), sid,
+		uuid.NewString(), start.Format(time.RFC3339))
+	want := [][]string{
+		{"applied", "applied", "rejected", "rejected"},
+		{"already_applied", "already_applied", "rejected", "rejected"},
+		{"already_applied", "already_applied", "rejected", "rejected"},
+	}
+	for round, w := range want {
+		r := m.post("/v1/sessions/sync", batch, m.mai...)
+		if r.Status != http.StatusOK {
+			t.Fatalf("sync: %d %s", r.Status, r.Body)
+		}
+		for i, res := range r.json(t)["results"].([]any) {
+			got := res.(map[string]any)
+			if got["status"] != w[i] {
+				t.Fatalf("round %d item %d: %v, want %s", round, i, got, w[i])
+			}
+			if w[i] == "rejected" && got["error"].(map[string]any)["message"] == "" {
+				t.Fatalf("rejected item without a message: %v", got)
+			}
+		}
+	}
+	s := m.get("/v1/sessions/"+sid, m.mai...).json(t)
+	if s["state"] != "held" || s["version"] != 2.0 {
+		t.Fatalf("after three syncs: %v", s)
+	}
+	n, err := m.db.Collection("session_events").CountDocuments(t.Context(), map[string]any{"session_id": sid})
+	if err != nil || n != 2 {
+		t.Fatalf("events of the session: %d, %v; want 2", n, err)
+	}
+	tooMany := `{"items":[` + repeatItems(201) + `]}`
+	if r := m.post("/v1/sessions/sync", tooMany, m.mai...); r.Status != http.StatusBadRequest {
+		t.Fatalf("201 items: %d %s", r.Status, r.Body)
+	}
+}
+
+func repeatItems(n int) string {
+	out := ""
+	for i := range n {
+		if i > 0 {
+			out += ","
+		}
+		out += fmt.Sprintf(`{"item_id":%q,"op":"cancel","session_id":%q}`, uuid.NewString(), uuid.NewString())
+	}
+	return out
+}
+
+func TestCampaignsAndPublicRankings(t *testing.T) {
+	m := newMentoring(t)
+	// A commune union admin may launch a campaign for its commune only.
+	now := time.Now()
+	body := fmt.Sprintf(`{"name":"Ngày hội toàn dân học tập số 2026","scope":"commune:02839","starts_at":%q,"ends_at":%q,
+		"multipliers":[{"date":%q,"factor":2}],"targets":{"sessions":100}}`,
+		now.Add(-time.Hour).Format(time.RFC3339), now.Add(240*time.Hour).Format(time.RFC3339), now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly))
+	camp := m.mustCreate("/v1/campaigns", body, m.adminA)
+	if r := m.post("/v1/campaigns", body, m.adminB...); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a campaign for another commune: %d %s", r.Status, r.Body)
+	}
+	hh := m.matchedHousehold(0.1, oneAdult)
+	for i := range 4 {
+		m.matchedHousehold(0.2+float64(i)*0.1, oneAdult)
+	}
+	id := uuid.NewString()
+	start := now.Add(-3 * time.Hour).Truncate(time.Second)
+	m.schedule(id, hh, start, m.mai)
+	code := m.checkIn(id, start, 0, allCore)["confirmation_code"].(string)
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	r := m.get("/v1/leaderboards/"+camp["id"].(string)+"?scope=commune:02839&period=campaign", m.mai...)
+	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["points"] != 120.0 {
+		t.Fatalf("campaign board (60 points doubled): %s", r.Body)
+	}
+	rk := m.get("/public/rankings?level=commune")
+	if rk.Status != http.StatusOK {
+		t.Fatalf("rankings: %d %s", rk.Status, rk.Body)
+	}
+	items := rk.json(t)["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("rankings: %s", rk.Body)
+	}
+	row := items[0].(map[string]any)
+	if row["id"] != m.communeA || row["households"] != 5.0 || row["digital_families"] != 1.0 || row["digital_family_share"] != 0.2 ||
+		row["certified_per_1000_residents"] != 200.0 || row["sessions_in_period"] != 1.0 {
+		t.Fatalf("commune A's row: %v", row)
+	}
+	if r := m.get("/public/rankings?level=district"); r.Status != http.StatusBadRequest {
+		t.Fatalf("unknown level: %d", r.Status)
+	}
+}

@@ -42,8 +42,11 @@ type Deps struct {
 	// dev tokens are accepted.
 	DevTokens      *DevTokens
 	RequestTimeout time.Duration
-	BodyLimit      int
-	RateLimits     RateLimits
+	// UserCacheTTL is how long a user's role and branch are kept in memory
+	// (0: read every request).
+	UserCacheTTL time.Duration
+	BodyLimit    int
+	RateLimits   RateLimits
 	// ProxyHeader names the header holding the client IP behind a trusted
 	// proxy ("X-Forwarded-For"); empty means the connection's address.
 	ProxyHeader string
@@ -60,6 +63,7 @@ type API struct {
 	limiter  *limiter
 	idem     *idempotency
 	rankings *rankingCache
+	users    *userCache
 	table    []route
 	openAPI  []byte
 }
@@ -85,7 +89,8 @@ func New(d Deps) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api metrics: %w", err)
 	}
-	a := &API{deps: d, log: d.Logger, metrics: m, rankings: newRankingCache()}
+	a := &API{deps: d, log: d.Logger, metrics: m, rankings: newRankingCache(),
+		users: &userCache{people: d.People, ttl: d.UserCacheTTL, now: d.Now, m: map[string]cachedUser{}}}
 	if d.Redis != nil {
 		a.limiter = &limiter{rdb: d.Redis, prefix: d.RedisPrefix, now: d.Now}
 	}

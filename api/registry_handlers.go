@@ -60,6 +60,7 @@ func (a *API) branchChildren(c *fiber.Ctx) error {
 }
 
 func (a *API) createVolunteer(c *fiber.Ctx) error {
+	defer a.forgetUsers(c)
 	var req volunteerRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -87,6 +88,7 @@ func (a *API) getVolunteer(c *fiber.Ctx) error {
 }
 
 func (a *API) patchVolunteer(c *fiber.Ctx) error {
+	defer a.forgetUsers(c)
 	var req volunteerRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -104,6 +106,7 @@ func (a *API) patchVolunteer(c *fiber.Ctx) error {
 }
 
 func (a *API) deleteVolunteer(c *fiber.Ctx) error {
+	defer a.forgetUsers(c)
 	if err := a.deps.People.DeleteVolunteer(c.UserContext(), actorOf(c), copyParam(c, "id")); err != nil {
 		return err
 	}
@@ -120,6 +123,7 @@ func (a *API) exportVolunteer(c *fiber.Ctx) error {
 }
 
 func (a *API) createHousehold(c *fiber.Ctx) error {
+	defer a.forgetUsers(c)
 	var req householdRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -164,6 +168,7 @@ func (a *API) patchHousehold(c *fiber.Ctx) error {
 }
 
 func (a *API) deleteHousehold(c *fiber.Ctx) error {
+	defer a.forgetUsers(c)
 	if err := a.deps.People.DeleteHousehold(c.UserContext(), actorOf(c), copyParam(c, "id")); err != nil {
 		return err
 	}
@@ -185,4 +190,13 @@ func (a *API) sendHousehold(c *fiber.Ctx, actor people.Actor, h people.Household
 		return err
 	}
 	return c.JSON(toHouseholdJSON(h, full))
+}
+
+// forgetUsers drops the caller and the user of the :id in the path from the
+// user cache: the handler may have changed their role or branch.
+func (a *API) forgetUsers(c *fiber.Ctx) {
+	a.users.forget(callerOf(c).ID)
+	if id := c.Params("id"); id != "" {
+		a.users.forget(id)
+	}
 }

@@ -66,6 +66,7 @@ func (a *API) devToken(c *fiber.Ctx) error {
 	u, created, err := a.deps.People.EnsureUser(c.UserContext(), people.User{
 		ID: req.UserID, Role: people.Role(req.Role), BranchID: req.BranchID,
 	})
+	a.users.forget(req.UserID)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ var settings = []setting{
 	{name: "LOG_FORMAT", help: "json or text. Default text in dev mode, json otherwise."},
 	{name: "LOG_LEVEL", def: "info", help: "debug, info, warn or error."},
 	{name: "REQUEST_TIMEOUT", def: "5s", help: "Deadline of every request."},
+	{name: "USER_CACHE_TTL", def: "10s", help: "How long a user's role and branch are kept in memory; a change reaches other instances within it."},
 	{name: "STORE_TIMEOUT", def: "500ms", help: "Dial and I/O timeout of MongoDB and Redis, so a dead store fails fast."},
 	{name: "SHUTDOWN_TIMEOUT", def: "15s", help: "How long SIGTERM waits for in-flight requests."},
 	{name: "BODY_LIMIT", def: "1048576", help: "Largest request body in bytes (413 above)."},
@@ -58,6 +59,7 @@ type config struct {
 	SessionCodeSecret          string
 	LogFormat, LogLevel        string
 	RequestTimeout             time.Duration
+	UserCacheTTL               time.Duration
 	StoreTimeout               time.Duration
 	ShutdownTimeout            time.Duration
 	BodyLimit                  int
@@ -102,7 +104,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		FirebaseProject: get("FIREBASE_PROJECT_ID"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
 		SessionCodeSecret: get("SESSION_CODE_SECRET"),
 		LogLevel:          get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
-		RequestTimeout: duration("REQUEST_TIMEOUT"), StoreTimeout: duration("STORE_TIMEOUT"),
+		RequestTimeout: duration("REQUEST_TIMEOUT"), UserCacheTTL: duration("USER_CACHE_TTL"), StoreTimeout: duration("STORE_TIMEOUT"),
 		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT"),
 		BodyLimit:       integer("BODY_LIMIT", 1024, 64<<20),
 		RateLimitUser:   integer("RATE_LIMIT_USER", 0, 1_000_000),

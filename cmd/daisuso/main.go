@@ -162,7 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
 		Stores:   map[string]api.Pinger{"mongodb": pingMongo(mongoClient), "redis": pingRedis(rdb)},
 		Verifier: verifier, DevTokens: devTokens,
-		RequestTimeout: cfg.RequestTimeout, BodyLimit: cfg.BodyLimit,
+		RequestTimeout: cfg.RequestTimeout, UserCacheTTL: cfg.UserCacheTTL, BodyLimit: cfg.BodyLimit,
 		RateLimits:  api.RateLimits{PerUser: cfg.RateLimitUser, PerIP: cfg.RateLimitIP},
 		ProxyHeader: cfg.ProxyHeader, Registry: registry, Now: time.Now,
 	})

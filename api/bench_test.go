@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -10,11 +12,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"daisuso/gamify"
+	"daisuso/people"
 	"daisuso/people/seed"
 )
 
@@ -130,4 +135,124 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	fmt.Print("\n" + t.String())
 	_ = os.MkdirAll("../bench/results", 0o755)
 	_ = os.WriteFile("../bench/results/online-http.md", []byte(t.String()), 0o644)
+}
+
+// BenchmarkLeaderboardHTTP reads boards of DAISUSO_BENCH_VOLUNTEERS
+// volunteers (default 1,000,000, put on the boards with LoadBoards) through
+// the HTTP API from 50 clients: DAISUSO_BENCH_READS requests (default
+// 20,000), half top-10 of the national volunteers board, half `me`. It
+// prints p50/p95/p99 and requests per second, also written to
+// bench/results/leaderboard-http.md. The users cache is on (10 s), as in
+// production, so a read touches Redis only.
+func BenchmarkLeaderboardHTTP(b *testing.B) {
+	ta := newTestAPI(b, func(d *Deps) {
+		d.RateLimits = RateLimits{}
+		d.UserCacheTTL = 10 * time.Second
+		// As in production: requests are not logged one by one at info.
+		d.Logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
+	ctx := context.Background()
+	n := 1_000_000
+	if v := os.Getenv("DAISUSO_BENCH_VOLUNTEERS"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	reads := 20_000
+	if v := os.Getenv("DAISUSO_BENCH_READS"); v != "" {
+		fmt.Sscan(v, &reads)
+	}
+	loadStart := time.Now()
+	const chunk = 100_000
+	now := time.Now()
+	for from := 0; from < n; from += chunk {
+		entries := make([]gamify.Entry, 0, chunk)
+		for i := from; i < min(n, from+chunk); i++ {
+			commune := i % 3300
+			entries = append(entries, gamify.Entry{ID: fmt.Sprint(i), Points: 10 + i%997, At: now,
+				Who: gamify.Who{VolunteerID: fmt.Sprintf("v%07d", i), Name: "Lan", BranchID: fmt.Sprintf("b%05d", commune),
+					BranchName: "Chi đoàn", CommuneID: fmt.Sprintf("c%05d", commune), CommuneName: "Xã",
+					ProvinceCode: fmt.Sprintf("%02d", 10+commune%34), CommuneCode: fmt.Sprintf("%05d", commune)},
+				Credits: []gamify.Credit{{Campaign: gamify.AllTime, Points: 10 + i%997}}})
+		}
+		if err := ta.deps.Gamify.LoadBoards(ctx, entries); err != nil {
+			b.Fatal(err)
+		}
+	}
+	loaded := time.Since(loadStart)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go ta.App().Listener(ln)
+	defer ta.App().ShutdownWithTimeout(5 * time.Second)
+	base := "http://" + ln.Addr().String()
+	const clients = 50
+	tokens := make([][]string, clients)
+	for i := range tokens {
+		tokens[i] = ta.tokenIn(fmt.Sprintf("v%07d", i*(n/clients)), people.RoleVolunteer, "")
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	var mu sync.Mutex
+	lat := map[string][]time.Duration{}
+	errs := 0
+	var next atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= reads {
+					return
+				}
+				kind, path := "top-10", "/v1/leaderboards/all?period=week&limit=10"
+				if i%2 == 1 {
+					kind, path = "me", "/v1/leaderboards/all/me?period=week"
+				}
+				req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+				req.Header.Set(tokens[w][0], tokens[w][1])
+				t0 := time.Now()
+				res, err := client.Do(req)
+				d := time.Since(t0)
+				ok := err == nil && res.StatusCode == http.StatusOK
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+				mu.Lock()
+				if ok {
+					lat[kind] = append(lat[kind], d)
+				} else {
+					errs++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	b.StopTimer()
+	var t strings.Builder
+	fmt.Fprintf(&t, "Leaderboard reads through HTTP: %d requests from %d clients on boards of %d volunteers (loaded in %.1f s);\n",
+		reads, clients, n, loaded.Seconds())
+	fmt.Fprintf(&t, "boards: a real redis-server; users cached in memory (FerretDB is not read); %d cores, load generator on the same machine\n\n", runtime.NumCPU())
+	fmt.Fprintln(&t, "| read | requests | p50 | p95 | p99 | max |")
+	fmt.Fprintln(&t, "| --- | --- | --- | --- | --- | --- |")
+	for _, kind := range []string{"top-10", "me"} {
+		l := lat[kind]
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		pct := func(p float64) time.Duration {
+			if len(l) == 0 {
+				return 0
+			}
+			return l[min(len(l)-1, int(p*float64(len(l))))].Round(10 * time.Microsecond)
+		}
+		fmt.Fprintf(&t, "| %s | %d | %v | %v | %v | %v |\n", kind, len(l), pct(.5), pct(.95), pct(.99), pct(1))
+	}
+	fmt.Fprintf(&t, "\n%.0f requests/s in all, %d errors\n", float64(reads)/took.Seconds(), errs)
+	fmt.Print("\n" + t.String())
+	_ = os.MkdirAll("../bench/results", 0o755)
+	_ = os.WriteFile("../bench/results/leaderboard-http.md", []byte(t.String()), 0o644)
 }

@@ -68,10 +68,16 @@ type boards struct {
 	grace  time.Duration // how long an award may be in flight after reading lb:gen
 	dirty  atomic.Bool
 
-	mu       sync.Mutex
-	gen      string
-	genAt    time.Time
-	genCache time.Duration
+	names nameCache
+
+	mu        sync.Mutex
+	gen       string // read cache of lb:gen
+	genAt     time.Time
+	genCache  time.Duration
+	stateGen  string // award cache of lb:gen and lb:next
+	stateNext string
+	stateAt   time.Time
+	stateTTL  time.Duration
 }
 
 func (b *boards) key(parts ...string) string { return b.prefix + "lb:" + strings.Join(parts, ":") }
@@ -166,21 +172,44 @@ func PeriodID(kind string, t time.Time) (string, bool) {
 func (b *boards) incr(ctx context.Context, p redis.Pipeliner, gen string, e Entry) {
 	periods := periodsOf(e.At)
 	for _, t := range targets(e.Who) {
-		if name := t.name(e.Who); name != "" {
+		if name := t.name(e.Who); name != "" && b.names.changed(t.board, t.member, name) {
 			p.HSet(ctx, b.key("names", t.board), t.member, name)
 		}
 		for _, c := range e.Credits {
 			for _, scope := range t.scopes {
 				for _, per := range periods {
-					k := b.boardKey(gen, c.Campaign, t.board, scope, per.id)
-					p.ZIncrBy(ctx, k, float64(c.Points), t.member)
-					if !per.expire.IsZero() {
-						p.ExpireAt(ctx, k, per.expire)
-					}
+					p.ZIncrBy(ctx, b.boardKey(gen, c.Campaign, t.board, scope, per.id), float64(c.Points), t.member)
 				}
 			}
 		}
 	}
+}
+
+// nameCache remembers the names this instance wrote, so that an award
+// does not rewrite an unchanged name.
+type nameCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (n *nameCache) changed(board, member, name string) bool {
+	k := board + ":" + member
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil || len(n.m) >= 1_000_000 {
+		n.m = map[string]string{}
+	}
+	if n.m[k] == name {
+		return false
+	}
+	n.m[k] = name
+	return true
+}
+
+func (n *nameCache) reset() {
+	n.mu.Lock()
+	n.m = nil
+	n.mu.Unlock()
 }
 
 // state reads the generation to write and the one being built.
@@ -194,15 +223,41 @@ func (b *boards) state(ctx context.Context) (gen, next string, err error) {
 	return g.Val(), n.Val(), nil
 }
 
+// cachedState is state, read at most every stateTTL. A rebuild waits
+// longer than stateTTL between announcing the next generation and reading
+// the ledger, so an award that used an older state wrote its entry before
+// the read began (see rebuild).
+func (b *boards) cachedState(ctx context.Context) (gen, next string, err error) {
+	b.mu.Lock()
+	if now := time.Now(); now.Sub(b.stateAt) < b.stateTTL {
+		gen, next = b.stateGen, b.stateNext
+		b.mu.Unlock()
+		return gen, next, nil
+	}
+	b.mu.Unlock()
+	gen, next, err = b.state(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	b.mu.Lock()
+	b.stateGen, b.stateNext, b.stateAt = gen, next, time.Now()
+	b.mu.Unlock()
+	return gen, next, nil
+}
+
 // apply adds entries that were just written to the ledger.
 func (b *boards) apply(ctx context.Context, entries []Entry) error {
-	gen, next, err := b.state(ctx)
+	gen, next, err := b.cachedState(ctx)
 	if err != nil {
 		return err
 	}
-	if gen == "" && next == "" {
-		b.markDirty() // the boards are gone: Maintain rebuilds them from the ledger
-		return nil
+	if gen == "" {
+		// The boards are gone (a new or restarted Redis): Maintain rebuilds
+		// them from the ledger, once more if one is running already.
+		b.markDirty()
+		if next == "" {
+			return nil
+		}
 	}
 	p := b.rdb.Pipeline()
 	for _, e := range entries {
@@ -388,7 +443,7 @@ func (a *aggregate) add(e Entry) {
 // rebuild fills a new generation from the ledger and switches to it; see
 // the boards comment for how awards made meanwhile are kept.
 func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
-	start := b.now()
+	start := time.Now()
 	token := newID("")
 	ok, err := b.rdb.SetNX(ctx, b.key("rebuild"), token, 30*time.Minute).Result()
 	if err != nil {
@@ -413,6 +468,19 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
 		return RebuildStats{}, store.WrapRedis(err)
 	}
 	st := RebuildStats{Generation: next}
+	// Awards that read the state before lb:next was set may still be
+	// writing; after grace every award in flight has seen it (grace is
+	// longer than the state cache and the store timeouts).
+	// With no boards at all (a fresh Redis at start) nobody is waited for:
+	// an award made meanwhile marks the boards dirty and they are rebuilt
+	// once more.
+	wait := b.grace
+	if old == "" {
+		wait = 0
+	}
+	if err := sleep(ctx, wait); err != nil {
+		return st, err
+	}
 	agg := newAggregate()
 	seen := map[string]struct{}{}
 	st.Entries, err = l.each(ctx, 2000, func(es []Entry) error {
@@ -445,10 +513,7 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
 	}
 	// Awards that read lb:gen before the switch may still push to the late
 	// list; wait for them, then add what came.
-	select {
-	case <-ctx.Done():
-	case <-time.After(b.grace):
-	}
+	_ = sleep(ctx, wait)
 	late, err = b.drainLate(context.WithoutCancel(ctx), l, next, seen)
 	st.Late += late
 	if err != nil {
@@ -462,10 +527,20 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
 		}
 	}
 	b.mu.Lock()
-	b.gen = ""
+	b.gen, b.stateAt = "", time.Time{}
 	b.mu.Unlock()
-	st.Took = b.now().Sub(start)
+	b.names.reset()
+	st.Took = time.Since(start)
 	return st, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // write puts an aggregate into generation gen with multi-member ZADDs.

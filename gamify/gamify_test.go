@@ -26,7 +26,7 @@ type fixture struct {
 	now    time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := storetest.Mongo(t)
 	rdb, prefix := storetest.Redis(t)

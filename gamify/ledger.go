@@ -88,11 +88,7 @@ func (s *Service) Award(ctx context.Context, a Award) (e Entry, made bool, err e
 		return Entry{}, false, err
 	}
 	e = Entry{ID: a.Key, Reason: a.Reason, Source: a.Source, Points: base, At: at, Who: a.Who}
-	for _, c := range list {
-		if c.covers(a.Who, at) {
-			e.Credits = append(e.Credits, Credit{Campaign: c.ID, Points: int(math.Round(float64(base) * c.factor(at)))})
-		}
-	}
+	e.Credits = credits(list, e)
 	if err := s.ledger.insert(ctx, e); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return Entry{}, false, nil
@@ -227,4 +223,15 @@ func (l *ledger) anonymize(ctx context.Context, volunteerID string) error {
 	_, err := l.coll.UpdateMany(ctx, bson.D{{Key: "who.volunteer_id", Value: volunteerID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "who.volunteer_id", Value: ""}, {Key: "who.name", Value: ""}, {Key: "source", Value: ""}}}})
 	return store.WrapMongo(err)
+}
+
+// credits are what an entry earns in each campaign that covers it.
+func credits(list []Campaign, e Entry) []Credit {
+	var out []Credit
+	for _, c := range list {
+		if c.covers(e.Who, e.At) {
+			out = append(out, Credit{Campaign: c.ID, Points: int(math.Round(float64(e.Points) * c.factor(e.At)))})
+		}
+	}
+	return out
 }

@@ -1,0 +1,146 @@
+package gamify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// storeName says which MongoDB a figure was measured on.
+func storeName() string {
+	switch {
+	case os.Getenv("MONGODB_URI") != "":
+		return "MONGODB_URI"
+	case os.Getenv("DAISUSO_TEST_POSTGRES_URL") != "":
+		return "FerretDB 1.24 in-process (PostgreSQL)"
+	}
+	return "FerretDB 1.24 in-process (SQLite)"
+}
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		_, _ = fmt.Sscan(v, &def)
+	}
+	return def
+}
+
+// benchWho spreads volunteers over 34 provinces, 3,300 communes and 3
+// branches a commune.
+func benchWho(i int) Who {
+	commune := i % 3300
+	return Who{VolunteerID: fmt.Sprintf("v%07d", i), Name: "Lan", BranchID: fmt.Sprintf("b%05d-%d", commune, i%3),
+		BranchName: "Chi đoàn", CommuneID: fmt.Sprintf("c%05d", commune), CommuneName: "Xã",
+		ProvinceCode: fmt.Sprintf("%02d", 10+commune%34), CommuneCode: fmt.Sprintf("%05d", commune)}
+}
+
+func writeResult(name, text string) {
+	fmt.Print("\n" + text)
+	_ = os.MkdirAll("../bench/results", 0o755)
+	_ = os.WriteFile("../bench/results/"+name, []byte(text), 0o644)
+}
+
+// BenchmarkAwards makes DAISUSO_BENCH_AWARDS awards (default 20,000) from
+// 50 goroutines end to end (ledger insert, then every board in one
+// pipeline), with a national campaign running besides the all-time one,
+// and then the boards' share alone: the same number of entries applied to
+// Redis without the ledger.
+func BenchmarkAwards(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	if _, err := f.CreateCampaign(ctx, NewCampaign{Name: "Chiến dịch", Scope: ScopeNational, StartsAt: f.now.Add(-time.Hour),
+		EndsAt: f.now.Add(24 * time.Hour)}, "admin", nil); err != nil {
+		b.Fatal(err)
+	}
+	n := envInt("DAISUSO_BENCH_AWARDS", 20_000)
+	const workers = 50
+	run := func(do func(i int) error) (time.Duration, int64) {
+		var next, errs atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= n {
+						return
+					}
+					if err := do(i); err != nil {
+						errs.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start), errs.Load()
+	}
+	b.ResetTimer()
+	endToEnd, errs1 := run(func(i int) error {
+		_, _, err := f.Award(ctx, Award{Key: fmt.Sprintf("bench:%d", i), Reason: ReasonSession, Who: benchWho(i % 100_000), At: f.now})
+		return err
+	})
+	list, _ := f.campaigns.all(ctx, f.now)
+	boardsOnly, errs2 := run(func(i int) error {
+		e := Entry{ID: fmt.Sprintf("boards:%d", i), Reason: ReasonSession, Points: 10, At: f.now, Who: benchWho(i % 100_000)}
+		e.Credits = credits(list, e)
+		return f.boards.apply(ctx, []Entry{e})
+	})
+	b.StopTimer()
+	var out strings.Builder
+	fmt.Fprintf(&out, "Point awards, %d from %d goroutines; two campaigns (all-time and a national one), 27 board increments per campaign;\n", n, workers)
+	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storeName(), runtime.NumCPU())
+	fmt.Fprintln(&out, "| path | awards | errors | seconds | awards/s |")
+	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- |")
+	fmt.Fprintf(&out, "| end to end (ledger insert + boards) | %d | %d | %.2f | %.0f |\n", n, errs1, endToEnd.Seconds(), float64(n)/endToEnd.Seconds())
+	fmt.Fprintf(&out, "| boards only (Redis pipeline) | %d | %d | %.2f | %.0f |\n", n, errs2, boardsOnly.Seconds(), float64(n)/boardsOnly.Seconds())
+	writeResult("gamify-awards.md", out.String())
+}
+
+// BenchmarkRebuild writes DAISUSO_BENCH_LEDGER ledger entries (default
+// 100,000) straight into the ledger and times a rebuild of every board
+// from them.
+func BenchmarkRebuild(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	n := envInt("DAISUSO_BENCH_LEDGER", 100_000)
+	start := time.Now()
+	batch := make([]any, 0, 1000)
+	for i := range n {
+		e := Entry{ID: fmt.Sprintf("rb:%d", i), Reason: ReasonSession, Points: 10,
+			At: f.now.Add(-time.Duration(i%60) * 24 * time.Hour), Who: benchWho(i)}
+		e.Credits = []Credit{{Campaign: AllTime, Points: 10}}
+		batch = append(batch, toEntryDoc(e))
+		if len(batch) == cap(batch) || i == n-1 {
+			if _, err := f.ledger.coll.InsertMany(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	insert := time.Since(start)
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	st, err := f.Rebuild(ctx)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	var out strings.Builder
+	fmt.Fprintf(&out, "Rebuild of every board from %d ledger entries (one volunteer each, over 60 days, 3,300 communes);\n", n)
+	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storeName(), runtime.NumCPU())
+	fmt.Fprintln(&out, "| entries | boards written | rebuild | of which waiting for awards in flight | allocated | writing the ledger first |")
+	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintf(&out, "| %d | %d | %.1f s | %.1f s | %d MB | %.1f s |\n", st.Entries, st.Keys, st.Took.Seconds(), 2*f.boards.grace.Seconds(),
+		(after.TotalAlloc-before.TotalAlloc)>>20, insert.Seconds())
+	writeResult(fmt.Sprintf("gamify-rebuild-%d.md", n), out.String())
+}

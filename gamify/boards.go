@@ -701,3 +701,63 @@ func (b *boards) forget(ctx context.Context, volunteerID string) error {
 	}
 	return store.WrapRedis(b.rdb.HDel(ctx, b.key("names", BoardVolunteers), volunteerID).Err())
 }
+
+// periodEnd is when a dated period ("w2026-48", "m2026-11") ends.
+func periodEnd(id string) (time.Time, bool) {
+	var y, n int
+	switch {
+	case strings.HasPrefix(id, "w"):
+		if _, err := fmt.Sscanf(id, "w%d-%d", &y, &n); err != nil || n < 1 || n > 53 {
+			return time.Time{}, false
+		}
+		// ISO week 1 holds 4 January; its Monday starts the year's weeks.
+		jan4 := time.Date(y, 1, 4, 0, 0, 0, 0, Vietnam)
+		monday := jan4.AddDate(0, 0, -((int(jan4.Weekday())+6)%7)+7*(n-1))
+		return monday.AddDate(0, 0, 7), true
+	case strings.HasPrefix(id, "m"):
+		if _, err := fmt.Sscanf(id, "m%d-%d", &y, &n); err != nil || n < 1 || n > 12 {
+			return time.Time{}, false
+		}
+		return time.Date(y, time.Month(n)+1, 1, 0, 0, 0, 0, Vietnam), true
+	}
+	return time.Time{}, false
+}
+
+// expireDated gives every week's and month's board of the current
+// generation that has no expiry one, datedKeep after its period ends.
+// Awards do not set it, to keep their pipeline to the increments; Maintain
+// runs this now and then.
+func (b *boards) expireDated(ctx context.Context) (int, error) {
+	gen, err := b.readGen(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = b.eachKey(ctx, b.prefix+"lb:g"+gen+":*", func(ctx context.Context, c redis.Cmdable, keys []string) error {
+		ttls := make([]*redis.DurationCmd, len(keys))
+		p := c.Pipeline()
+		for i, k := range keys {
+			ttls[i] = p.TTL(ctx, k)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return store.WrapRedis(err)
+		}
+		p = c.Pipeline()
+		queued := 0
+		for i, k := range keys {
+			end, ok := periodEnd(k[strings.LastIndexByte(k, ':')+1:])
+			if !ok || ttls[i].Val() != -1 {
+				continue
+			}
+			p.ExpireAt(ctx, k, end.Add(datedKeep))
+			queued++
+		}
+		if queued == 0 {
+			return nil
+		}
+		n += queued
+		_, err := p.Exec(ctx)
+		return store.WrapRedis(err)
+	})
+	return n, err
+}

@@ -371,3 +371,30 @@ func TestBadgesAreAwardedOnce(t *testing.T) {
 		t.Fatalf("held: %+v", held)
 	}
 }
+
+func TestDatedBoardsExpire(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, _, err := f.Award(ctx, Award{Key: "k", Reason: ReasonSession, Who: who(1), At: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.boards.expireDated(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("expired %d keys, %v", n, err)
+	}
+	gen, _ := f.rdb.Get(ctx, f.prefix+"lb:gen").Result()
+	week := f.prefix + "lb:g" + gen + ":all:volunteers:national:w2026-48"
+	at, err := f.rdb.ExpireTime(ctx, week).Result()
+	// w2026-48 ends on Monday 30 November 2026, 00:00 in Vietnam.
+	want := time.Date(2026, 11, 30, 0, 0, 0, 0, Vietnam).Add(datedKeep)
+	if err != nil || at != time.Duration(want.Unix())*time.Second {
+		t.Fatalf("expiry of %s: %v, %v; want %v", week, at, err, want)
+	}
+	campaign := f.prefix + "lb:g" + gen + ":all:volunteers:national:campaign"
+	if ttl, _ := f.rdb.TTL(ctx, campaign).Result(); ttl != -1 {
+		t.Fatalf("the campaign board expires: %v", ttl)
+	}
+	if again, _ := f.boards.expireDated(ctx); again != 0 {
+		t.Fatalf("second pass set %d expiries", again)
+	}
+}

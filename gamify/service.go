@@ -193,10 +193,12 @@ func (s *Service) EnsureBoards(ctx context.Context) error {
 	return err
 }
 
-// Maintain calls EnsureBoards every interval until ctx ends.
+// Maintain calls EnsureBoards every interval, and gives new week and month
+// boards their expiry every half hour, until ctx ends.
 func (s *Service) Maintain(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var expired time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -204,6 +206,12 @@ func (s *Service) Maintain(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			if err := s.EnsureBoards(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("leaderboard check failed", "err", err)
+			}
+			if time.Since(expired) > 30*time.Minute {
+				if _, err := s.boards.expireDated(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("leaderboard expiry failed", "err", err)
+				}
+				expired = time.Now()
 			}
 		}
 	}

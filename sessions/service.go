@@ -296,13 +296,12 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 	if err != nil {
 		return Session{}, "", err
 	}
-	next := sess
-	next.Version++
-	next.State = StateHeld
-	next.CheckIn = &CheckIn{At: at.Truncate(time.Second), Cell: cell, TopicsCovered: covered, Results: results, ItemID: in.ItemID}
-	next.Flags = flags
-	next.UpdatedAt = now.Truncate(time.Millisecond)
-	if err := s.st.commit(ctx, next); err != nil {
+	next, err := s.advance(ctx, sess, func(next *Session, _ time.Time) {
+		next.State = StateHeld
+		next.CheckIn = &CheckIn{At: at.Truncate(time.Second), Cell: cell, TopicsCovered: covered, Results: results, ItemID: in.ItemID}
+		next.Flags = flags
+	})
+	if err != nil {
 		return Session{}, "", err
 	}
 	return next, s.Code(next), nil
@@ -402,11 +401,7 @@ func (s *Service) Cancel(ctx context.Context, a people.Actor, id, itemID string)
 	if sess.State != StateScheduled {
 		return Session{}, &StateError{State: sess.State, Action: "cancel"}
 	}
-	next := sess
-	next.Version++
-	next.State = StateCancelled
-	next.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-	return next, s.st.commit(ctx, next)
+	return s.advance(ctx, sess, func(next *Session, _ time.Time) { next.State = StateCancelled })
 }
 
 // Confirm is the other side's confirmation: the household in the app (no
@@ -456,15 +451,23 @@ func (s *Service) Confirm(ctx context.Context, a people.Actor, id, code string) 
 			return Session{}, err
 		}
 	}
+	return s.advance(ctx, sess, func(next *Session, now time.Time) {
+		next.Confirmation = &Confirmation{By: a.UserID, Role: string(a.Role), Method: method, At: now}
+		next.State = StateConfirmed
+		if len(sess.Flags) > 0 {
+			next.State = StatePendingReview
+		}
+	})
+}
+
+// advance commits the next version of a session as change makes it, and
+// scores it if it now counts.
+func (s *Service) advance(ctx context.Context, sess Session, change func(next *Session, now time.Time)) (Session, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	next := sess
 	next.Version++
-	next.Confirmation = &Confirmation{By: a.UserID, Role: string(a.Role), Method: method, At: now}
-	next.State = StateConfirmed
-	if len(sess.Flags) > 0 {
-		next.State = StatePendingReview
-	}
 	next.UpdatedAt = now
+	change(&next, now)
 	if err := s.st.commit(ctx, next); err != nil {
 		return Session{}, err
 	}
@@ -493,22 +496,13 @@ func (s *Service) ReviewSession(ctx context.Context, a people.Actor, id, decisio
 		}
 		return Session{}, &StateError{State: sess.State, Action: "review"}
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	next := sess
-	next.Version++
-	next.Review = &Review{By: a.UserID, Decision: decision, At: now}
-	next.State = StateRejected
-	if decision == "approve" {
-		next.State = StateConfirmed
-	}
-	next.UpdatedAt = now
-	if err := s.st.commit(ctx, next); err != nil {
-		return Session{}, err
-	}
-	if next.counts() {
-		return next, s.score(ctx, next)
-	}
-	return next, nil
+	return s.advance(ctx, sess, func(next *Session, now time.Time) {
+		next.Review = &Review{By: a.UserID, Decision: decision, At: now}
+		next.State = StateRejected
+		if decision == "approve" {
+			next.State = StateConfirmed
+		}
+	})
 }
 
 // ---- confirmation codes ----

@@ -67,7 +67,7 @@ func newTestAPI(t testing.TB, opts ...func(*Deps)) *testAPI {
 	gs := gamify.New(gamify.Config{DB: db, Redis: rdb, RedisPrefix: prefix, Grace: 100 * time.Millisecond})
 	ss := sessions.New(sessions.Config{DB: db, People: ps, Matching: ms, Gamify: gs, Redis: rdb, RedisPrefix: prefix,
 		CodeSecret: testSecret})
-	Connect(ps, ms, gs)
+	Connect(ps, ms, gs, ss)
 	for _, ensure := range []func(context.Context) error{ms.EnsureIndexes, gs.EnsureIndexes, ss.EnsureIndexes, gs.EnsureBoards} {
 		if err := ensure(context.Background()); err != nil {
 			t.Fatal(err)

@@ -3,10 +3,12 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"daisuso/people"
 )
@@ -392,5 +394,61 @@ func TestCampaignsAndPublicRankings(t *testing.T) {
 	}
 	if r := m.get("/public/rankings?level=district"); r.Status != http.StatusBadRequest {
 		t.Fatalf("unknown level: %d", r.Status)
+	}
+}
+
+func TestErasureReachesSessionsLedgerAndBoards(t *testing.T) {
+	m := newMentoring(t)
+	self := m.tokenIn("hh-self", "", "")
+	lat, lng := at(0.1, 0)
+	m.mustCreate("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":%s,"consents":["matching"]}`,
+		m.communeA, lat, lng, oneAdult), self)
+	self = m.tokenIn("hh-self", people.RoleHousehold, "")
+	m.ask("hh-self", self)
+	id := uuid.NewString()
+	start := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	m.schedule(id, "hh-self", start, m.mai)
+	m.checkIn(id, start, 0, allCore)
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{}`, self...); r.Status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	export := m.get("/v1/households/hh-self/export", self...)
+	if export.Status != http.StatusOK || !strings.Contains(string(export.Body), id) {
+		t.Fatalf("the household's export lacks its session: %d %.300s", export.Status, export.Body)
+	}
+	if r := m.do(http.MethodDelete, "/v1/households/hh-self", nil, self...); r.Status != http.StatusNoContent {
+		t.Fatalf("erase household: %d %s", r.Status, r.Body)
+	}
+	if r := m.get("/v1/sessions/"+id, m.mai...); r.Status != http.StatusNotFound {
+		t.Fatalf("the erased household's session: %d", r.Status)
+	}
+	for coll, filter := range map[string]bson.D{"progress": {{Key: "household_id", Value: "hh-self"}},
+		"session_events": {{Key: "session_id", Value: id}}, "ledger": {{Key: "source", Value: "hh-self"}}} {
+		if n, err := m.db.Collection(coll).CountDocuments(t.Context(), filter); err != nil || n != 0 {
+			t.Fatalf("%s still holds the household: %d, %v", coll, n, err)
+		}
+	}
+	// 10 for the session, 30 for the certified learner, 20 for the Gia đình số.
+	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 60 {
+		t.Fatalf("the mentor's points after the household left: %v", pts)
+	}
+	if r := m.do(http.MethodDelete, "/v1/volunteers/mai", nil, m.mai...); r.Status != http.StatusNoContent {
+		t.Fatalf("erase volunteer: %d %s", r.Status, r.Body)
+	}
+	if pts := m.points("volunteers", "national", "week"); len(pts) != 0 {
+		t.Fatalf("the erased volunteer is still ranked: %v", pts)
+	}
+	if pts := m.points("communes", "national", "week"); pts[m.communeA] != 60 {
+		t.Fatalf("the commune lost the erased volunteer's points: %v", pts)
+	}
+	// The rebuilt boards agree.
+	if r := m.post("/v1/leaderboards/rebuild", `{"confirm":true}`, m.admin...); r.Status != http.StatusOK {
+		t.Fatalf("rebuild: %d %s", r.Status, r.Body)
+	}
+	if pts := m.points("volunteers", "national", "week"); len(pts) != 0 {
+		t.Fatalf("after a rebuild: %v", pts)
+	}
+	if pts := m.points("communes", "national", "week"); pts[m.communeA] != 60 {
+		t.Fatalf("communes after a rebuild: %v", pts)
 	}
 }

@@ -6,14 +6,16 @@ import (
 	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/people"
+	"daisuso/sessions"
 )
 
 // Connect joins the registry and the matcher, which do not import each
 // other: every saved volunteer updates the mentor index, erasing a person
 // reaches their matches, and a matched mentor may see the household's
 // phone. cmd/ calls it once at start (tests too).
-func Connect(p *people.Service, m *matching.Service, g *gamify.Service) {
+func Connect(p *people.Service, m *matching.Service, g *gamify.Service, s *sessions.Service) {
 	p.AddDataHolder(g)
+	p.AddDataHolder(s)
 	p.OnVolunteerSaved(func(ctx context.Context, v people.Volunteer) error {
 		return m.SaveMentor(ctx, MentorOf(v))
 	})

@@ -235,3 +235,11 @@ func credits(list []Campaign, e Entry) []Credit {
 	}
 	return out
 }
+
+// forgetSource drops a household's id from the entries it was the source
+// of; the points stay.
+func (l *ledger) forgetSource(ctx context.Context, source string) error {
+	_, err := l.coll.UpdateMany(ctx, bson.D{{Key: "source", Value: source}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "source", Value: ""}}}})
+	return store.WrapMongo(err)
+}

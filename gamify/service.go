@@ -239,8 +239,12 @@ func (s *Service) ExportPerson(ctx context.Context, kind, id, _ string) (any, er
 }
 
 // ErasePerson anonymizes a volunteer's ledger entries, deletes their
-// badges and takes them off the volunteers boards.
+// badges and takes them off the volunteers boards; for a household it
+// drops the household's id from the entries it was the source of.
 func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
+	if kind == "household" {
+		return s.ledger.forgetSource(ctx, id)
+	}
 	if kind != "volunteer" {
 		return nil
 	}

@@ -156,7 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	sessionsSvc := sessions.New(sessions.Config{DB: db, People: peopleSvc, Matching: matchingSvc, Gamify: gamifySvc,
 		Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: time.Now})
-	api.Connect(peopleSvc, matchingSvc, gamifySvc)
+	api.Connect(peopleSvc, matchingSvc, gamifySvc, sessionsSvc)
 	srv, err := api.New(api.Deps{
 		Logger: log, People: peopleSvc, Matching: matchingSvc, Sessions: sessionsSvc, Gamify: gamifySvc,
 		Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,

@@ -98,10 +98,18 @@ func (s *Service) Campaign(ctx context.Context, id string) (Campaign, error) {
 	}
 	i := slices.IndexFunc(list, func(c Campaign) bool { return c.ID == id })
 	if i < 0 {
-		// A campaign made on another instance in the last refresh interval.
+		// A campaign made on another instance in the last refresh interval:
+		// read the collection again, at most once a second (unknown ids
+		// are what a client controls).
 		s.campaigns.mu.Lock()
-		s.campaigns.list = nil
+		stale := s.now().Sub(s.campaigns.loaded) >= time.Second
+		if stale {
+			s.campaigns.list = nil
+		}
 		s.campaigns.mu.Unlock()
+		if !stale {
+			return Campaign{}, ErrNotFound
+		}
 		if list, err = s.Campaigns(ctx); err != nil {
 			return Campaign{}, err
 		}

@@ -31,11 +31,8 @@ const (
 	datedKeep = 400 * 24 * time.Hour
 )
 
-// Boards lists the board kinds; Periods the periods.
-var (
-	Boards  = []string{BoardVolunteers, BoardBranches, BoardCommunes}
-	Periods = []string{PeriodWeek, PeriodMonth, PeriodCampaign}
-)
+// Boards lists the board kinds.
+var Boards = []string{BoardVolunteers, BoardBranches, BoardCommunes}
 
 // ErrRebuilding: the boards are missing (Redis lost them) and are being
 // rebuilt from the ledger; the API answers 503 with Retry-After.
@@ -64,17 +61,13 @@ var ErrRebuildRunning = errors.New("a rebuild is already running")
 type boards struct {
 	rdb    redis.UniversalClient
 	prefix string
-	now    func() time.Time
 	grace  time.Duration // how long an award may be in flight after reading lb:gen
 	dirty  atomic.Bool
 
 	names nameCache
 
-	mu        sync.Mutex
-	gen       string // read cache of lb:gen
-	genAt     time.Time
-	genCache  time.Duration
-	stateGen  string // award cache of lb:gen and lb:next
+	mu        sync.Mutex // guards the cache of lb:gen and lb:next
+	stateGen  string
 	stateNext string
 	stateAt   time.Time
 	stateTTL  time.Duration
@@ -95,17 +88,11 @@ type target struct {
 }
 
 func targets(w Who) []target {
-	province, commune := "", ""
-	if w.ProvinceCode != "" {
-		province = ScopeProvince + ":" + w.ProvinceCode
-	}
-	if w.CommuneCode != "" {
-		commune = ScopeCommune + ":" + w.CommuneCode
-	}
+	province, commune := ScopeProvince+":"+w.ProvinceCode, ScopeCommune+":"+w.CommuneCode
 	scopes := func(s ...string) []string {
 		out := []string{ScopeNational}
 		for _, x := range s {
-			if x != "" && !strings.HasSuffix(x, ":") {
+			if !strings.HasSuffix(x, ":") { // no code: not ranked there
 				out = append(out, x)
 			}
 		}
@@ -134,24 +121,12 @@ func (t target) name(w Who) string {
 	return w.Name
 }
 
-// periodsOf are the periods an award at t counts in, with when each dated
-// one's board may be dropped (zero for the campaign's).
-func periodsOf(t time.Time) [3]struct {
-	id     string
-	expire time.Time
-} {
+// periodsOf are the ids of the periods an award at t counts in: the
+// campaign's, its local week's and its local month's.
+func periodsOf(t time.Time) [3]string {
 	local := t.In(Vietnam)
 	y, w := local.ISOWeek()
-	monday := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, Vietnam).AddDate(0, 0, -((int(local.Weekday()) + 6) % 7))
-	firstNext := time.Date(local.Year(), local.Month()+1, 1, 0, 0, 0, 0, Vietnam)
-	return [3]struct {
-		id     string
-		expire time.Time
-	}{
-		{PeriodCampaign, time.Time{}},
-		{fmt.Sprintf("w%04d-%02d", y, w), monday.AddDate(0, 0, 7).Add(datedKeep)},
-		{local.Format("m2006-01"), firstNext.Add(datedKeep)},
-	}
+	return [3]string{PeriodCampaign, fmt.Sprintf("w%04d-%02d", y, w), local.Format("m2006-01")}
 }
 
 // PeriodID is the board period of kind (week, month, campaign) at t.
@@ -159,11 +134,11 @@ func PeriodID(kind string, t time.Time) (string, bool) {
 	ps := periodsOf(t)
 	switch kind {
 	case PeriodCampaign:
-		return ps[0].id, true
+		return ps[0], true
 	case PeriodWeek:
-		return ps[1].id, true
+		return ps[1], true
 	case PeriodMonth:
-		return ps[2].id, true
+		return ps[2], true
 	}
 	return "", false
 }
@@ -178,7 +153,7 @@ func (b *boards) incr(ctx context.Context, p redis.Pipeliner, gen string, e Entr
 		for _, c := range e.Credits {
 			for _, scope := range t.scopes {
 				for _, per := range periods {
-					p.ZIncrBy(ctx, b.boardKey(gen, c.Campaign, t.board, scope, per.id), float64(c.Points), t.member)
+					p.ZIncrBy(ctx, b.boardKey(gen, c.Campaign, t.board, scope, per), float64(c.Points), t.member)
 				}
 			}
 		}
@@ -272,22 +247,21 @@ func (b *boards) apply(ctx context.Context, entries []Entry) error {
 	return store.WrapRedis(err)
 }
 
-// readGen is the generation to read, cached for a second.
+// readGen is the generation to read (from the same cache as awards), or
+// ErrRebuilding when there are no boards.
 func (b *boards) readGen(ctx context.Context) (string, error) {
+	gen, _, err := b.cachedState(ctx)
+	if err == nil && gen == "" {
+		err = ErrRebuilding
+	}
+	return gen, err
+}
+
+// forgetState makes the next read of lb:gen and lb:next go to Redis.
+func (b *boards) forgetState() {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.gen != "" && b.now().Sub(b.genAt) < b.genCache {
-		return b.gen, nil
-	}
-	g, err := b.rdb.Get(ctx, b.key("gen")).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", ErrRebuilding
-	}
-	if err != nil {
-		return "", store.WrapRedis(err)
-	}
-	b.gen, b.genAt = g, b.now()
-	return g, nil
+	b.stateAt = time.Time{}
+	b.mu.Unlock()
 }
 
 // Row is a place on a board.
@@ -391,12 +365,14 @@ type RebuildStats struct {
 // releaseLease deletes the lease only if it is still ours.
 var releaseLease = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 
+// boardID is a board apart from its generation.
+type boardID struct{ campaign, board, scope, period string }
+
 // aggregate sums entries per board and member, and keeps each member's
 // latest name.
 type aggregate struct {
-	scores  map[string]map[string]int64 // board key without generation -> member -> points
-	expires map[string]time.Time
-	names   map[string]map[string]nameAt // board kind -> member -> name
+	scores map[boardID]map[string]int64 // member -> points
+	names  map[string]map[string]nameAt // board kind -> member -> name
 }
 
 type nameAt struct {
@@ -405,7 +381,7 @@ type nameAt struct {
 }
 
 func newAggregate() *aggregate {
-	return &aggregate{scores: map[string]map[string]int64{}, expires: map[string]time.Time{}, names: map[string]map[string]nameAt{}}
+	return &aggregate{scores: map[boardID]map[string]int64{}, names: map[string]map[string]nameAt{}}
 }
 
 func (a *aggregate) add(e Entry) {
@@ -424,14 +400,11 @@ func (a *aggregate) add(e Entry) {
 		for _, c := range e.Credits {
 			for _, scope := range t.scopes {
 				for _, per := range periods {
-					k := c.Campaign + ":" + t.board + ":" + scope + ":" + per.id
+					k := boardID{c.Campaign, t.board, scope, per}
 					m := a.scores[k]
 					if m == nil {
 						m = map[string]int64{}
 						a.scores[k] = m
-						if !per.expire.IsZero() {
-							a.expires[k] = per.expire
-						}
 					}
 					m[t.member] += int64(c.Points)
 				}
@@ -442,7 +415,7 @@ func (a *aggregate) add(e Entry) {
 
 // rebuild fills a new generation from the ledger and switches to it; see
 // the boards comment for how awards made meanwhile are kept.
-func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
+func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err error) {
 	start := time.Now()
 	token := newID("")
 	ok, err := b.rdb.SetNX(ctx, b.key("rebuild"), token, 30*time.Minute).Result()
@@ -454,6 +427,11 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
 	}
 	defer releaseLease.Run(context.WithoutCancel(ctx), b.rdb, []string{b.key("rebuild")}, token)
 	b.dirty.Store(false) // failures from here on set it again
+	defer func() {
+		if err != nil {
+			b.markDirty()
+		}
+	}()
 
 	n, err := b.rdb.Incr(ctx, b.key("counter")).Result()
 	if err != nil {
@@ -467,7 +445,7 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
 	if err := b.rdb.Set(ctx, b.key("next"), next, 0).Err(); err != nil {
 		return RebuildStats{}, store.WrapRedis(err)
 	}
-	st := RebuildStats{Generation: next}
+	st.Generation = next
 	// Awards that read the state before lb:next was set may still be
 	// writing; after grace every award in flight has seen it (grace is
 	// longer than the state cache and the store timeouts).
@@ -491,24 +469,20 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
 		return nil
 	})
 	if err != nil {
-		b.markDirty()
 		return st, err
 	}
 	if st.Keys, err = b.write(ctx, next, agg); err != nil {
-		b.markDirty()
 		return st, err
 	}
 	late, err := b.drainLate(ctx, l, next, seen)
 	st.Late += late
 	if err != nil {
-		b.markDirty()
 		return st, err
 	}
 	p := b.rdb.Pipeline()
 	p.Set(ctx, b.key("gen"), next, 0)
 	p.Del(ctx, b.key("next"))
-	if _, err := p.Exec(ctx); err != nil {
-		b.markDirty()
+	if _, err = p.Exec(ctx); err != nil {
 		return st, store.WrapRedis(err)
 	}
 	// Awards that read lb:gen before the switch may still push to the late
@@ -517,18 +491,15 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (RebuildStats, error) {
 	late, err = b.drainLate(context.WithoutCancel(ctx), l, next, seen)
 	st.Late += late
 	if err != nil {
-		b.markDirty()
 		return st, err
 	}
 	_ = b.rdb.Unlink(ctx, b.key("late", next)).Err()
 	if old != "" && old != next {
-		if err := b.unlinkGeneration(ctx, old); err != nil {
+		if err = b.unlinkGeneration(ctx, old); err != nil {
 			return st, err
 		}
 	}
-	b.mu.Lock()
-	b.gen, b.stateAt = "", time.Time{}
-	b.mu.Unlock()
+	b.forgetState()
 	b.names.reset()
 	st.Took = time.Since(start)
 	return st, nil
@@ -557,7 +528,7 @@ func (b *boards) write(ctx context.Context, gen string, agg *aggregate) (int, er
 		return store.WrapRedis(err)
 	}
 	for k, members := range agg.scores {
-		key := b.prefix + "lb:g" + gen + ":" + k
+		key := b.boardKey(gen, k.campaign, k.board, k.scope, k.period)
 		zs := make([]redis.Z, 0, min(chunk, len(members)))
 		for m, s := range members {
 			zs = append(zs, redis.Z{Score: float64(s), Member: m})
@@ -574,8 +545,8 @@ func (b *boards) write(ctx context.Context, gen string, agg *aggregate) (int, er
 			p.ZAdd(ctx, key, zs...)
 			queued++
 		}
-		if exp, ok := agg.expires[k]; ok {
-			p.ExpireAt(ctx, key, exp)
+		if end, ok := periodEnd(k.period); ok {
+			p.ExpireAt(ctx, key, end.Add(datedKeep))
 			queued++
 		}
 		if err := flush(false); err != nil {
@@ -666,16 +637,24 @@ func (b *boards) eachKey(ctx context.Context, pattern string, f func(context.Con
 	return scan(ctx, b.rdb)
 }
 
-// unlinkGeneration drops every board of generation gen, one key per
-// command (UNLINK frees the memory off Redis's main thread).
-func (b *boards) unlinkGeneration(ctx context.Context, gen string) error {
-	return b.eachKey(ctx, b.prefix+"lb:g"+gen+":*", func(ctx context.Context, c redis.Cmdable, keys []string) error {
+// eachKeyPipelined queues do for every key matching pattern, a pipeline
+// per batch of keys.
+func (b *boards) eachKeyPipelined(ctx context.Context, pattern string, do func(context.Context, redis.Pipeliner, string)) error {
+	return b.eachKey(ctx, pattern, func(ctx context.Context, c redis.Cmdable, keys []string) error {
 		p := c.Pipeline()
 		for _, k := range keys {
-			p.Unlink(ctx, k)
+			do(ctx, p, k)
 		}
 		_, err := p.Exec(ctx)
 		return store.WrapRedis(err)
+	})
+}
+
+// unlinkGeneration drops every board of generation gen, one key per
+// command (UNLINK frees the memory off Redis's main thread).
+func (b *boards) unlinkGeneration(ctx context.Context, gen string) error {
+	return b.eachKeyPipelined(ctx, b.prefix+"lb:g"+gen+":*", func(ctx context.Context, p redis.Pipeliner, k string) {
+		p.Unlink(ctx, k)
 	})
 }
 
@@ -688,13 +667,8 @@ func (b *boards) forget(ctx context.Context, volunteerID string) error {
 	if err != nil {
 		return err
 	}
-	err = b.eachKey(ctx, b.prefix+"lb:g"+gen+":*:"+BoardVolunteers+":*", func(ctx context.Context, c redis.Cmdable, keys []string) error {
-		p := c.Pipeline()
-		for _, k := range keys {
-			p.ZRem(ctx, k, volunteerID)
-		}
-		_, err := p.Exec(ctx)
-		return store.WrapRedis(err)
+	err = b.eachKeyPipelined(ctx, b.prefix+"lb:g"+gen+":*:"+BoardVolunteers+":*", func(ctx context.Context, p redis.Pipeliner, k string) {
+		p.ZRem(ctx, k, volunteerID)
 	})
 	if err != nil {
 		return err

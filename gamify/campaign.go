@@ -272,6 +272,32 @@ func (cs *campaigns) all(ctx context.Context, now time.Time) ([]Campaign, error)
 	return list, nil
 }
 
+// find returns the campaign with id. An id not in the copy may be a
+// campaign made on another instance since the last refresh: the
+// collection is read again, at most once a second (ids are what a client
+// sends).
+func (cs *campaigns) find(ctx context.Context, id string, now time.Time) (Campaign, error) {
+	for range 2 {
+		list, err := cs.all(ctx, now)
+		if err != nil {
+			return Campaign{}, err
+		}
+		if i := slices.IndexFunc(list, func(c Campaign) bool { return c.ID == id }); i >= 0 {
+			return list[i], nil
+		}
+		cs.mu.Lock()
+		stale := now.Sub(cs.loaded) >= time.Second
+		if stale {
+			cs.list = nil
+		}
+		cs.mu.Unlock()
+		if !stale {
+			break
+		}
+	}
+	return Campaign{}, ErrNotFound
+}
+
 func (cs *campaigns) insert(ctx context.Context, c Campaign) error {
 	_, err := cs.coll.InsertOne(ctx, toCampaignDoc(c))
 	if err := store.WrapMongo(err); err != nil {

@@ -263,10 +263,8 @@ func TestRebuildReproducesBoards(t *testing.T) {
 	if err := f.rdb.Del(ctx, keys...).Err(); err != nil {
 		t.Fatal(err)
 	}
-	// The read cache may hold the old generation for a second.
-	f.boards.mu.Lock()
-	f.boards.gen = ""
-	f.boards.mu.Unlock()
+	// The state cache may hold the old generation for a moment.
+	f.boards.forgetState()
 	if _, _, err := f.Top(ctx, Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodWeek}, 3); !errors.Is(err, ErrRebuilding) {
 		t.Fatalf("reading lost boards: %v, want ErrRebuilding", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -55,9 +56,8 @@ func New(c Config) *Service {
 		ledger:    &ledger{c.DB.Collection("ledger")},
 		badges:    &badgeStore{c.DB.Collection("badges")},
 		campaigns: &campaigns{coll: c.DB.Collection("campaigns"), refresh: 30 * time.Second},
-		boards: &boards{rdb: c.Redis, prefix: c.RedisPrefix, now: c.Now, grace: c.Grace, genCache: time.Second,
-			stateTTL: min(200*time.Millisecond, c.Grace/2)},
-		log: c.Logger, now: c.Now,
+		boards:    &boards{rdb: c.Redis, prefix: c.RedisPrefix, grace: c.Grace, stateTTL: min(200*time.Millisecond, c.Grace/2)},
+		log:       c.Logger, now: c.Now,
 	}
 }
 
@@ -92,32 +92,7 @@ func (s *Service) Campaigns(ctx context.Context) ([]Campaign, error) {
 
 // Campaign returns one campaign.
 func (s *Service) Campaign(ctx context.Context, id string) (Campaign, error) {
-	list, err := s.Campaigns(ctx)
-	if err != nil {
-		return Campaign{}, err
-	}
-	i := slices.IndexFunc(list, func(c Campaign) bool { return c.ID == id })
-	if i < 0 {
-		// A campaign made on another instance in the last refresh interval:
-		// read the collection again, at most once a second (unknown ids
-		// are what a client controls).
-		s.campaigns.mu.Lock()
-		stale := s.now().Sub(s.campaigns.loaded) >= time.Second
-		if stale {
-			s.campaigns.list = nil
-		}
-		s.campaigns.mu.Unlock()
-		if !stale {
-			return Campaign{}, ErrNotFound
-		}
-		if list, err = s.Campaigns(ctx); err != nil {
-			return Campaign{}, err
-		}
-		if i = slices.IndexFunc(list, func(c Campaign) bool { return c.ID == id }); i < 0 {
-			return Campaign{}, ErrNotFound
-		}
-	}
-	return list[i], nil
+	return s.campaigns.find(ctx, id, s.now())
 }
 
 // Query asks for a board: the campaign, the board kind, the scope
@@ -275,10 +250,17 @@ func (s *Service) LoadBoards(ctx context.Context, entries []Entry) error {
 		return err
 	}
 	if gen == "" {
-		gen = "1"
+		// A number from the counter, so that a later rebuild's does not
+		// fall on these boards.
+		n, err := s.boards.rdb.Incr(ctx, s.boards.key("counter")).Result()
+		if err != nil {
+			return store.WrapRedis(err)
+		}
+		gen = strconv.FormatInt(n, 10)
 		if err := s.boards.rdb.Set(ctx, s.boards.key("gen"), gen, 0).Err(); err != nil {
 			return store.WrapRedis(err)
 		}
+		s.boards.forgetState()
 	}
 	agg := newAggregate()
 	for _, e := range entries {
@@ -286,15 +268,4 @@ func (s *Service) LoadBoards(ctx context.Context, entries []Entry) error {
 	}
 	_, err = s.boards.write(ctx, gen, agg)
 	return err
-}
-
-// Credit computes an entry's campaign credits as an award would, for
-// LoadBoards.
-func (s *Service) Credit(ctx context.Context, e *Entry) error {
-	list, err := s.campaigns.all(ctx, s.now())
-	if err != nil {
-		return err
-	}
-	e.Credits = credits(list, *e)
-	return nil
 }

@@ -185,7 +185,7 @@ func (a *API) confirmSession(c *fiber.Ctx) error {
 
 func (a *API) cancelSession(c *fiber.Ctx) error {
 	actor := actorOf(c)
-	s, err := a.deps.Sessions.Cancel(c.UserContext(), actor, copyParam(c, "id"), "")
+	s, _, err := a.deps.Sessions.Cancel(c.UserContext(), actor, copyParam(c, "id"))
 	if err != nil {
 		return err
 	}

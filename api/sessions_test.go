@@ -452,3 +452,26 @@ func TestErasureReachesSessionsLedgerAndBoards(t *testing.T) {
 		t.Fatalf("communes after a rebuild: %v", pts)
 	}
 }
+
+// A scoring cut off after the certification was recorded but before its
+// award makes the award when the confirmation is retried.
+func TestCertificationAwardSurvivesACutOffScoring(t *testing.T) {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, oneAdult)
+	// What the cut-off scoring left: the certification, without its award.
+	if _, err := m.db.Collection("certifications").InsertOne(t.Context(), bson.D{{Key: "_id", Value: hh + "#0"},
+		{Key: "household_id", Value: hh}, {Key: "member", Value: 0}, {Key: "commune_id", Value: m.communeA}, {Key: "mentor_id", Value: "mai"}}); err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.NewString()
+	start := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
+	m.schedule(id, hh, start, m.mai)
+	code := m.checkIn(id, start, 0, allCore)["confirmation_code"].(string)
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	// 10 for the session, 30 for the certified learner, 20 for the family.
+	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 60 {
+		t.Fatalf("points: %v, want 60", pts)
+	}
+}

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -38,6 +39,18 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 	if err := award("session:"+sess.ID, gamify.ReasonSession, sess.ID); err != nil {
 		return err
 	}
+	communes := map[string]string{} // household -> commune, each read once
+	communeOf := func(householdID string) (string, error) {
+		if c, ok := communes[householdID]; ok {
+			return c, nil
+		}
+		h, err := s.people.HouseholdRecord(ctx, householdID)
+		if err != nil {
+			return "", err
+		}
+		communes[householdID] = h.CommuneID
+		return h.CommuneID, nil
+	}
 	for _, r := range sess.CheckIn.Results {
 		l := Learner{HouseholdID: r.HouseholdID, Member: r.Member}
 		for _, o := range r.Outcomes {
@@ -52,7 +65,11 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 				return err
 			}
 		}
-		certified, err := s.certify(ctx, sess, l, at)
+		commune, err := communeOf(l.HouseholdID)
+		if err != nil {
+			return err
+		}
+		certified, err := s.certify(ctx, sess, l, commune, at)
 		if err != nil {
 			return err
 		}
@@ -65,14 +82,17 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 	for _, h := range sess.Households {
 		var cert certDoc
 		err := s.st.certs.FindOne(ctx, bson.D{{Key: "household_id", Value: h}}).Decode(&cert)
-		if err != nil {
-			continue // none certified yet (or a read error: the next confirmation retries)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue // nobody in it certified yet
 		}
-		hh, err := s.people.HouseholdRecord(ctx, h)
 		if err != nil {
-			continue
+			return store.WrapMongo(err)
 		}
-		if _, err := insertOnce(ctx, s.st.families, familyDoc{ID: h, CommuneID: hh.CommuneID, MentorID: cert.MentorID, At: at}); err != nil {
+		commune, err := communeOf(h)
+		if err != nil {
+			return err
+		}
+		if _, err := insertOnce(ctx, s.st.families, familyDoc{ID: h, CommuneID: commune, MentorID: cert.MentorID, At: at}); err != nil {
 			return err
 		}
 		if cert.MentorID == sess.MentorID {
@@ -81,7 +101,7 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 			}
 		}
 	}
-	st, err := s.Stats(ctx, mentor)
+	st, err := s.stats(ctx, mentor)
 	if err != nil {
 		return err
 	}
@@ -99,8 +119,11 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 	return err
 }
 
-// certify records a learner as certified once every core topic is done.
-func (s *Service) certify(ctx context.Context, sess Session, l Learner, at time.Time) (bool, error) {
+// certify records a learner as certified once every core topic is done
+// and reports whether they are. It reports true again for a learner
+// certified before, so that a scoring cut off between the record and its
+// award makes the award when retried (the award's key keeps it single).
+func (s *Service) certify(ctx context.Context, sess Session, l Learner, communeID string, at time.Time) (bool, error) {
 	done, err := store.FindAll[progressDoc](ctx, s.st.progress, bson.D{{Key: "household_id", Value: l.HouseholdID}, {Key: "member", Value: l.Member}})
 	if err != nil {
 		return false, err
@@ -110,12 +133,9 @@ func (s *Service) certify(ctx context.Context, sess Session, l Learner, at time.
 			return false, nil
 		}
 	}
-	hh, err := s.people.HouseholdRecord(ctx, l.HouseholdID)
-	if err != nil {
-		return false, err
-	}
-	return insertOnce(ctx, s.st.certs, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
-		CommuneID: hh.CommuneID, MentorID: sess.MentorID, At: at})
+	_, err = insertOnce(ctx, s.st.certs, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
+		CommuneID: communeID, MentorID: sess.MentorID, At: at})
+	return err == nil, err
 }
 
 // who is the mentor as the boards need them.
@@ -137,8 +157,8 @@ func (s *Service) who(ctx context.Context, v people.Volunteer) (gamify.Who, erro
 	return w, nil
 }
 
-// Stats are the badge facts of a mentor, from their confirmed sessions.
-func (s *Service) Stats(ctx context.Context, v people.Volunteer) (gamify.Stats, error) {
+// stats are the badge facts of a mentor, from their confirmed sessions.
+func (s *Service) stats(ctx context.Context, v people.Volunteer) (gamify.Stats, error) {
 	all, err := s.st.ofMentor(ctx, v.ID, time.Time{}, time.Time{})
 	if err != nil {
 		return gamify.Stats{}, err

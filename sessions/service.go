@@ -257,18 +257,18 @@ type CheckInInput struct {
 	ItemID        string
 }
 
-// CheckIn marks a scheduled session held and returns it with the 6-digit
-// confirmation code the mentor shows or reads out.
-func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in CheckInInput) (Session, string, error) {
-	sess, err := s.mentorSession(ctx, a, id)
-	if err != nil {
-		return Session{}, "", err
+// CheckIn marks a scheduled session held (the mentor is shown its
+// confirmation code, Code). applied is false when the same offline item
+// had checked it in before.
+func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in CheckInInput) (sess Session, applied bool, err error) {
+	if sess, err = s.mentorSession(ctx, a, id); err != nil {
+		return Session{}, false, err
 	}
 	if sess.State != StateScheduled {
 		if sess.CheckIn != nil && in.ItemID != "" && sess.CheckIn.ItemID == in.ItemID {
-			return sess, s.Code(sess), nil // the same offline item again
+			return sess, false, nil
 		}
-		return Session{}, "", &StateError{State: sess.State, Action: "check_in"}
+		return Session{}, false, &StateError{State: sess.State, Action: "check_in"}
 	}
 	now := s.now().UTC()
 	at := in.At.UTC()
@@ -276,35 +276,35 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 		at = now
 	}
 	if at.After(now.Add(5*time.Minute)) || at.Before(sess.StartsAt.Add(-2*time.Hour)) || at.After(sess.StartsAt.Add(7*24*time.Hour)) {
-		return Session{}, "", &people.RuleError{Code: "check_in_time_out_of_range", Field: "at"}
+		return Session{}, false, &people.RuleError{Code: "check_in_time_out_of_range", Field: "at"}
 	}
 	cell := sess.Cell
 	if in.Location != nil {
 		if cell, err = people.CellOf(*in.Location); err != nil {
-			return Session{}, "", err
+			return Session{}, false, err
 		}
 	}
 	covered, err := checkTopics("topics_covered", in.TopicsCovered)
 	if err != nil {
-		return Session{}, "", err
+		return Session{}, false, err
 	}
 	results, err := checkResults(sess, in.Results)
 	if err != nil {
-		return Session{}, "", err
+		return Session{}, false, err
 	}
 	flags, err := s.flags(ctx, sess, at, cell)
 	if err != nil {
-		return Session{}, "", err
+		return Session{}, false, err
 	}
-	next, err := s.advance(ctx, sess, func(next *Session, _ time.Time) {
+	sess, err = s.advance(ctx, sess, func(next *Session, _ time.Time) {
 		next.State = StateHeld
 		next.CheckIn = &CheckIn{At: at.Truncate(time.Second), Cell: cell, TopicsCovered: covered, Results: results, ItemID: in.ItemID}
 		next.Flags = flags
 	})
 	if err != nil {
-		return Session{}, "", err
+		return Session{}, false, err
 	}
-	return next, s.Code(next), nil
+	return sess, true, nil
 }
 
 func checkResults(sess Session, in []Result) ([]Result, error) {
@@ -389,19 +389,20 @@ func (s *Service) flags(ctx context.Context, sess Session, at time.Time, cell ge
 	return flags, nil
 }
 
-// Cancel cancels a scheduled session.
-func (s *Service) Cancel(ctx context.Context, a people.Actor, id, itemID string) (Session, error) {
-	sess, err := s.mentorSession(ctx, a, id)
-	if err != nil {
-		return Session{}, err
+// Cancel cancels a scheduled session; applied is false when it was
+// cancelled already.
+func (s *Service) Cancel(ctx context.Context, a people.Actor, id string) (sess Session, applied bool, err error) {
+	if sess, err = s.mentorSession(ctx, a, id); err != nil {
+		return Session{}, false, err
 	}
 	if sess.State == StateCancelled {
-		return sess, nil
+		return sess, false, nil
 	}
 	if sess.State != StateScheduled {
-		return Session{}, &StateError{State: sess.State, Action: "cancel"}
+		return Session{}, false, &StateError{State: sess.State, Action: "cancel"}
 	}
-	return s.advance(ctx, sess, func(next *Session, _ time.Time) { next.State = StateCancelled })
+	sess, err = s.advance(ctx, sess, func(next *Session, _ time.Time) { next.State = StateCancelled })
+	return sess, err == nil, err
 }
 
 // Confirm is the other side's confirmation: the household in the app (no

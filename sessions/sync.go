@@ -43,7 +43,6 @@ type ItemResult struct {
 	ItemID  string
 	Status  string
 	Session *Session
-	Code    string // the confirmation code of a check-in applied now
 	Err     error
 }
 
@@ -93,37 +92,26 @@ func (s *Service) Sync(ctx context.Context, a people.Actor, items []Item) ([]Ite
 func (s *Service) apply(ctx context.Context, a people.Actor, it Item) ItemResult {
 	r := ItemResult{ItemID: it.ItemID}
 	var sess Session
+	var applied bool
 	var err error
 	switch it.Op {
 	case OpSchedule:
-		var created bool
-		sess, created, err = s.Schedule(ctx, a, NewSession{ID: it.SessionID, Learners: it.Learners, StartsAt: it.StartsAt,
+		sess, applied, err = s.Schedule(ctx, a, NewSession{ID: it.SessionID, Learners: it.Learners, StartsAt: it.StartsAt,
 			Minutes: it.Minutes, Location: it.Location, Topics: it.Topics, ItemID: it.ItemID})
-		r.Status = "applied"
-		if !created {
-			r.Status = "already_applied"
-		}
 	case OpCheckIn:
-		var code string
-		before, lerr := s.st.load(ctx, it.SessionID)
-		sess, code, err = s.CheckIn(ctx, a, it.SessionID, CheckInInput{At: it.At, Location: it.Location,
+		sess, applied, err = s.CheckIn(ctx, a, it.SessionID, CheckInInput{At: it.At, Location: it.Location,
 			TopicsCovered: it.TopicsCovered, Results: it.Results, ItemID: it.ItemID})
-		r.Status, r.Code = "applied", code
-		if lerr == nil && before.CheckIn != nil && before.CheckIn.ItemID == it.ItemID {
-			r.Status = "already_applied"
-		}
 	case OpCancel:
-		before, lerr := s.st.load(ctx, it.SessionID)
-		sess, err = s.Cancel(ctx, a, it.SessionID, it.ItemID)
-		r.Status = "applied"
-		if lerr == nil && before.State == StateCancelled {
-			r.Status = "already_applied"
-		}
+		sess, applied, err = s.Cancel(ctx, a, it.SessionID)
 	default:
 		err = &people.FieldError{Field: "op", Reason: "unknown_code"}
 	}
+	r.Status = "applied"
+	if !applied {
+		r.Status = "already_applied"
+	}
 	if err != nil {
-		r.Status, r.Err, r.Code = "rejected", err, ""
+		r.Status, r.Err = "rejected", err
 		if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrChanged) {
 			r.Status = "retry"
 		}

@@ -21,6 +21,7 @@ import (
 	"daisuso/gamify"
 	"daisuso/people"
 	"daisuso/people/seed"
+	"daisuso/store/storetest"
 )
 
 // BenchmarkOnlineMatchingHTTP posts help requests through the HTTP API with
@@ -110,19 +111,8 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	wg.Wait()
 	took := time.Since(start)
 	b.StopTimer()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-	}
-	store := "FerretDB 1.24 in-process (SQLite)"
-	if os.Getenv("MONGODB_URI") != "" {
-		store = "MONGODB_URI"
-	} else if os.Getenv("DAISUSO_TEST_POSTGRES_URL") != "" {
-		store = "FerretDB 1.24 in-process (PostgreSQL)"
-	}
+	pct := percentiles(lat, time.Millisecond)
+	store := storetest.MongoKind()
 	var t strings.Builder
 	fmt.Fprintf(&t, "Online matching through HTTP: %d help requests from %d clients, commune of %d households and %d volunteers;\n",
 		len(ids), clients, households, len(plan.Volunteers))
@@ -130,8 +120,8 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	fmt.Fprintln(&t, "| requests | errors | matched | waiting | req/s | p50 | p95 | p99 | max |")
 	fmt.Fprintln(&t, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&t, "| %d | %d | %d | %d | %.0f | %v | %v | %v | %v |\n", len(ids), errs, states["matched"], states["waiting"],
-		float64(len(lat))/took.Seconds(), pct(.5).Round(time.Millisecond), pct(.95).Round(time.Millisecond),
-		pct(.99).Round(time.Millisecond), pct(1).Round(time.Millisecond))
+		float64(len(lat))/took.Seconds(), pct(.5), pct(.95),
+		pct(.99), pct(1))
 	fmt.Print("\n" + t.String())
 	_ = os.MkdirAll("../bench/results", 0o755)
 	_ = os.WriteFile("../bench/results/online-http.md", []byte(t.String()), 0o644)
@@ -241,18 +231,22 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	fmt.Fprintln(&t, "| read | requests | p50 | p95 | p99 | max |")
 	fmt.Fprintln(&t, "| --- | --- | --- | --- | --- | --- |")
 	for _, kind := range []string{"top-10", "me"} {
-		l := lat[kind]
-		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
-		pct := func(p float64) time.Duration {
-			if len(l) == 0 {
-				return 0
-			}
-			return l[min(len(l)-1, int(p*float64(len(l))))].Round(10 * time.Microsecond)
-		}
-		fmt.Fprintf(&t, "| %s | %d | %v | %v | %v | %v |\n", kind, len(l), pct(.5), pct(.95), pct(.99), pct(1))
+		pct := percentiles(lat[kind], 10*time.Microsecond)
+		fmt.Fprintf(&t, "| %s | %d | %v | %v | %v | %v |\n", kind, len(lat[kind]), pct(.5), pct(.95), pct(.99), pct(1))
 	}
 	fmt.Fprintf(&t, "\n%.0f requests/s in all, %d errors\n", float64(reads)/took.Seconds(), errs)
 	fmt.Print("\n" + t.String())
 	_ = os.MkdirAll("../bench/results", 0o755)
 	_ = os.WriteFile("../bench/results/leaderboard-http.md", []byte(t.String()), 0o644)
+}
+
+// percentiles sorts lat and returns its p-quantile (0 to 1) rounded to r.
+func percentiles(lat []time.Duration, r time.Duration) func(p float64) time.Duration {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(r)
+	}
 }

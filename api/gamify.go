@@ -73,9 +73,6 @@ func (a *API) createCampaign(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if len(req.Multipliers) > 100 || len(req.Targets) > len(gamify.TargetKinds) {
-		return &people.FieldError{Field: "multipliers", Reason: "too_many"}
-	}
 	ctx := c.UserContext()
 	actor := actorOf(c)
 	var by *people.Branch

@@ -91,7 +91,7 @@ func (a *API) publicRankings(c *fiber.Ctx) error {
 		return &people.FieldError{Field: "period", Reason: "unknown_code"}
 	case by != "families" && by != "certified" && by != "sessions":
 		return &people.FieldError{Field: "by", Reason: "unknown_code"}
-	case province != "" && (len(province) != 2 || province[0] < '0' || province[0] > '9' || province[1] < '0' || province[1] > '9'):
+	case province != "" && !validProvince(province):
 		return &people.FieldError{Field: "province", Reason: "invalid_code"}
 	}
 	now := a.deps.Now()
@@ -189,4 +189,9 @@ func (a *API) computeRankings(c *fiber.Ctx, level, period string, now time.Time)
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+func validProvince(code string) bool {
+	_, _, ok := gamify.ParseScope(gamify.ScopeProvince+":"+code, false)
+	return ok
 }

@@ -10,18 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// storeName says which MongoDB a figure was measured on.
-func storeName() string {
-	switch {
-	case os.Getenv("MONGODB_URI") != "":
-		return "MONGODB_URI"
-	case os.Getenv("DAISUSO_TEST_POSTGRES_URL") != "":
-		return "FerretDB 1.24 in-process (PostgreSQL)"
-	}
-	return "FerretDB 1.24 in-process (SQLite)"
-}
+	"daisuso/store/storetest"
+)
 
 func envInt(name string, def int) int {
 	if v := os.Getenv(name); v != "" {
@@ -95,7 +86,7 @@ func BenchmarkAwards(b *testing.B) {
 	b.StopTimer()
 	var out strings.Builder
 	fmt.Fprintf(&out, "Point awards, %d from %d goroutines; two campaigns (all-time and a national one), 27 board increments per campaign;\n", n, workers)
-	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storeName(), runtime.NumCPU())
+	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storetest.MongoKind(), runtime.NumCPU())
 	fmt.Fprintln(&out, "| path | awards | errors | seconds | awards/s |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| end to end (ledger insert + boards) | %d | %d | %.2f | %.0f |\n", n, errs1, endToEnd.Seconds(), float64(n)/endToEnd.Seconds())
@@ -137,7 +128,7 @@ func BenchmarkRebuild(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	var out strings.Builder
 	fmt.Fprintf(&out, "Rebuild of every board from %d ledger entries (one volunteer each, over 60 days, 3,300 communes);\n", n)
-	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storeName(), runtime.NumCPU())
+	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storetest.MongoKind(), runtime.NumCPU())
 	fmt.Fprintln(&out, "| entries | boards written | rebuild | of which waiting for awards in flight | allocated | writing the ledger first |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| %d | %d | %.1f s | %.1f s | %d MB | %.1f s |\n", st.Entries, st.Keys, st.Took.Seconds(), 2*f.boards.grace.Seconds(),

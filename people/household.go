@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"daisuso/geo"
 	"daisuso/store"
 )
@@ -419,34 +417,19 @@ type CommuneCount struct {
 }
 
 // CountByCommune counts registered households and their members per
-// commune. Two aggregations of one $sum each: FerretDB 1.24 computes only
-// the first accumulator of a $group and returns 0 for the others.
+// commune.
 func (s *Service) CountByCommune(ctx context.Context) (map[string]CommuneCount, error) {
-	out := map[string]CommuneCount{}
-	for _, part := range []struct {
-		sum any
-		add func(*CommuneCount, int)
-	}{
-		{1, func(c *CommuneCount, n int) { c.Households = n }},
-		{"$member_count", func(c *CommuneCount, n int) { c.Residents = n }},
-	} {
-		cur, err := s.households.coll.Aggregate(ctx, bson.A{bson.D{{Key: "$group", Value: bson.D{
-			{Key: "_id", Value: "$commune_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: part.sum}}}}}}})
-		if err != nil {
-			return nil, store.WrapMongo(err)
-		}
-		var rows []struct {
-			ID string `bson:"_id"`
-			N  int    `bson:"n"`
-		}
-		if err := cur.All(ctx, &rows); err != nil {
-			return nil, store.WrapMongo(err)
-		}
-		for _, r := range rows {
-			c := out[r.ID]
-			part.add(&c, r.N)
-			out[r.ID] = c
-		}
+	households, err := store.SumBy(ctx, s.households.coll, nil, "$commune_id", 1)
+	if err != nil {
+		return nil, err
+	}
+	residents, err := store.SumBy(ctx, s.households.coll, nil, "$commune_id", "$member_count")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]CommuneCount, len(households))
+	for commune, n := range households {
+		out[commune] = CommuneCount{Households: n, Residents: residents[commune]}
 	}
 	return out, nil
 }

@@ -249,38 +249,28 @@ type CommuneCounts struct {
 }
 
 // CountByCommune sums families, certified learners and confirmed sessions
-// since `since` per commune, in three $group aggregations.
+// since `since` per commune.
 func (s *Service) CountByCommune(ctx context.Context, since time.Time) (map[string]CommuneCounts, error) {
 	out := map[string]CommuneCounts{}
-	count := func(coll *mongo.Collection, match bson.D, add func(*CommuneCounts, int)) error {
-		cur, err := coll.Aggregate(ctx, bson.A{
-			bson.D{{Key: "$match", Value: match}},
-			bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$commune_id"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
-		})
+	for _, part := range []struct {
+		coll  *mongo.Collection
+		match bson.D
+		set   func(*CommuneCounts, int)
+	}{
+		{s.st.families, nil, func(c *CommuneCounts, n int) { c.Families = n }},
+		{s.st.certs, nil, func(c *CommuneCounts, n int) { c.Certified = n }},
+		{s.st.sessions, bson.D{{Key: "state", Value: StateConfirmed}, {Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}},
+			func(c *CommuneCounts, n int) { c.Sessions = n }},
+	} {
+		counts, err := store.SumBy(ctx, part.coll, part.match, "$commune_id", 1)
 		if err != nil {
-			return store.WrapMongo(err)
+			return nil, err
 		}
-		var rows []struct {
-			ID string `bson:"_id"`
-			N  int    `bson:"n"`
+		for commune, n := range counts {
+			c := out[commune]
+			part.set(&c, n)
+			out[commune] = c
 		}
-		if err := cur.All(ctx, &rows); err != nil {
-			return store.WrapMongo(err)
-		}
-		for _, r := range rows {
-			c := out[r.ID]
-			add(&c, r.N)
-			out[r.ID] = c
-		}
-		return nil
 	}
-	if err := count(s.st.families, bson.D{}, func(c *CommuneCounts, n int) { c.Families = n }); err != nil {
-		return nil, err
-	}
-	if err := count(s.st.certs, bson.D{}, func(c *CommuneCounts, n int) { c.Certified = n }); err != nil {
-		return nil, err
-	}
-	err := count(s.st.sessions, bson.D{{Key: "state", Value: StateConfirmed}, {Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}},
-		func(c *CommuneCounts, n int) { c.Sessions = n })
-	return out, err
+	return out, nil
 }

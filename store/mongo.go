@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -176,6 +177,33 @@ func FindAll[T any](ctx context.Context, coll *mongo.Collection, filter any, opt
 	var out []T
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, WrapMongo(err)
+	}
+	return out, nil
+}
+
+// SumBy sums sum (1 to count, or a numeric field path such as "$n") over
+// the documents matching match, grouped by the string field group ("$x"):
+// one $group with one accumulator, because FerretDB 1.24 computes only
+// the first accumulator of a $group and returns 0 for the others.
+func SumBy(ctx context.Context, coll *mongo.Collection, match bson.D, group string, sum any) (map[string]int, error) {
+	pipeline := bson.A{bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: group}, {Key: "n", Value: bson.D{{Key: "$sum", Value: sum}}}}}}}
+	if len(match) > 0 {
+		pipeline = append(bson.A{bson.D{{Key: "$match", Value: match}}}, pipeline...)
+	}
+	cur, err := coll.Aggregate(ctx, pipeline)
+	if err != nil {
+		return nil, WrapMongo(err)
+	}
+	var rows []struct {
+		ID string `bson:"_id"`
+		N  int    `bson:"n"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, WrapMongo(err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.N
 	}
 	return out, nil
 }

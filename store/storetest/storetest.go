@@ -327,3 +327,14 @@ func packageDir() string {
 type quietRedisLog struct{}
 
 func (quietRedisLog) Printf(context.Context, string, ...interface{}) {}
+
+// MongoKind says which MongoDB the tests use, for benchmark reports.
+func MongoKind() string {
+	switch {
+	case os.Getenv("MONGODB_URI") != "":
+		return "MONGODB_URI"
+	case os.Getenv("DAISUSO_TEST_POSTGRES_URL") != "":
+		return "FerretDB 1.24 in-process (PostgreSQL)"
+	}
+	return "FerretDB 1.24 in-process (SQLite)"
+}

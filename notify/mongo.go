@@ -1,0 +1,142 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"daisuso/store"
+)
+
+// mongoStore keeps notifications, their outcomes and devices. Notifications
+// and outcomes are insert-only under the notification id: FerretDB loses
+// concurrent updates of one document, while a unique _id holds.
+type mongoStore struct {
+	notifications *mongo.Collection
+	outcomes      *mongo.Collection
+	devices       *mongo.Collection
+}
+
+func newMongoStore(db *mongo.Database) *mongoStore {
+	return &mongoStore{notifications: db.Collection("notifications"), outcomes: db.Collection("notification_outcomes"),
+		devices: db.Collection("devices")}
+}
+
+func (s *mongoStore) ensureIndexes(ctx context.Context) error {
+	if err := store.EnsureIndexes(ctx, s.notifications,
+		mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}, {Key: "created", Value: -1}}}, // the list, erasure
+		mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}}); err != nil {             // reconcile
+		return err
+	}
+	return store.EnsureIndexes(ctx, s.devices,
+		mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "last_seen", Value: 1}}})
+}
+
+type notifDoc struct {
+	ID        string            `bson:"_id" json:"i"`
+	Key       string            `bson:"key" json:"k"`
+	User      string            `bson:"user" json:"u"`
+	Kind      string            `bson:"kind" json:"t"`
+	Ref       string            `bson:"ref,omitempty" json:"r,omitempty"`
+	Params    map[string]string `bson:"params,omitempty" json:"p,omitempty"`
+	Due       time.Time         `bson:"due" json:"d"`
+	Expires   time.Time         `bson:"expires" json:"e"`
+	Starts    *time.Time        `bson:"starts,omitempty" json:"s,omitempty"`
+	Fallback  []string          `bson:"fallback,omitempty" json:"f,omitempty"`
+	Recipient string            `bson:"recipient,omitempty" json:"n,omitempty"`
+	OnBehalf  string            `bson:"on_behalf,omitempty" json:"o,omitempty"`
+	Created   time.Time         `bson:"created" json:"c"`
+}
+
+func toDoc(n Notification) notifDoc {
+	d := notifDoc{ID: n.ID(), Key: n.Key, User: n.UserID, Kind: string(n.Kind), Ref: n.Ref, Params: n.Params,
+		Due: n.DueAt, Expires: n.ExpiresAt, Fallback: n.Fallback, Recipient: n.RecipientName,
+		OnBehalf: n.OnBehalfOf, Created: n.CreatedAt}
+	if !n.StartsAt.IsZero() {
+		s := n.StartsAt
+		d.Starts = &s
+	}
+	return d
+}
+
+func (d notifDoc) notification() Notification {
+	n := Notification{Key: d.Key, UserID: d.User, Kind: Kind(d.Kind), Ref: d.Ref, Params: d.Params, DueAt: d.Due,
+		ExpiresAt: d.Expires, Fallback: d.Fallback, RecipientName: d.Recipient, OnBehalfOf: d.OnBehalf, CreatedAt: d.Created}
+	if d.Starts != nil {
+		n.StartsAt = *d.Starts
+	}
+	return n
+}
+
+type outcomeDoc struct {
+	ID      string    `bson:"_id"`
+	State   string    `bson:"state"`
+	At      time.Time `bson:"at"`
+	Devices int       `bson:"devices,omitempty"`
+	Detail  string    `bson:"detail,omitempty"`
+}
+
+type deviceDoc struct {
+	Token    string    `bson:"_id"`
+	User     string    `bson:"user"`
+	Platform string    `bson:"platform"`
+	Locale   string    `bson:"locale"`
+	LastSeen time.Time `bson:"last_seen"`
+	Created  time.Time `bson:"created"`
+}
+
+// insertNew inserts docs, unordered, and reports which of them were new:
+// a duplicate _id is the same thing written before, not an error.
+func insertNew[T any](ctx context.Context, coll *mongo.Collection, docs []T) ([]bool, error) {
+	fresh := make([]bool, len(docs))
+	if len(docs) == 0 {
+		return fresh, nil
+	}
+	for i := range fresh {
+		fresh[i] = true
+	}
+	_, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return fresh, nil
+	}
+	var bulk mongo.BulkWriteException
+	if !errors.As(err, &bulk) || bulk.WriteConcernError != nil || len(bulk.WriteErrors) == 0 {
+		return nil, store.WrapMongo(err)
+	}
+	for _, we := range bulk.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) || we.Index < 0 || we.Index >= len(docs) {
+			return nil, store.WrapMongo(err)
+		}
+		fresh[we.Index] = false
+	}
+	return fresh, nil
+}
+
+// outcomesOf returns the recorded outcomes of the ids.
+func (s *mongoStore) outcomesOf(ctx context.Context, ids []string) (map[string]outcomeDoc, error) {
+	out := map[string]outcomeDoc{}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 1000)]
+		ids = ids[len(chunk):]
+		list, err := store.FindAll[outcomeDoc](ctx, s.outcomes, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: chunk}}}})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range list {
+			out[o.ID] = o
+		}
+	}
+	return out, nil
+}
+
+// record writes outcomes; an outcome already there stays (the first one
+// recorded is the truth).
+func (s *mongoStore) record(ctx context.Context, outs []outcomeDoc) error {
+	_, err := insertNew(ctx, s.outcomes, outs)
+	return err
+}

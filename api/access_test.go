@@ -66,6 +66,11 @@ var accessTable = map[string]string{
 	"POST /v1/leaderboards/rebuild":     "admin",
 	"GET /v1/volunteers/:id/badges":     "signed_in",
 	"GET /public/rankings":              "public",
+
+	"POST /v1/devices":                  "signed_in",
+	"DELETE /v1/devices/:token":         "signed_in",
+	"GET /v1/notifications":             "signed_in",
+	"POST /v1/notifications/broadcasts": "branch_admin,admin",
 }
 
 // appRoutes lists the routes Fiber really serves (not the table), without

@@ -18,6 +18,7 @@ import (
 
 	"daisuso/gamify"
 	"daisuso/matching"
+	"daisuso/notify"
 	"daisuso/people"
 	"daisuso/sessions"
 	"daisuso/store"
@@ -30,6 +31,7 @@ type Deps struct {
 	Matching    *matching.Service
 	Sessions    *sessions.Service
 	Gamify      *gamify.Service
+	Notify      *notify.Service
 	Mongo       *mongo.Database // idempotency records
 	Redis       *redis.Client   // rate limits
 	RedisPrefix string
@@ -70,8 +72,8 @@ type API struct {
 
 // New builds the Fiber app with every route of the table.
 func New(d Deps) (*API, error) {
-	if d.Logger == nil || d.People == nil || d.Matching == nil || d.Sessions == nil || d.Gamify == nil || d.Mongo == nil {
-		return nil, errors.New("api: Logger, People, Matching, Sessions, Gamify and Mongo are required")
+	if d.Logger == nil || d.People == nil || d.Matching == nil || d.Sessions == nil || d.Gamify == nil || d.Notify == nil || d.Mongo == nil {
+		return nil, errors.New("api: Logger, People, Matching, Sessions, Gamify, Notify and Mongo are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -11,6 +11,7 @@ import (
 
 	"daisuso/gamify"
 	"daisuso/matching"
+	"daisuso/notify"
 	"daisuso/people"
 	"daisuso/sessions"
 	"daisuso/store"
@@ -68,6 +69,9 @@ var domainErrors = []struct {
 	{sessions.ErrTooManyAttempts, fiber.StatusTooManyRequests, "too_many_code_attempts"},
 	{gamify.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{gamify.ErrRebuildRunning, fiber.StatusConflict, "rebuild_running"},
+	{notify.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{notify.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
+	{notify.ErrBroadcastLimit, fiber.StatusTooManyRequests, "broadcast_limit"},
 	{people.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{people.ErrForbidden, fiber.StatusForbidden, "forbidden"},
 	{people.ErrConflict, fiber.StatusConflict, "conflict"},

@@ -22,6 +22,8 @@ import (
 
 	"daisuso/gamify"
 	"daisuso/matching"
+	"daisuso/notify"
+	"daisuso/notify/fcmtest"
 	"daisuso/people"
 	"daisuso/sessions"
 	"daisuso/store/storetest"
@@ -37,6 +39,9 @@ type testAPI struct {
 	rdb  *redis.Client
 	logs *syncBuffer
 	url  string // of a real listener, once overHTTP started one
+	// fcm is the local FCM the notification worker sends to.
+	fcm    *fcmtest.Server
+	notify *notify.Service
 }
 
 type syncBuffer struct {
@@ -68,14 +73,24 @@ func newTestAPI(t testing.TB, opts ...func(*Deps)) *testAPI {
 	ss := sessions.New(sessions.Config{DB: db, People: ps, Matching: ms, Gamify: gs, Redis: rdb, RedisPrefix: prefix,
 		CodeSecret: testSecret})
 	Connect(ps, ms, gs, ss)
-	for _, ensure := range []func(context.Context) error{ms.EnsureIndexes, gs.EnsureIndexes, ss.EnsureIndexes, gs.EnsureBoards} {
+	fcm := fcmtest.New()
+	t.Cleanup(fcm.Close)
+	client, err := fcm.Client(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: prefix, Sender: notify.FCMSender{Client: client},
+		Still: Stills(ms, ss), SendTimeout: 2 * time.Second})
+	ConnectNotify(ps, ms, gs, ss, ns, slog.New(slog.DiscardHandler), time.Now)
+	for _, ensure := range []func(context.Context) error{ms.EnsureIndexes, gs.EnsureIndexes, ss.EnsureIndexes, gs.EnsureBoards,
+		ns.EnsureIndexes, ns.Reconcile} {
 		if err := ensure(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d := Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		People: ps, Matching: ms, Sessions: ss, Gamify: gs, Mongo: db, Redis: rdb, RedisPrefix: prefix,
+		People: ps, Matching: ms, Sessions: ss, Gamify: gs, Notify: ns, Mongo: db, Redis: rdb, RedisPrefix: prefix,
 		Stores: map[string]Pinger{
 			"mongodb": func(ctx context.Context) error { return db.Client().Ping(ctx, readpref.Primary()) },
 			"redis":   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -94,7 +109,7 @@ func newTestAPI(t testing.TB, opts ...func(*Deps)) *testAPI {
 	if err := a.EnsureIndexes(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &testAPI{API: a, t: t, db: db, rdb: rdb, logs: logs}
+	return &testAPI{API: a, t: t, db: db, rdb: rdb, logs: logs, fcm: fcm, notify: ns}
 }
 
 // response is what a test reads of an answer.

@@ -63,6 +63,8 @@ var messages = map[string]text{
 	"not_a_mentor":                {"Bạn cần đăng ký làm Đại sứ số trước khi lên lịch buổi học.", "Register as a Digital Ambassador before scheduling sessions."},
 	"not_your_learner":            {"Người học này chưa được ghép với bạn (trường %s).", "This learner is not matched with you (field %s)."},
 	"own_household":               {"Đại sứ số không thể tự hướng dẫn hộ gia đình của chính mình (trường %s).", "A mentor cannot teach their own household (field %s)."},
+	"broadcast_limit":             {"Đơn vị đã gửi đủ 3 thông báo hôm nay; vui lòng gửi lại vào ngày mai.", "Your unit has sent its 3 broadcasts today; please send again tomorrow."},
+	"send_at_out_of_range":        {"Thời gian gửi phải trong vòng 30 ngày tới.", "The send time must be within the next 30 days."},
 	"starts_at_out_of_range":      {"Thời gian buổi học phải trong vòng 30 ngày trước đến 120 ngày tới.", "A session must start between 30 days ago and 120 days ahead."},
 	"check_in_time_out_of_range":  {"Thời điểm điểm danh không khớp với lịch buổi học.", "The check-in time does not fit the session's schedule."},
 	"not_in_session":              {"Người học này không có trong buổi học (trường %s).", "This learner is not in the session (field %s)."},

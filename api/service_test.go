@@ -120,7 +120,7 @@ func TestMongoStopped(t *testing.T) {
 func TestRateLimitHoldsAcrossInstances(t *testing.T) {
 	one := newTestAPI(t, func(d *Deps) { d.RateLimits = RateLimits{PerUser: 3, PerIP: 1000} })
 	// A second instance over the same stores and key prefix.
-	two, err := New(Deps{Logger: one.log, People: one.deps.People, Matching: one.deps.Matching, Sessions: one.deps.Sessions, Gamify: one.deps.Gamify, Mongo: one.db, Redis: one.rdb,
+	two, err := New(Deps{Logger: one.log, People: one.deps.People, Matching: one.deps.Matching, Sessions: one.deps.Sessions, Gamify: one.deps.Gamify, Notify: one.deps.Notify, Mongo: one.db, Redis: one.rdb,
 		RedisPrefix: one.deps.RedisPrefix, DevTokens: one.deps.DevTokens, RateLimits: one.deps.RateLimits})
 	if err != nil {
 		t.Fatal(err)

@@ -125,6 +125,9 @@ func (s *Service) EvaluateBadges(ctx context.Context, volunteerID string, st Sta
 		}
 		if made {
 			out = append(out, e)
+			for _, f := range s.onBadge {
+				f(ctx, volunteerID, e)
+			}
 		}
 	}
 	return out, nil

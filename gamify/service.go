@@ -27,6 +27,13 @@ type Service struct {
 	boards    *boards
 	log       *slog.Logger
 	now       func() time.Time
+	onBadge   []func(context.Context, string, Earned)
+}
+
+// OnBadge registers f to be told of every badge earned, with the
+// volunteer's id. Call it before serving.
+func (s *Service) OnBadge(f func(ctx context.Context, volunteerID string, e Earned)) {
+	s.onBadge = append(s.onBadge, f)
 }
 
 // Config configures a Service.

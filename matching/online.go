@@ -20,9 +20,19 @@ import (
 
 // Service matches requests with mentors.
 type Service struct {
-	st  *mongoStore
-	now func() time.Time
+	st       *mongoStore
+	now      func() time.Time
+	assigned []func(context.Context, Assignment)
+	queued   []func(context.Context, Request)
 }
+
+// OnAssigned registers f to be told of every assignment made, online or by
+// an applied run (new-match reminders). Call it before serving.
+func (s *Service) OnAssigned(f func(context.Context, Assignment)) { s.assigned = append(s.assigned, f) }
+
+// OnQueued registers f to be told of every request that went to the
+// commune queue unserved. Call it before serving.
+func (s *Service) OnQueued(f func(context.Context, Request)) { s.queued = append(s.queued, f) }
 
 // NewService returns a Service keeping its data in db.
 func NewService(db *mongo.Database, now func() time.Time) *Service {
@@ -104,6 +114,9 @@ func (s *Service) match(ctx context.Context, r Request) (Outcome, error) {
 	last.TriedRadiiKm, last.NextStep = tried, NextStepCommune
 	if err := s.st.noteUnserved(ctx, r.ID, last); err != nil {
 		return Outcome{}, err
+	}
+	for _, f := range s.queued {
+		f(ctx, r)
 	}
 	return Outcome{Request: r, State: StateWaiting, Unserved: &last}, nil
 }
@@ -254,6 +267,9 @@ func (s *Service) reserve(ctx context.Context, r Request, c candidate, radius fl
 			return Assignment{}, false, nil
 		}
 		return Assignment{}, false, err
+	}
+	for _, f := range s.assigned {
+		f(ctx, a)
 	}
 	return a, true, nil
 }

@@ -10,7 +10,8 @@ type Kind string
 
 // The kinds the service sends.
 const (
-	KindNewMatch       Kind = "new_match"           // a mentor was found (to the mentor and the household)
+	KindNewMatch       Kind = "new_match"           // a mentor was found (to the household)
+	KindNewMentee      Kind = "new_mentee"          // someone new to help (to the mentor)
 	KindSessionDayLeft Kind = "session_tomorrow"    // a session in 24 hours
 	KindSessionSoon    Kind = "session_soon"        // a session in one hour
 	KindUnconfirmed    Kind = "session_unconfirmed" // held 24 h ago and not yet confirmed (to the other side)
@@ -37,8 +38,11 @@ type text struct{ title, body string }
 
 var kinds = map[Kind]kindInfo{
 	KindNewMatch: {ttl: 72 * time.Hour,
-		vi: text{"Đã có người đồng hành", "{name} sẽ giúp {who} dùng điện thoại cho dịch vụ công. Mở ứng dụng để xem."},
-		en: text{"A mentor was found", "{name} will help {who} use the phone for public services. Open the app to see."}},
+		vi: text{"Đã có người đồng hành", "{name} sẽ giúp gia đình bạn dùng điện thoại cho dịch vụ công. Mở ứng dụng để xem."},
+		en: text{"A mentor was found", "{name} will help your family use the phone for public services. Open the app to see."}},
+	KindNewMentee: {ttl: 72 * time.Hour,
+		vi: text{"Có người cần bạn giúp", "{name} ở gần bạn cần giúp dùng dịch vụ công trực tuyến. Mở ứng dụng để hẹn buổi học."},
+		en: text{"Someone needs your help", "{name}, near you, needs help with online public services. Open the app to plan a session."}},
 	KindSessionDayLeft: {ttl: 24 * time.Hour, collapse: "session",
 		vi: text{"Buổi học ngày mai", "Ngày mai lúc {time} có buổi học với {name}."},
 		en: text{"Session tomorrow", "Tomorrow at {time} you have a session with {name}."}},
@@ -52,8 +56,8 @@ var kinds = map[Kind]kindInfo{
 		vi: text{"Lâu rồi chưa gặp", "Đã 14 ngày chưa có buổi học với {name}. Hẹn một buổi nhé?"},
 		en: text{"It has been a while", "No session with {name} for 14 days. Time to plan one?"}},
 	KindUnderQuota: {ttl: 72 * time.Hour,
-		vi: text{"Chưa đủ 1 kèm 5", "{name} mới kèm {count} người sau một tuần. Hãy cùng tìm thêm người cần giúp."},
-		en: text{"Not yet 1 to 5", "{name} mentors {count} people after a week. Let us find more who need help."}},
+		vi: text{"Chưa đủ 1 kèm 5", "Sau một tuần, {name} chưa kèm đủ 5 người. Hãy cùng tìm thêm người cần giúp."},
+		en: text{"Not yet 1 to 5", "After a week, {name} mentors fewer than 5 people. Let us find more who need help."}},
 	KindUnserved: {ttl: 48 * time.Hour,
 		vi: text{"Có người đang chờ hỗ trợ", "Một yêu cầu ở {place} chưa có người đồng hành. Mở ứng dụng để phân công."},
 		en: text{"Someone is waiting for help", "A request in {place} has no mentor yet. Open the app to assign one."}},

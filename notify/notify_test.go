@@ -119,7 +119,7 @@ func (f *fixture) states(t testing.TB, user string) map[string]State {
 }
 
 func match(key, user, name string) Notification {
-	return Notification{Key: key, UserID: user, Kind: KindNewMatch, Ref: "r1", Params: map[string]string{"name": name, "who": "gia đình"}}
+	return Notification{Key: key, UserID: user, Kind: KindNewMatch, Ref: "r1", Params: map[string]string{"name": name}}
 }
 
 func TestSendRecordAndDedupe(t *testing.T) {
@@ -152,10 +152,10 @@ func TestSendRecordAndDedupe(t *testing.T) {
 			t.Errorf("data carries more than id, kind and ref: %v", d.Data)
 		}
 	}
-	if b := byToken["tok-u1-a"].Body; !strings.Contains(b, "Lan sẽ giúp gia đình") {
+	if b := byToken["tok-u1-a"].Body; !strings.Contains(b, "Lan sẽ giúp gia đình bạn") {
 		t.Errorf("vi body = %q", b)
 	}
-	if b := byToken["tok-u1-b"].Body; !strings.Contains(b, "Lan will help gia đình") {
+	if b := byToken["tok-u1-b"].Body; !strings.Contains(b, "Lan will help your family") {
 		t.Errorf("en body = %q", b)
 	}
 	if st := f.states(t, "u1")[n.ID()]; st != StateSent {

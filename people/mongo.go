@@ -28,6 +28,8 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 		{s.households.coll, bson.D{{Key: "scope", Value: 1}}},
 		{s.households.coll, bson.D{{Key: "commune_id", Value: 1}}},
 		{s.households.coll, bson.D{{Key: "cell", Value: 1}}},
+		{s.users.coll, bson.D{{Key: "branch_id", Value: 1}, {Key: "role", Value: 1}}},
+		{s.branches.coll, bson.D{{Key: "ancestors", Value: 1}}},
 	} {
 		if err := store.EnsureIndexes(ctx, ix.coll, mongo.IndexModel{Keys: ix.keys}); err != nil {
 			return err
@@ -67,6 +69,38 @@ func (s *userStore) insert(ctx context.Context, u User) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// at lists the ids of users of the roles whose branch is one of branchIDs.
+func (s *userStore) at(ctx context.Context, branchIDs []string, roles []Role, limit int) ([]string, error) {
+	rs := make(bson.A, len(roles))
+	for i, r := range roles {
+		rs[i] = string(r)
+	}
+	docs, err := store.FindAll[userDoc](ctx, s.coll, bson.D{{Key: "branch_id", Value: bson.D{{Key: "$in", Value: branchIDs}}},
+		{Key: "role", Value: bson.D{{Key: "$in", Value: rs}}}}, options.Find().SetLimit(int64(limit)).SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
+}
+
+// under lists the ids of the nodes below root (not root itself).
+func (s *branchStore) under(ctx context.Context, root string, limit int) ([]string, error) {
+	docs, err := store.FindAll[branchDoc](ctx, s.coll, bson.D{{Key: "ancestors", Value: root}},
+		options.Find().SetLimit(int64(limit)).SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
 }
 
 func (s *userStore) setBranch(ctx context.Context, id, branchID string) error {

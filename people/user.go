@@ -112,3 +112,52 @@ func (s *Service) EnsureUser(ctx context.Context, u User) (stored User, created 
 	stored, err = s.User(ctx, u.ID)
 	return stored, false, err
 }
+
+// Limits of UsersAt and UsersUnder: a branch subtree is at most a province.
+const (
+	maxNodesUnder = 20000
+	MaxAudience   = 200000 // users one broadcast reaches at most
+)
+
+// UsersAt lists the users of the roles attached to the nodes, by id, at
+// most limit of them.
+func (s *Service) UsersAt(ctx context.Context, nodeIDs []string, roles []Role, limit int) ([]string, error) {
+	if len(nodeIDs) == 0 || len(roles) == 0 {
+		return nil, nil
+	}
+	return s.users.at(ctx, nodeIDs, roles, limit)
+}
+
+// UsersUnder lists the users of the roles attached to the node or any node
+// below it, at most MaxAudience.
+func (s *Service) UsersUnder(ctx context.Context, nodeID string, roles []Role) ([]string, error) {
+	nodes, err := s.branches.under(ctx, nodeID, maxNodesUnder)
+	if err != nil {
+		return nil, err
+	}
+	return s.UsersAt(ctx, append(nodes, nodeID), roles, MaxAudience)
+}
+
+// Responders are who must act on a commune's queue: its commune staff
+// (attached to the commune or its technology team) and the commune union's
+// branch admins.
+func (s *Service) Responders(ctx context.Context, communeID string) ([]string, error) {
+	teams, err := s.branches.under(ctx, communeID, 200)
+	if err != nil {
+		return nil, err
+	}
+	return s.UsersAt(ctx, append(teams, communeID), []Role{RoleCommuneStaff, RoleBranchAdmin}, 200)
+}
+
+// AdminsOf are the branch admins of a node and of its commune.
+func (s *Service) AdminsOf(ctx context.Context, nodeID string) ([]string, error) {
+	b, err := s.Branch(ctx, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	nodes := []string{b.ID}
+	if c := b.CommuneID(); c != "" && c != b.ID {
+		nodes = append(nodes, c)
+	}
+	return s.UsersAt(ctx, nodes, []Role{RoleBranchAdmin}, 200)
+}

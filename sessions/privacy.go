@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -82,4 +83,12 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 		}
 	}
 	return nil
+}
+
+// ActiveSince reports whether a household has had a session scheduled
+// (and not cancelled) since t: inactivity reminders are skipped then.
+func (s *Service) ActiveSince(ctx context.Context, householdID string, t time.Time) (bool, error) {
+	n, err := s.st.sessions.CountDocuments(ctx, bson.D{{Key: "households", Value: householdID},
+		{Key: "created_at", Value: bson.D{{Key: "$gt", Value: t}}}, {Key: "state", Value: bson.D{{Key: "$ne", Value: StateCancelled}}}})
+	return n > 0, store.WrapMongo(err)
 }

@@ -33,6 +33,17 @@ type Service struct {
 	secret   []byte // keys the confirmation code hashes
 	log      *slog.Logger
 	now      func() time.Time
+	changed  []func(context.Context, Session)
+}
+
+// OnChange registers f to be told of every session scheduled or moved to a
+// new state (reminders). Call it before serving.
+func (s *Service) OnChange(f func(context.Context, Session)) { s.changed = append(s.changed, f) }
+
+func (s *Service) tell(ctx context.Context, sess Session) {
+	for _, f := range s.changed {
+		f(ctx, sess)
+	}
 }
 
 // Config configures a Service.
@@ -143,6 +154,7 @@ func (s *Service) Schedule(ctx context.Context, a people.Actor, in NewSession) (
 		}
 		return Session{}, false, err
 	}
+	s.tell(ctx, sess)
 	return sess, true, nil
 }
 
@@ -304,6 +316,7 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 	if err != nil {
 		return Session{}, false, err
 	}
+	s.tell(ctx, sess)
 	return sess, true, nil
 }
 
@@ -472,6 +485,7 @@ func (s *Service) advance(ctx context.Context, sess Session, change func(next *S
 	if err := s.st.commit(ctx, next); err != nil {
 		return Session{}, err
 	}
+	s.tell(ctx, next)
 	if next.counts() {
 		return next, s.score(ctx, next)
 	}

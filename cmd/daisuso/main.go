@@ -31,6 +31,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"google.golang.org/api/option"
 
 	"daisuso/api"
 	"daisuso/gamify"
@@ -124,13 +125,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("firebase auth: %w", err)
 		}
 		verifier = api.FirebaseVerifier{Client: authClient}
+		if cfg.FCMEndpoint != "" {
+			// a local FCM stand-in: no Google credentials
+			fb, err = firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject},
+				option.WithEndpoint(cfg.FCMEndpoint), option.WithoutAuthentication())
+			if err != nil {
+				return fmt.Errorf("firebase: %w", err)
+			}
+		}
 		msgClient, err := fb.Messaging(ctx)
 		if err != nil {
 			return fmt.Errorf("firebase messaging: %w", err)
 		}
 		sender = notify.FCMSender{Client: msgClient}
 	}
-	_ = sender // the notification worker that uses it arrives with the outbox (issue 6)
 
 	var devTokens *api.DevTokens
 	if cfg.DevMode {
@@ -157,8 +165,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	sessionsSvc := sessions.New(sessions.Config{DB: db, People: peopleSvc, Matching: matchingSvc, Gamify: gamifySvc,
 		Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: time.Now})
 	api.Connect(peopleSvc, matchingSvc, gamifySvc, sessionsSvc)
+	notifySvc := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Sender: sender,
+		Logger: log.With("component", "notify"), Now: time.Now, Still: api.Stills(matchingSvc, sessionsSvc)})
+	api.ConnectNotify(peopleSvc, matchingSvc, gamifySvc, sessionsSvc, notifySvc, log.With("component", "reminders"), time.Now)
 	srv, err := api.New(api.Deps{
-		Logger: log, People: peopleSvc, Matching: matchingSvc, Sessions: sessionsSvc, Gamify: gamifySvc,
+		Logger: log, People: peopleSvc, Matching: matchingSvc, Sessions: sessionsSvc, Gamify: gamifySvc, Notify: notifySvc,
 		Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
 		Stores:   map[string]api.Pinger{"mongodb": pingMongo(mongoClient), "redis": pingRedis(rdb)},
 		Verifier: verifier, DevTokens: devTokens,
@@ -175,7 +186,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := peopleSvc.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	for _, ensure := range []func(context.Context) error{matchingSvc.EnsureIndexes, gamifySvc.EnsureIndexes, sessionsSvc.EnsureIndexes} {
+	for _, ensure := range []func(context.Context) error{matchingSvc.EnsureIndexes, gamifySvc.EnsureIndexes,
+		sessionsSvc.EnsureIndexes, notifySvc.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			return err
 		}
@@ -184,6 +196,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// rebuild them from the ledger before serving.
 	if err := gamifySvc.EnsureBoards(ctx); err != nil {
 		return fmt.Errorf("leaderboards: %w", err)
+	}
+	// The notification queue and device directory in Redis are derived
+	// too: load what is pending from MongoDB.
+	if err := notifySvc.Reconcile(ctx); err != nil {
+		return fmt.Errorf("notifications: %w", err)
 	}
 	if err := syncMentorIndex(ctx, log, db, peopleSvc, matchingSvc); err != nil {
 		return err
@@ -209,6 +226,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	go srv.RunMaintenance(workCtx, 10*time.Minute)
 	go releasePaused(workCtx, log, matchingSvc, time.Hour)
 	go gamifySvc.Maintain(workCtx, 10*time.Second)
+	go notifySvc.Maintain(workCtx, time.Minute)
+	pushing := make(chan struct{})
+	go func() { notifySvc.Run(workCtx); close(pushing) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
@@ -225,6 +245,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Warn("shutdown", "err", err)
 	}
 	stopWork()
+	<-pushing // batches under way are sent and recorded, so none goes twice after a restart
 	log.Info("stopped")
 	return nil
 }

@@ -1,0 +1,322 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"daisuso/gamify"
+	"daisuso/matching"
+	"daisuso/notify"
+	"daisuso/people"
+	"daisuso/sessions"
+)
+
+// reminders turns what happens in the registry, matching, sessions and
+// gamify into notifications: who gets which, when, and what makes one
+// moot. Each notification's key names its event and recipient, so an
+// event told twice schedules once. A failure here is logged and never
+// fails what caused it: the event is already stored.
+type reminders struct {
+	people   *people.Service
+	matching *matching.Service
+	sessions *sessions.Service
+	notify   *notify.Service
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Days a reminder waits.
+const (
+	inactiveAfter   = 14 * 24 * time.Hour
+	underQuotaAfter = 7 * 24 * time.Hour
+	unconfirmedWait = 24 * time.Hour
+)
+
+// ConnectNotify wires the reminders of every part of the service into n,
+// and the checks n makes before sending those that may have become moot.
+// cmd/ calls it once at start, after Connect.
+func ConnectNotify(p *people.Service, m *matching.Service, g *gamify.Service, s *sessions.Service, n *notify.Service,
+	log *slog.Logger, now func() time.Time) {
+	r := &reminders{people: p, matching: m, sessions: s, notify: n, log: log, now: now}
+	p.AddDataHolder(n)
+	m.OnAssigned(r.assigned)
+	m.OnQueued(r.queued)
+	s.OnChange(r.session)
+	g.OnBadge(r.badge)
+	p.OnVolunteerSaved(r.volunteerSaved)
+}
+
+// Stills are the checks made when reminders that may be moot fall due.
+func Stills(m *matching.Service, s *sessions.Service) map[notify.Kind]notify.Still {
+	return map[notify.Kind]notify.Still{
+		// A learner who had a session since the reminder was made is not inactive.
+		notify.KindInactive: func(ctx context.Context, n notify.Notification) (bool, error) {
+			active, err := s.ActiveSince(ctx, n.Ref, n.CreatedAt)
+			return !active, err
+		},
+		// A mentor who reached five learners meanwhile needs no nudge.
+		notify.KindUnderQuota: func(ctx context.Context, n notify.Notification) (bool, error) {
+			list, err := m.Mentees(ctx, n.Ref)
+			if err != nil {
+				return false, err
+			}
+			learners := 0
+			for _, a := range list {
+				learners += a.Learners
+			}
+			return learners < matching.Quota, nil
+		},
+	}
+}
+
+// firstName is how Vietnamese call each other: the last word of the full
+// name ("Nguyễn Thị Lan" is "Lan"). It is the only name a push carries.
+func firstName(full string) string {
+	f := strings.Fields(full)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
+}
+
+func (r *reminders) enqueue(ctx context.Context, what string, ns ...notify.Notification) {
+	if len(ns) == 0 {
+		return
+	}
+	if err := r.notify.Enqueue(context.WithoutCancel(ctx), ns...); err != nil {
+		r.log.Warn("reminder not scheduled", "what", what, "err", err)
+	}
+}
+
+// householdName is the first name of a household's first member.
+func householdName(h people.Household) string {
+	if len(h.Members) == 0 {
+		return ""
+	}
+	return firstName(h.Members[0].Name)
+}
+
+// assigned: the mentor hears of someone new to help, the household that a
+// mentor was found; and the mentor is reminded if the learner goes two
+// weeks without a session.
+func (r *reminders) assigned(ctx context.Context, a matching.Assignment) {
+	v, err := r.people.VolunteerRecord(ctx, a.MentorID)
+	if err != nil {
+		r.log.Warn("new-match reminder", "err", err)
+		return
+	}
+	h, err := r.people.HouseholdRecord(ctx, a.HouseholdID)
+	if err != nil {
+		r.log.Warn("new-match reminder", "err", err)
+		return
+	}
+	var ns []notify.Notification
+	if v.UserID != "" {
+		ns = append(ns,
+			notify.Notification{Key: "new_mentee:" + a.RequestID, UserID: v.UserID, Kind: notify.KindNewMentee, Ref: a.RequestID,
+				Params: map[string]string{"name": householdName(h)}},
+			notify.Notification{Key: "learner_inactive:" + a.RequestID, UserID: v.UserID, Kind: notify.KindInactive, Ref: h.ID,
+				Params: map[string]string{"name": householdName(h)}, DueAt: r.now().Add(inactiveAfter)})
+	}
+	if h.UserID != "" {
+		ns = append(ns, notify.Notification{Key: "new_match:" + a.RequestID, UserID: h.UserID, Kind: notify.KindNewMatch,
+			Ref: a.RequestID, Params: map[string]string{"name": firstName(v.Name)}})
+	}
+	r.enqueue(ctx, "new match", ns...)
+}
+
+// queued: a request nobody could serve waits in the commune queue; its
+// staff and the commune union's admins are told.
+func (r *reminders) queued(ctx context.Context, req matching.Request) {
+	users, err := r.people.Responders(ctx, req.CommuneID)
+	if err != nil {
+		r.log.Warn("unserved reminder", "err", err)
+		return
+	}
+	place := ""
+	if b, err := r.people.Branch(ctx, req.CommuneID); err == nil {
+		place = b.Name
+	}
+	ns := make([]notify.Notification, len(users))
+	for i, u := range users {
+		ns[i] = notify.Notification{Key: "request_unserved:" + req.ID + ":" + u, UserID: u, Kind: notify.KindUnserved,
+			Ref: req.ID, Params: map[string]string{"place": place}}
+	}
+	r.enqueue(ctx, "unserved request", ns...)
+}
+
+// volunteerSaved: a week after joining, a mentor still under five
+// learners, and their branch admins, are nudged (checked again when due).
+func (r *reminders) volunteerSaved(ctx context.Context, v people.Volunteer) error {
+	due := v.CreatedAt.Add(underQuotaAfter)
+	if !due.After(r.now()) {
+		return nil // an old profile changed: its week is long past
+	}
+	users := []string{}
+	if v.UserID != "" {
+		users = append(users, v.UserID)
+	}
+	if admins, err := r.people.AdminsOf(ctx, v.BranchID); err == nil {
+		users = append(users, admins...)
+	} else {
+		r.log.Warn("under-quota reminder", "err", err)
+	}
+	ns := make([]notify.Notification, len(users))
+	for i, u := range users {
+		ns[i] = notify.Notification{Key: "mentor_under_quota:" + v.ID + ":" + u, UserID: u, Kind: notify.KindUnderQuota,
+			Ref: v.ID, Params: map[string]string{"name": firstName(v.Name)}, DueAt: due}
+	}
+	r.enqueue(ctx, "under-quota", ns...)
+	return nil
+}
+
+// badge: the volunteer hears of a badge earned.
+func (r *reminders) badge(ctx context.Context, volunteerID string, e gamify.Earned) {
+	v, err := r.people.VolunteerRecord(ctx, volunteerID)
+	if err != nil || v.UserID == "" {
+		return
+	}
+	r.enqueue(ctx, "badge", notify.Notification{Key: "badge_earned:" + volunteerID + ":" + e.Code, UserID: v.UserID,
+		Kind: notify.KindBadge, Ref: e.Code, Params: map[string]string{"name": firstName(v.Name), "badge_vi": e.VI, "badge_en": e.EN}})
+}
+
+// sessionParty is one person a session's reminders go to.
+type sessionParty struct {
+	user, name string   // the recipient and the first name of the other side
+	self       string   // the recipient's own first name, for a fallback
+	fallback   []string // who reminds them in person if they have no phone
+	household  string   // "" for the mentor
+	onBehalf   string   // staff reminding a household without the app: its first name
+}
+
+// parties are the mentor and the households of a session that have their
+// own user; a household registered on someone's behalf has its reminders
+// sent to commune staff, who remind it in person.
+func (r *reminders) parties(ctx context.Context, sess sessions.Session) ([]sessionParty, error) {
+	v, err := r.people.VolunteerRecord(ctx, sess.MentorID)
+	if err != nil {
+		return nil, err
+	}
+	var staff []string
+	staffOnce := func() []string {
+		if staff == nil {
+			staff, _ = r.people.UsersAt(ctx, []string{sess.CommuneID}, []people.Role{people.RoleCommuneStaff}, 20)
+			if staff == nil {
+				staff = []string{}
+			}
+		}
+		return staff
+	}
+	var out []sessionParty
+	firstLearner := ""
+	for _, id := range sess.Households {
+		h, err := r.people.HouseholdRecord(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if firstLearner == "" {
+			firstLearner = householdName(h)
+		}
+		p := sessionParty{user: h.UserID, name: firstName(v.Name), self: householdName(h), household: h.ID}
+		if p.user == "" {
+			// no app at all: staff get it in the household's name
+			for _, s := range staffOnce() {
+				out = append(out, sessionParty{user: s, name: p.name, household: h.ID, onBehalf: p.self})
+			}
+			continue
+		}
+		p.fallback = staffOnce()
+		out = append(out, p)
+	}
+	if v.UserID != "" {
+		out = append(out, sessionParty{user: v.UserID, name: firstLearner})
+	}
+	return out, nil
+}
+
+// session: reminders the day before and the hour before; once held, the
+// household is asked to confirm after a day; once confirmed, the mentor is
+// reminded if the household then goes two weeks without a session.
+func (r *reminders) session(ctx context.Context, sess sessions.Session) {
+	parties, err := r.parties(ctx, sess)
+	if err != nil {
+		r.log.Warn("session reminders", "session", sess.ID, "err", err)
+		return
+	}
+	key := func(kind notify.Kind, p sessionParty) string { return string(kind) + ":" + sess.ID + ":" + p.user }
+	var ahead []string
+	for _, p := range parties {
+		ahead = append(ahead, key(notify.KindSessionDayLeft, p), key(notify.KindSessionSoon, p))
+	}
+	now := r.now()
+	var ns []notify.Notification
+	switch sess.State {
+	case sessions.StateScheduled:
+		at := sess.StartsAt.In(notify.Vietnam).Format("15:04")
+		for _, p := range parties {
+			base := notify.Notification{UserID: p.user, Ref: sess.ID, Params: map[string]string{"name": p.name, "time": at},
+				StartsAt: sess.StartsAt, ExpiresAt: sess.StartsAt, Fallback: p.fallback, RecipientName: p.self, OnBehalfOf: p.onBehalf}
+			if due := sess.StartsAt.Add(-24 * time.Hour); due.After(now) {
+				n := base
+				n.Key, n.Kind, n.DueAt = key(notify.KindSessionDayLeft, p), notify.KindSessionDayLeft, due
+				ns = append(ns, n)
+			}
+			if sess.StartsAt.After(now) {
+				due := sess.StartsAt.Add(-time.Hour)
+				if due.Before(now) {
+					due = now
+				}
+				n := base
+				n.Key, n.Kind, n.DueAt = key(notify.KindSessionSoon, p), notify.KindSessionSoon, due
+				ns = append(ns, n)
+			}
+		}
+	case sessions.StateCancelled:
+		r.cancel(ctx, ahead...)
+	case sessions.StateHeld, sessions.StatePendingReview:
+		r.cancel(ctx, ahead...)
+		if sess.State != sessions.StateHeld || sess.CheckIn == nil {
+			break
+		}
+		for _, p := range parties {
+			if p.household == "" {
+				continue
+			}
+			ns = append(ns, notify.Notification{Key: key(notify.KindUnconfirmed, p), UserID: p.user, Kind: notify.KindUnconfirmed,
+				Ref: sess.ID, Params: map[string]string{"name": p.name}, DueAt: sess.CheckIn.At.Add(unconfirmedWait),
+				Fallback: p.fallback, RecipientName: p.self, OnBehalfOf: p.onBehalf})
+		}
+	case sessions.StateConfirmed:
+		var moot []string
+		for _, p := range parties {
+			if p.household != "" {
+				moot = append(moot, key(notify.KindUnconfirmed, p))
+			}
+		}
+		r.cancel(ctx, moot...)
+		if len(parties) == 0 || parties[len(parties)-1].household != "" {
+			break // the mentor has no user to remind
+		}
+		mentor := parties[len(parties)-1]
+		for _, p := range parties {
+			if p.household == "" {
+				continue // staff copies of one household share its key: one reminder each
+			}
+			name := p.self
+			if name == "" {
+				name = p.onBehalf
+			}
+			ns = append(ns, notify.Notification{Key: "learner_inactive:" + p.household + ":" + sess.ID, UserID: mentor.user,
+				Kind: notify.KindInactive, Ref: p.household, Params: map[string]string{"name": name}, DueAt: now.Add(inactiveAfter)})
+		}
+	}
+	r.enqueue(ctx, "session "+sess.State, ns...)
+}
+
+func (r *reminders) cancel(ctx context.Context, keys ...string) {
+	if err := r.notify.Cancel(context.WithoutCancel(ctx), keys...); err != nil {
+		r.log.Warn("reminders not withdrawn", "err", err)
+	}
+}

@@ -80,7 +80,7 @@ func newTestAPI(t testing.TB, opts ...func(*Deps)) *testAPI {
 		t.Fatal(err)
 	}
 	ns := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: prefix, Sender: notify.FCMSender{Client: client},
-		Still: Stills(ms, ss), SendTimeout: 2 * time.Second})
+		Still: Stills(ms, ss), SendTimeout: 2 * time.Second, NoQuietHours: true})
 	ConnectNotify(ps, ms, gs, ss, ns, slog.New(slog.DiscardHandler), time.Now)
 	for _, ensure := range []func(context.Context) error{ms.EnsureIndexes, gs.EnsureIndexes, ss.EnsureIndexes, gs.EnsureBoards,
 		ns.EnsureIndexes, ns.Reconcile} {

@@ -185,7 +185,11 @@ func (a *API) createBroadcast(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	users = slices.DeleteFunc(users, func(u string) bool { return u == actor.UserID })
+	refused, err := a.deps.People.WithoutConsent(ctx, users, reminderConsent)
+	if err != nil {
+		return err
+	}
+	users = slices.DeleteFunc(users, func(u string) bool { return u == actor.UserID || refused[u] })
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	bc := notify.Broadcast{ID: "bc_" + hex.EncodeToString(b), BranchID: branchID, By: actor.UserID,

@@ -27,6 +27,10 @@ type reminders struct {
 	now      func() time.Time
 }
 
+// reminderConsent is the consent purpose without which a volunteer or a
+// household gets no reminders (staff and admins get those of their work).
+const reminderConsent = "reminders"
+
 // Days a reminder waits.
 const (
 	inactiveAfter   = 14 * 24 * time.Hour
@@ -113,14 +117,14 @@ func (r *reminders) assigned(ctx context.Context, a matching.Assignment) {
 		return
 	}
 	var ns []notify.Notification
-	if v.UserID != "" {
+	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
 		ns = append(ns,
 			notify.Notification{Key: "new_mentee:" + a.RequestID, UserID: v.UserID, Kind: notify.KindNewMentee, Ref: a.RequestID,
 				Params: map[string]string{"name": householdName(h)}},
 			notify.Notification{Key: "learner_inactive:" + a.RequestID, UserID: v.UserID, Kind: notify.KindInactive, Ref: h.ID,
 				Params: map[string]string{"name": householdName(h)}, DueAt: r.now().Add(inactiveAfter)})
 	}
-	if h.UserID != "" {
+	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
 		ns = append(ns, notify.Notification{Key: "new_match:" + a.RequestID, UserID: h.UserID, Kind: notify.KindNewMatch,
 			Ref: a.RequestID, Params: map[string]string{"name": firstName(v.Name)}})
 	}
@@ -155,7 +159,7 @@ func (r *reminders) volunteerSaved(ctx context.Context, v people.Volunteer) erro
 		return nil // an old profile changed: its week is long past
 	}
 	users := []string{}
-	if v.UserID != "" {
+	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
 		users = append(users, v.UserID)
 	}
 	if admins, err := r.people.AdminsOf(ctx, v.BranchID); err == nil {
@@ -175,7 +179,7 @@ func (r *reminders) volunteerSaved(ctx context.Context, v people.Volunteer) erro
 // badge: the volunteer hears of a badge earned.
 func (r *reminders) badge(ctx context.Context, volunteerID string, e gamify.Earned) {
 	v, err := r.people.VolunteerRecord(ctx, volunteerID)
-	if err != nil || v.UserID == "" {
+	if err != nil || v.UserID == "" || !people.HasConsent(v.Consents, reminderConsent) {
 		return
 	}
 	r.enqueue(ctx, "badge", notify.Notification{Key: "badge_earned:" + volunteerID + ":" + e.Code, UserID: v.UserID,
@@ -199,15 +203,17 @@ func (r *reminders) parties(ctx context.Context, sess sessions.Session) ([]sessi
 	if err != nil {
 		return nil, err
 	}
-	var staff []string
-	staffOnce := func() []string {
-		if staff == nil {
-			staff, _ = r.people.UsersAt(ctx, []string{sess.CommuneID}, []people.Role{people.RoleCommuneStaff}, 20)
-			if staff == nil {
-				staff = []string{}
-			}
+	staff := map[string][]string{} // by commune: the household's commune, which may not be the mentor's
+	staffOf := func(commune string) []string {
+		if list, ok := staff[commune]; ok {
+			return list
 		}
-		return staff
+		list, err := r.people.StaffOf(ctx, commune)
+		if err != nil {
+			r.log.Warn("session reminders: commune staff", "err", err)
+		}
+		staff[commune] = list
+		return list
 	}
 	var out []sessionParty
 	firstLearner := ""
@@ -219,18 +225,21 @@ func (r *reminders) parties(ctx context.Context, sess sessions.Session) ([]sessi
 		if firstLearner == "" {
 			firstLearner = householdName(h)
 		}
+		if !people.HasConsent(h.Consents, reminderConsent) {
+			continue
+		}
 		p := sessionParty{user: h.UserID, name: firstName(v.Name), self: householdName(h), household: h.ID}
 		if p.user == "" {
 			// no app at all: staff get it in the household's name
-			for _, s := range staffOnce() {
+			for _, s := range staffOf(h.CommuneID) {
 				out = append(out, sessionParty{user: s, name: p.name, household: h.ID, onBehalf: p.self})
 			}
 			continue
 		}
-		p.fallback = staffOnce()
+		p.fallback = staffOf(h.CommuneID)
 		out = append(out, p)
 	}
-	if v.UserID != "" {
+	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
 		out = append(out, sessionParty{user: v.UserID, name: firstLearner})
 	}
 	return out, nil

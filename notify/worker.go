@@ -336,7 +336,7 @@ func (s *Service) settle(ctx context.Context, jobs []*job, now time.Time) error 
 			s.judge(ctx, j, now)
 		}
 		if j.state == "" {
-			retry[j.id] = deliverAt(j.retryAt, j.n.StartsAt)
+			retry[j.id] = s.deliverAt(j.retryAt, j.n.StartsAt)
 			s.stats.retried.Add(1)
 			continue
 		}

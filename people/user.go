@@ -142,11 +142,21 @@ func (s *Service) UsersUnder(ctx context.Context, nodeID string, roles []Role) (
 // (attached to the commune or its technology team) and the commune union's
 // branch admins.
 func (s *Service) Responders(ctx context.Context, communeID string) ([]string, error) {
+	return s.communeUsers(ctx, communeID, RoleCommuneStaff, RoleBranchAdmin)
+}
+
+// StaffOf are a commune's staff, attached to the commune or its technology
+// team: they remind in person those who have no phone.
+func (s *Service) StaffOf(ctx context.Context, communeID string) ([]string, error) {
+	return s.communeUsers(ctx, communeID, RoleCommuneStaff)
+}
+
+func (s *Service) communeUsers(ctx context.Context, communeID string, roles ...Role) ([]string, error) {
 	teams, err := s.branches.under(ctx, communeID, 200)
 	if err != nil {
 		return nil, err
 	}
-	return s.UsersAt(ctx, append(teams, communeID), []Role{RoleCommuneStaff, RoleBranchAdmin}, 200)
+	return s.UsersAt(ctx, append(teams, communeID), roles, 200)
 }
 
 // AdminsOf are the branch admins of a node and of its commune.

@@ -8,7 +8,12 @@ import (
 	"slices"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
 	"daisuso/geo"
+	"daisuso/store"
 )
 
 // Limits of a volunteer's profile.
@@ -206,6 +211,38 @@ func (s *Service) consents(a Actor, purposes []string) ([]Consent, error) {
 
 func hasConsent(cs []Consent, purpose string) bool {
 	return slices.ContainsFunc(cs, func(c Consent) bool { return c.Purpose == purpose })
+}
+
+// HasConsent reports whether the consents include the purpose.
+func HasConsent(cs []Consent, purpose string) bool { return hasConsent(cs, purpose) }
+
+// WithoutConsent returns which of the users are a volunteer or a household
+// that has not given consent to the purpose; users who are neither (staff,
+// admins) are not in it.
+func (s *Service) WithoutConsent(ctx context.Context, users []string, purpose string) (map[string]bool, error) {
+	out := map[string]bool{}
+	type person struct {
+		UserID   string       `bson:"user_id"`
+		Consents []consentDoc `bson:"consents"`
+	}
+	for len(users) > 0 {
+		chunk := users[:min(len(users), 1000)]
+		users = users[len(chunk):]
+		filter := bson.D{{Key: "user_id", Value: bson.D{{Key: "$in", Value: chunk}}}}
+		proj := options.Find().SetProjection(bson.D{{Key: "user_id", Value: 1}, {Key: "consents", Value: 1}})
+		for _, coll := range []*mongo.Collection{s.volunteers.coll, s.households.coll} {
+			list, err := store.FindAll[person](ctx, coll, filter, proj)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range list {
+				if !hasConsent(fromConsentDocs(p.Consents), purpose) {
+					out[p.UserID] = true
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // RegisterVolunteer creates a mentor profile. A signed-in person who is not

@@ -1,0 +1,175 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"daisuso/store/storetest"
+)
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		_, _ = fmt.Sscan(v, &def)
+	}
+	return def
+}
+
+// heapPeak samples the heap in use until stop is closed and returns the
+// highest figure seen.
+func heapPeak(stop <-chan struct{}) <-chan uint64 {
+	out := make(chan uint64, 1)
+	go func() {
+		var peak uint64
+		var m runtime.MemStats
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return out
+}
+
+// BenchmarkReminders is a campaign day's reminders: DAISUSO_BENCH_REMINDERS
+// of them (default 50,000; the figure is 1,000,000), two for each
+// of half as many users with one phone each, scheduled into MongoDB and
+// the Redis queue, then sent through the real Firebase client to the local
+// FCM stand-in by one instance with 4 workers. Midway the instance is
+// killed inside a send (after FCM took the batch, before the outcomes were
+// recorded) and a second instance takes over when the dead one's claims
+// expire. It reports scheduling and sending rates, the worker's peak heap,
+// the share of the worker's time spent in the stores, and what was lost or
+// arrived twice.
+func BenchmarkReminders(b *testing.B) {
+	n := envInt("DAISUSO_BENCH_REMINDERS", 50_000)
+	users := n / 2
+	f := newFixture(b)
+	f.fcm.KeepDeliveries = false
+	ctx := context.Background()
+
+	// Phones: written straight to MongoDB, then loaded into the directory
+	// as at start (registering them one by one through the API is not
+	// what is measured here).
+	start := time.Now()
+	docs := make([]deviceDoc, 0, 1000)
+	for u := range users {
+		docs = append(docs, deviceDoc{Token: fmt.Sprintf("tok-%07d", u), User: fmt.Sprintf("u%07d", u), Platform: "android",
+			Locale: "vi", LastSeen: morning, Created: morning})
+		if len(docs) == cap(docs) || u == users-1 {
+			if _, err := f.st.devices.InsertMany(ctx, docs); err != nil {
+				b.Fatal(err)
+			}
+			docs = docs[:0]
+		}
+	}
+	if err := f.rdb.Del(ctx, f.q.devReadyKey()).Err(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.maintain(ctx); err != nil {
+		b.Fatal(err)
+	}
+	devices := time.Since(start)
+
+	b.ResetTimer()
+	start = time.Now()
+	batch := make([]Notification, 0, 1000)
+	for i := range n {
+		u := i % users
+		batch = append(batch, Notification{Key: fmt.Sprintf("new_match:b%d:u%07d", i, u), UserID: fmt.Sprintf("u%07d", u),
+			Kind: KindNewMatch, Ref: fmt.Sprintf("b%d", i), Params: map[string]string{"name": "Lan"}})
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := f.Enqueue(ctx, batch...); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	scheduling := time.Since(start)
+
+	runtime.GC()
+	stopSampling := make(chan struct{})
+	peak := heapPeak(stopSampling)
+	d := &dying{die: make(chan struct{}), dead: make(chan struct{})}
+	a := f.instance(b, func(s Sender) Sender { d.Sender = s; return d })
+	start = time.Now()
+	go a.Run(context.Background()) // killed inside a send: never returns
+	for f.fcm.Accepted() < n/2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(d.die)
+	<-d.dead
+	firstPart := time.Since(start)
+	byA := f.fcm.Accepted()
+	f.clock.Add(2 * time.Minute) // the dead instance's claims expire
+	second := f.instance(b, nil)
+	ctx2, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	start = time.Now()
+	go func() { second.Run(ctx2); close(done) }()
+	for {
+		if pending, err := second.Pending(ctx); err == nil && pending == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	secondPart := time.Since(start)
+	cancel()
+	<-done
+	close(stopSampling)
+	b.StopTimer()
+
+	got := f.fcm.PerID()
+	lost, twice := 0, 0
+	for i := range n {
+		if c := got[IDOf(fmt.Sprintf("new_match:b%d:u%07d", i, i%users))]; c == 0 {
+			lost++
+		} else {
+			twice += c - 1
+		}
+	}
+	recorded, err := f.st.outcomes.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sa, sb := a.Stats(), second.Stats()
+	storeTime, sendTime := sa.StoreTime+sb.StoreTime, sa.SendTime+sb.SendTime
+	sending := firstPart + secondPart
+	var out strings.Builder
+	fmt.Fprintf(&out, "Reminders: %d to %d users with one phone each; store: %s and a real redis-server; FCM: the real Firebase client\n", n, users, storetest.MongoKind())
+	fmt.Fprintf(&out, "to notify/fcmtest on loopback, in the same process; one instance, 4 workers, batches of 500; %d cores\n\n", runtime.NumCPU())
+	fmt.Fprintln(&out, "| step | count | seconds | per second |")
+	fmt.Fprintln(&out, "| --- | --- | --- | --- |")
+	fmt.Fprintf(&out, "| phones loaded into the Redis directory (from MongoDB) | %d | %.2f | %.0f |\n", users, devices.Seconds(), float64(users)/devices.Seconds())
+	fmt.Fprintf(&out, "| scheduled (MongoDB insert + Redis queue) | %d | %.2f | %.0f |\n", n, scheduling.Seconds(), float64(n)/scheduling.Seconds())
+	fmt.Fprintf(&out, "| sent by the first instance until killed | %d | %.2f | %.0f |\n", byA, firstPart.Seconds(), float64(byA)/firstPart.Seconds())
+	fmt.Fprintf(&out, "| sent in all (both instances, waits excluded) | %d | %.2f | %.0f |\n\n", len(got), sending.Seconds(), float64(n)/sending.Seconds())
+	fmt.Fprintf(&out, "- worker time in the stores (MongoDB outcome inserts, Redis claims/directory): %.0f%% (%.1f s store, %.1f s sending, summed over workers)\n",
+		100*storeTime.Seconds()/(storeTime+sendTime).Seconds(), storeTime.Seconds(), sendTime.Seconds())
+	fmt.Fprintf(&out, "- peak heap while sending: %.0f MB (the FCM stand-in's record of %d ids is in the same heap)\n", float64(<-peak)/(1<<20), n)
+	fmt.Fprintf(&out, "- lost: %d; outcomes recorded: %d of %d; arrived twice: %d (the batch in flight when the instance was killed; same message id, dropped by the app)\n",
+		lost, recorded, n, twice)
+	writeResult(fmt.Sprintf("notify-reminders-%d.md", n), out.String())
+	if lost != 0 || recorded != int64(n) {
+		b.Errorf("lost %d, recorded %d of %d", lost, recorded, n)
+	}
+}
+
+func writeResult(name, text string) {
+	fmt.Print("\n" + text)
+	_ = os.MkdirAll("../bench/results", 0o755)
+	_ = os.WriteFile("../bench/results/"+name, []byte(text), 0o644)
+}

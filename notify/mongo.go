@@ -3,11 +3,13 @@ package notify
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
 
 	"daisuso/store"
 )
@@ -117,21 +119,48 @@ func insertNew[T any](ctx context.Context, coll *mongo.Collection, docs []T) ([]
 	return fresh, nil
 }
 
-// outcomesOf returns the recorded outcomes of the ids.
+// outcomesOf returns the recorded outcomes of the ids, a primary-key
+// lookup each, eight at a time: FerretDB answers {_id: x} from its primary
+// key but scans the whole collection for {_id: {$in: [...]}}.
 func (s *mongoStore) outcomesOf(ctx context.Context, ids []string) (map[string]outcomeDoc, error) {
 	out := map[string]outcomeDoc{}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 1000)]
-		ids = ids[len(chunk):]
-		list, err := store.FindAll[outcomeDoc](ctx, s.outcomes, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: chunk}}}})
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range list {
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, id := range ids {
+		g.Go(func() error {
+			var o outcomeDoc
+			err := s.outcomes.FindOne(gctx, bson.D{{Key: "_id", Value: id}}).Decode(&o)
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				return nil
+			}
+			if err != nil {
+				return store.WrapMongo(err)
+			}
+			mu.Lock()
 			out[o.ID] = o
+			mu.Unlock()
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+// recordedIDs returns the id of every recorded outcome, streamed in
+// batches (a filter would make FerretDB scan before the first batch).
+func (s *mongoStore) recordedIDs(ctx context.Context) (map[string]bool, error) {
+	cur, err := s.outcomes.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(5000))
+	if err != nil {
+		return nil, store.WrapMongo(err)
+	}
+	defer cur.Close(ctx)
+	out := map[string]bool{}
+	for cur.Next(ctx) {
+		if id, ok := cur.Current.Lookup("_id").StringValueOK(); ok {
+			out[id] = true
 		}
 	}
-	return out, nil
+	return out, store.WrapMongo(cur.Err())
 }
 
 // record writes outcomes; an outcome already there stays (the first one

@@ -110,7 +110,11 @@ func (s *Service) process(ctx context.Context, cl []claimed) error {
 		}
 	}
 	s.deliver(ctx, sendable, now)
-	return s.settle(ctx, jobs, now)
+	// Recording gets its own time: a send that used up the batch's must
+	// not leave what it sent unrecorded (and so sent again).
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return s.settle(rec, jobs, now)
 }
 
 // load turns claims into jobs: envelopes missing from Redis are read from

@@ -36,13 +36,13 @@ type geometry struct {
 type coverageProps struct {
 	Cell            string `json:"cell"`
 	Households      int    `json:"households"`
+	Certified       int    `json:"certified_households"` // Gia đình số: a member certified
 	LearnersWaiting int    `json:"learners_waiting"`
 	Mentors         int    `json:"mentors"`
 	FreeCapacity    int    `json:"free_capacity"`
 }
 
-// coverage builds the GeoJSON of an area's cells at res. Certified
-// households are not counted yet: certification arrives with sessions.
+// coverage builds the GeoJSON of an area's cells at res.
 func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool) error {
 	ctx := c.UserContext()
 	hh, err := a.deps.People.HouseholdCells(ctx, communes)
@@ -53,10 +53,17 @@ func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool) er
 	if err != nil {
 		return err
 	}
-	households := map[geo.Cell]int{}
-	for _, cell := range hh {
+	families, err := a.deps.Sessions.FamiliesIn(ctx, communes)
+	if err != nil {
+		return err
+	}
+	households, certified := map[geo.Cell]int{}, map[geo.Cell]int{}
+	for id, cell := range hh {
 		if p, err := cell.Parent(res); err == nil {
 			households[p]++
+			if families[id] {
+				certified[p]++
+			}
 			if counts[p] == nil {
 				counts[p] = &matching.CellCounts{}
 			}
@@ -74,7 +81,7 @@ func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool) er
 		ring = append(ring, ring[0])
 		out.Features = append(out.Features, feature{Type: "Feature",
 			Geometry: geometry{Type: "Polygon", Coordinates: [][][2]float64{ring}},
-			Properties: coverageProps{Cell: cell.String(), Households: households[cell], LearnersWaiting: cc.LearnersWaiting,
+			Properties: coverageProps{Cell: cell.String(), Households: households[cell], Certified: certified[cell], LearnersWaiting: cc.LearnersWaiting,
 				Mentors: cc.Mentors, FreeCapacity: cc.FreeCapacity}})
 	}
 	sort.Slice(out.Features, func(i, j int) bool { return out.Features[i].Properties.Cell < out.Features[j].Properties.Cell })

@@ -146,6 +146,16 @@ func TestSessionScoresOnlyOnceConfirmedByTheOtherSide(t *testing.T) {
 	if me["rank"] != 1.0 || me["points"] != 65.0 {
 		t.Fatalf("me: %v", me)
 	}
+	// The coverage map counts the Gia đình số in its cell.
+	certified, households := 0.0, 0.0
+	for _, f := range m.get("/v1/coverage?commune_id="+m.communeA, m.adminA...).json(t)["features"].([]any) {
+		p := f.(map[string]any)["properties"].(map[string]any)
+		certified += p["certified_households"].(float64)
+		households += p["households"].(float64)
+	}
+	if certified != 1 || households < 1 {
+		t.Errorf("coverage: %v certified of %v households, want 1", certified, households)
+	}
 }
 
 func TestStaffConfirmWithTheMentorsCode(t *testing.T) {

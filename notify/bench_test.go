@@ -99,31 +99,30 @@ func BenchmarkReminders(b *testing.B) {
 	scheduling := time.Since(start)
 
 	runtime.GC()
+	f.clock.Start() // retries and leases fall due in real time from here
 	stopSampling := make(chan struct{})
 	peak := heapPeak(stopSampling)
 	d := &dying{die: make(chan struct{}), dead: make(chan struct{})}
 	a := f.instance(b, func(s Sender) Sender { d.Sender = s; return d })
+	a.cfg.SendTimeout = 30 * time.Second // the default, as in production
 	start = time.Now()
 	go a.Run(context.Background()) // killed inside a send: never returns
-	for f.fcm.Accepted() < n/2 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	progress(b, "first instance", func() (bool, int) { return f.fcm.Accepted() >= n/2, f.fcm.Accepted() })
 	close(d.die)
 	<-d.dead
 	firstPart := time.Since(start)
 	byA := f.fcm.Accepted()
 	f.clock.Add(2 * time.Minute) // the dead instance's claims expire
 	second := f.instance(b, nil)
+	second.cfg.SendTimeout = 30 * time.Second
 	ctx2, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	start = time.Now()
 	go func() { second.Run(ctx2); close(done) }()
-	for {
-		if pending, err := second.Pending(ctx); err == nil && pending == 0 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	progress(b, "second instance", func() (bool, int) {
+		pending, err := second.Pending(ctx)
+		return err == nil && pending == 0, len(f.fcm.PerID())
+	})
 	secondPart := time.Since(start)
 	cancel()
 	<-done
@@ -159,11 +158,32 @@ func BenchmarkReminders(b *testing.B) {
 	fmt.Fprintf(&out, "- worker time in the stores (MongoDB outcome inserts, Redis claims/directory): %.0f%% (%.1f s store, %.1f s sending, summed over workers)\n",
 		100*storeTime.Seconds()/(storeTime+sendTime).Seconds(), storeTime.Seconds(), sendTime.Seconds())
 	fmt.Fprintf(&out, "- peak heap while sending: %.0f MB (the FCM stand-in's record of %d ids is in the same heap)\n", float64(<-peak)/(1<<20), n)
+	fmt.Fprintf(&out, "- retried after an error or timeout: %d; failed: %d\n", sa.Retried+sb.Retried, sa.Failed+sb.Failed)
 	fmt.Fprintf(&out, "- lost: %d; outcomes recorded: %d of %d; arrived twice: %d (the batch in flight when the instance was killed; same message id, dropped by the app)\n",
 		lost, recorded, n, twice)
 	writeResult(fmt.Sprintf("notify-reminders-%d.md", n), out.String())
 	if lost != 0 || recorded != int64(n) {
 		b.Errorf("lost %d, recorded %d of %d", lost, recorded, n)
+	}
+}
+
+// progress waits until done says so, failing the benchmark when the count
+// it reports stops moving for five minutes (retries back off for up to 90 s
+// by their second attempt).
+func progress(b *testing.B, what string, done func() (bool, int)) {
+	b.Helper()
+	last, since := -1, time.Now()
+	for {
+		ok, count := done()
+		if ok {
+			return
+		}
+		if count != last {
+			last, since = count, time.Now()
+		} else if time.Since(since) > 5*time.Minute {
+			b.Fatalf("%s: stuck at %d for five minutes", what, count)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -312,8 +312,9 @@ func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in Ho
 }
 
 // HouseholdCells returns the home cell of every household of the given
-// communes: the raw material of coverage maps, which show only counts.
-func (s *Service) HouseholdCells(ctx context.Context, communeIDs []string) ([]geo.Cell, error) {
+// communes, by id: the raw material of coverage maps, which show only
+// counts.
+func (s *Service) HouseholdCells(ctx context.Context, communeIDs []string) (map[string]geo.Cell, error) {
 	return s.households.cells(ctx, communeIDs)
 }
 

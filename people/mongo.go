@@ -415,19 +415,20 @@ func (s *householdStore) replace(ctx context.Context, h Household) error {
 	return nil
 }
 
-func (s *householdStore) cells(ctx context.Context, communeIDs []string) ([]geo.Cell, error) {
+func (s *householdStore) cells(ctx context.Context, communeIDs []string) (map[string]geo.Cell, error) {
 	type cellDoc struct {
+		ID   string `bson:"_id"`
 		Cell string `bson:"cell"`
 	}
 	docs, err := store.FindAll[cellDoc](ctx, s.coll, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}},
-		options.Find().SetProjection(bson.D{{Key: "cell", Value: 1}}))
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "cell", Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]geo.Cell, 0, len(docs))
+	out := make(map[string]geo.Cell, len(docs))
 	for _, d := range docs {
 		if c, err := geo.ParseCell(d.Cell, -1); err == nil {
-			out = append(out, c)
+			out[d.ID] = c
 		}
 	}
 	return out, nil

@@ -274,3 +274,17 @@ func (s *Service) CountByCommune(ctx context.Context, since time.Time) (map[stri
 	}
 	return out, nil
 }
+
+// FamiliesIn returns the households of the communes that are Gia đình số
+// (a member certified), by id: the coverage map's certified households.
+func (s *Service) FamiliesIn(ctx context.Context, communeIDs []string) (map[string]bool, error) {
+	list, err := store.FindAll[familyDoc](ctx, s.st.families, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(list))
+	for _, f := range list {
+		out[f.ID] = true
+	}
+	return out, nil
+}

@@ -122,9 +122,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	fmt.Fprintf(&t, "| %d | %d | %d | %d | %.0f | %v | %v | %v | %v |\n", len(ids), errs, states["matched"], states["waiting"],
 		float64(len(lat))/took.Seconds(), pct(.5), pct(.95),
 		pct(.99), pct(1))
-	fmt.Print("\n" + t.String())
-	_ = os.MkdirAll("../bench/results", 0o755)
-	_ = os.WriteFile("../bench/results/online-http.md", []byte(t.String()), 0o644)
+	storetest.WriteResult("online-http.md", t.String())
 }
 
 // BenchmarkLeaderboardHTTP reads boards of DAISUSO_BENCH_VOLUNTEERS
@@ -235,9 +233,7 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 		fmt.Fprintf(&t, "| %s | %d | %v | %v | %v | %v |\n", kind, len(lat[kind]), pct(.5), pct(.95), pct(.99), pct(1))
 	}
 	fmt.Fprintf(&t, "\n%.0f requests/s in all, %d errors\n", float64(reads)/took.Seconds(), errs)
-	fmt.Print("\n" + t.String())
-	_ = os.MkdirAll("../bench/results", 0o755)
-	_ = os.WriteFile("../bench/results/leaderboard-http.md", []byte(t.String()), 0o644)
+	storetest.WriteResult("leaderboard-http.md", t.String())
 }
 
 // percentiles sorts lat and returns its p-quantile (0 to 1) rounded to r.

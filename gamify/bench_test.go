@@ -3,7 +3,6 @@ package gamify
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,13 +13,6 @@ import (
 	"daisuso/store/storetest"
 )
 
-func envInt(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		_, _ = fmt.Sscan(v, &def)
-	}
-	return def
-}
-
 // benchWho spreads volunteers over 34 provinces, 3,300 communes and 3
 // branches a commune.
 func benchWho(i int) Who {
@@ -28,12 +20,6 @@ func benchWho(i int) Who {
 	return Who{VolunteerID: fmt.Sprintf("v%07d", i), Name: "Lan", BranchID: fmt.Sprintf("b%05d-%d", commune, i%3),
 		BranchName: "Chi đoàn", CommuneID: fmt.Sprintf("c%05d", commune), CommuneName: "Xã",
 		ProvinceCode: fmt.Sprintf("%02d", 10+commune%34), CommuneCode: fmt.Sprintf("%05d", commune)}
-}
-
-func writeResult(name, text string) {
-	fmt.Print("\n" + text)
-	_ = os.MkdirAll("../bench/results", 0o755)
-	_ = os.WriteFile("../bench/results/"+name, []byte(text), 0o644)
 }
 
 // BenchmarkAwards makes DAISUSO_BENCH_AWARDS awards (default 20,000) from
@@ -48,7 +34,7 @@ func BenchmarkAwards(b *testing.B) {
 		EndsAt: f.now.Add(24 * time.Hour)}, "admin", nil); err != nil {
 		b.Fatal(err)
 	}
-	n := envInt("DAISUSO_BENCH_AWARDS", 20_000)
+	n := storetest.EnvInt("DAISUSO_BENCH_AWARDS", 20_000)
 	const workers = 50
 	run := func(do func(i int) error) (time.Duration, int64) {
 		var next, errs atomic.Int64
@@ -91,7 +77,7 @@ func BenchmarkAwards(b *testing.B) {
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| end to end (ledger insert + boards) | %d | %d | %.2f | %.0f |\n", n, errs1, endToEnd.Seconds(), float64(n)/endToEnd.Seconds())
 	fmt.Fprintf(&out, "| boards only (Redis pipeline) | %d | %d | %.2f | %.0f |\n", n, errs2, boardsOnly.Seconds(), float64(n)/boardsOnly.Seconds())
-	writeResult("gamify-awards.md", out.String())
+	storetest.WriteResult("gamify-awards.md", out.String())
 }
 
 // BenchmarkRebuild writes DAISUSO_BENCH_LEDGER ledger entries (default
@@ -100,7 +86,7 @@ func BenchmarkAwards(b *testing.B) {
 func BenchmarkRebuild(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
-	n := envInt("DAISUSO_BENCH_LEDGER", 100_000)
+	n := storetest.EnvInt("DAISUSO_BENCH_LEDGER", 100_000)
 	start := time.Now()
 	batch := make([]any, 0, 1000)
 	for i := range n {
@@ -133,5 +119,5 @@ func BenchmarkRebuild(b *testing.B) {
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| %d | %d | %.1f s | %.1f s | %d MB | %.1f s |\n", st.Entries, st.Keys, st.Took.Seconds(), 2*f.boards.grace.Seconds(),
 		(after.TotalAlloc-before.TotalAlloc)>>20, insert.Seconds())
-	writeResult(fmt.Sprintf("gamify-rebuild-%d.md", n), out.String())
+	storetest.WriteResult(fmt.Sprintf("gamify-rebuild-%d.md", n), out.String())
 }

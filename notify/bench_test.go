@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -11,13 +10,6 @@ import (
 
 	"daisuso/store/storetest"
 )
-
-func envInt(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		_, _ = fmt.Sscan(v, &def)
-	}
-	return def
-}
 
 // heapPeak samples the heap in use until stop is closed and returns the
 // highest figure seen.
@@ -53,7 +45,7 @@ func heapPeak(stop <-chan struct{}) <-chan uint64 {
 // the share of the worker's time spent in the stores, and what was lost or
 // arrived twice.
 func BenchmarkReminders(b *testing.B) {
-	n := envInt("DAISUSO_BENCH_REMINDERS", 50_000)
+	n := storetest.EnvInt("DAISUSO_BENCH_REMINDERS", 50_000)
 	users := n / 2
 	f := newFixture(b)
 	f.fcm.KeepDeliveries = false
@@ -161,7 +153,7 @@ func BenchmarkReminders(b *testing.B) {
 	fmt.Fprintf(&out, "- retried after an error or timeout: %d; failed: %d\n", sa.Retried+sb.Retried, sa.Failed+sb.Failed)
 	fmt.Fprintf(&out, "- lost: %d; outcomes recorded: %d of %d; arrived twice: %d (the batch in flight when the instance was killed; same message id, dropped by the app)\n",
 		lost, recorded, n, twice)
-	writeResult(fmt.Sprintf("notify-reminders-%d.md", n), out.String())
+	storetest.WriteResult(fmt.Sprintf("notify-reminders-%d.md", n), out.String())
 	if lost != 0 || recorded != int64(n) {
 		b.Errorf("lost %d, recorded %d of %d", lost, recorded, n)
 	}
@@ -185,10 +177,4 @@ func progress(b *testing.B, what string, done func() (bool, int)) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-func writeResult(name, text string) {
-	fmt.Print("\n" + text)
-	_ = os.MkdirAll("../bench/results", 0o755)
-	_ = os.WriteFile("../bench/results/"+name, []byte(text), 0o644)
 }

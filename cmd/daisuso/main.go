@@ -168,6 +168,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	notifySvc := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Sender: sender,
 		Logger: log.With("component", "notify"), Now: time.Now, Still: api.Stills(matchingSvc, sessionsSvc)})
 	api.ConnectNotify(peopleSvc, matchingSvc, gamifySvc, sessionsSvc, notifySvc, log.With("component", "reminders"), time.Now)
+	if err := registerNotifyMetrics(registry, notifySvc); err != nil {
+		return err
+	}
 	srv, err := api.New(api.Deps{
 		Logger: log, People: peopleSvc, Matching: matchingSvc, Sessions: sessionsSvc, Gamify: gamifySvc, Notify: notifySvc,
 		Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,

@@ -75,6 +75,15 @@ func TestServerEndToEnd(t *testing.T) {
 			if me.status != 200 || me.field(t, "role") != "admin" {
 				t.Fatalf("me: %d %s", me.status, me.body)
 			}
+			// Push is wired: a device registers, and the queue's length is on
+			// /metrics.
+			dev := call(t, http.MethodPost, base+"/v1/devices", `{"token":"tok-e2e","platform":"web"}`, res.field(t, "token"))
+			if dev.status != http.StatusCreated {
+				t.Fatalf("device: %d %s", dev.status, dev.body)
+			}
+			if m := call(t, http.MethodGet, base+"/metrics", "", ""); !strings.Contains(string(m.body), "daisuso_push_queue 0") {
+				t.Errorf("metrics lack the push queue:\n%.2000s", m.body)
+			}
 			if !strings.Contains(out.String(), "daisuso is up at "+base) {
 				t.Errorf("start-up message lacks the URL and token hint:\n%s", out.String())
 			}

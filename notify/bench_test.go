@@ -157,7 +157,7 @@ func BenchmarkReminders(b *testing.B) {
 		100*storeTime.Seconds()/(storeTime+sendTime).Seconds(), storeTime.Seconds(), sendTime.Seconds())
 	fmt.Fprintf(&out, "- peak heap while sending: %.0f MB (the FCM stand-in's record of %d ids is in the same heap)\n", float64(<-peak)/(1<<20), n)
 	fmt.Fprintf(&out, "- retried after an error or timeout: %d; failed: %d\n", sa.Retried+sb.Retried, sa.Failed+sb.Failed)
-	fmt.Fprintf(&out, "- lost: %d; outcomes recorded: %d of %d; arrived twice: %d (the batch in flight when the instance was killed; same message id, dropped by the app)\n",
+	fmt.Fprintf(&out, "- lost: %d; outcomes recorded: %d of %d; arrived twice: %d (the batches in flight, one per worker, when the instance was killed; same message id, dropped by the app)\n",
 		lost, recorded, n, twice)
 	storetest.WriteResult(fmt.Sprintf("notify-reminders-%d.md", n), out.String())
 	if lost != 0 || recorded != int64(n) {

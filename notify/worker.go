@@ -145,7 +145,11 @@ func (s *Service) load(ctx context.Context, cl []claimed) ([]*job, error) {
 	}
 	recorded, err := s.st.outcomesOf(ctx, again)
 	if err != nil {
-		return nil, err
+		// Sending again beats never sending: the message id lets the phone
+		// drop a repeat. (FerretDB, 1,000,000 outcomes: these lookups ran
+		// out of time on every claim and the batch was stuck.)
+		s.log.Warn("outcomes of reclaimed notifications unknown; sending them again", "count", len(again), "err", err)
+		recorded = map[string]outcomeDoc{}
 	}
 	var gone []string
 	jobs := make([]*job, 0, len(cl))

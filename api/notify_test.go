@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"daisuso/notify/fcmtest"
 	"daisuso/people"
 )
 
@@ -299,7 +298,6 @@ func TestHouseholdWithoutPhoneIsRemindedThroughStaff(t *testing.T) {
 	w := newWorld(t)
 	staff := w.tokenIn("staff-a", people.RoleCommuneStaff, w.teamA)
 	w.registerDevice(staff, "tok-staff", "vi")
-	w.fcm.Set("tok-staff", fcmtest.Behaviour{})
 	hung := w.tokenIn("hung", "", "")
 	lat, lng := at(0.3, 0)
 	w.mustCreate("/v1/volunteers", fmt.Sprintf(`{"name":"Sùng A Hùng","phone":"0912345679","branch_id":%q,"location":{"lat":%v,"lng":%v},

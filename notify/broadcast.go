@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
-	"daisuso/store"
 )
 
 // Broadcasts a branch may send a local day, counted with insert-only
@@ -42,11 +40,10 @@ type broadcastDoc struct {
 // has used today's.
 func (s *Service) Send(ctx context.Context, b Broadcast) error {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	coll := s.st.notifications.Database().Collection("broadcasts")
 	day := localDay(now)
 	took := false
 	for n := 1; n <= BroadcastsPerDay && !took; n++ {
-		fresh, err := insertNew(ctx, coll, []broadcastDoc{{ID: b.BranchID + "#" + day + "#" + strconv.Itoa(n),
+		fresh, err := insertNew(ctx, s.st.broadcasts, []broadcastDoc{{ID: b.BranchID + "#" + day + "#" + strconv.Itoa(n),
 			Broadcast: b.ID, By: b.By, Recipients: len(b.Users), At: now}})
 		if err != nil {
 			return fmt.Errorf("broadcast: %w", err)
@@ -56,15 +53,16 @@ func (s *Service) Send(ctx context.Context, b Broadcast) error {
 	if !took {
 		return ErrBroadcastLimit
 	}
-	ns := make([]Notification, 0, min(len(b.Users), 1000))
-	for i, u := range b.Users {
-		ns = append(ns, Notification{Key: "broadcast:" + b.ID + ":" + u, UserID: u, Kind: KindBroadcast, Ref: b.ID,
-			Params: map[string]string{"title": b.Title, "body": b.Body}, DueAt: b.DueAt})
-		if len(ns) == cap(ns) || i == len(b.Users)-1 {
-			if err := s.Enqueue(ctx, ns...); err != nil {
-				return fmt.Errorf("broadcast: %w", store.WrapMongo(err))
-			}
-			ns = ns[:0]
+	for users := b.Users; len(users) > 0; {
+		chunk := users[:min(len(users), 1000)]
+		users = users[len(chunk):]
+		ns := make([]Notification, len(chunk))
+		for i, u := range chunk {
+			ns[i] = Notification{Key: "broadcast:" + b.ID + ":" + u, UserID: u, Kind: KindBroadcast, Ref: b.ID,
+				Params: map[string]string{"title": b.Title, "body": b.Body}, DueAt: b.DueAt}
+		}
+		if err := s.Enqueue(ctx, ns...); err != nil {
+			return fmt.Errorf("broadcast: %w", err)
 		}
 	}
 	return nil

@@ -21,11 +21,12 @@ type mongoStore struct {
 	notifications *mongo.Collection
 	outcomes      *mongo.Collection
 	devices       *mongo.Collection
+	broadcasts    *mongo.Collection // the daily slots of each unit's broadcasts
 }
 
 func newMongoStore(db *mongo.Database) *mongoStore {
 	return &mongoStore{notifications: db.Collection("notifications"), outcomes: db.Collection("notification_outcomes"),
-		devices: db.Collection("devices")}
+		devices: db.Collection("devices"), broadcasts: db.Collection("broadcasts")}
 }
 
 func (s *mongoStore) ensureIndexes(ctx context.Context) error {

@@ -71,6 +71,9 @@ const (
 	StateFailed     State = "failed"     // FCM refused it for good, or retries ran out
 )
 
+// Final are the states a notification ends in.
+var Final = []State{StateSent, StateDigested, StateExpired, StateCancelled, StateSkipped, StateRedirected, StateNoDevice, StateFailed}
+
 // Item is a notification as its recipient sees it in the list.
 type Item struct {
 	ID        string

@@ -352,7 +352,7 @@ func TestFCMErrors(t *testing.T) {
 	if n := f.fcm.PerID()[id("tok-hang")]; n != 1 {
 		t.Errorf("a server that did not answer, then did: delivered %d (state %s), want 1", n, state("tok-hang"))
 	}
-	if st := f.Stats(); st.TokensDropped != 3 || st.Failed != 1 {
+	if st := f.Stats(); st.TokensDropped != 3 || st.Outcomes[StateFailed] != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -555,7 +555,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { b.Run(ctx); close(done) }()
-	waitFor(t, func() bool { return len(f.fcm.PerID()) >= len(ns) })
+	waitFor(t, func() bool { return f.fcm.Distinct() >= len(ns) })
 	cancel()
 	<-done
 

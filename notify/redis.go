@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -33,8 +32,9 @@ func (q *queue) capKey(user, day string) string {
 
 // readyKey marks a queue loaded from MongoDB; devReadyKey a device
 // directory loaded from MongoDB. Redis losing its data loses them too.
+// Both carry the queue's hash tag, so one EXISTS reads them on a cluster.
 func (q *queue) readyKey() string    { return q.key("ready") }
-func (q *queue) devReadyKey() string { return q.prefix + "dev:ready" }
+func (q *queue) devReadyKey() string { return q.key("devready") }
 
 func ms(t time.Time) float64 { return float64(t.UnixMilli()) }
 
@@ -142,15 +142,8 @@ func (q *queue) retry(ctx context.Context, at map[string]time.Time) error {
 // ready reports whether both the queue and the device directory have been
 // loaded from MongoDB since Redis last started empty.
 func (q *queue) ready(ctx context.Context) (bool, error) {
-	n, err := q.rdb.Exists(ctx, q.readyKey()).Result()
-	if err != nil {
-		return false, store.WrapRedis(err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	n, err = q.rdb.Exists(ctx, q.devReadyKey()).Result()
-	return n == 1, store.WrapRedis(err)
+	n, err := q.rdb.Exists(ctx, q.readyKey(), q.devReadyKey()).Result()
+	return n == 2, store.WrapRedis(err)
 }
 
 // device is one push token as the worker needs it.
@@ -233,8 +226,5 @@ func (q *queue) unlease(ctx context.Context, name, owner string) {
 // pending returns how many notifications wait in the queue.
 func (q *queue) pending(ctx context.Context) (int64, error) {
 	n, err := q.rdb.ZCard(ctx, q.key("due")).Result()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
 	return n, store.WrapRedis(err)
 }

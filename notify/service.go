@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -298,27 +300,43 @@ func (s *Service) maintain(ctx context.Context) error {
 
 // counters are the worker's running totals.
 type counters struct {
-	claimed, sent, messages, retried, digested, expired, cancelled, skipped, redirected, noDevice, failed,
-	tokensDropped, resendsAvoided atomic.Int64
-	storeNanos, sendNanos atomic.Int64
+	claimed, messages, retried, tokensDropped, resendsAvoided atomic.Int64
+	storeNanos, sendNanos                                     atomic.Int64
+
+	mu       sync.Mutex
+	outcomes map[State]int64
+}
+
+// tally counts a notification's final state.
+func (c *counters) tally(st State) {
+	c.mu.Lock()
+	if c.outcomes == nil {
+		c.outcomes = map[State]int64{}
+	}
+	c.outcomes[st]++
+	c.mu.Unlock()
 }
 
 // Stats are the worker's totals since the service started.
 type Stats struct {
-	Claimed, Sent, Messages, Retried, Digested, Expired, Cancelled, Skipped, Redirected, NoDevice, Failed int64
-	TokensDropped                                                                                         int64
-	ResendsAvoided                                                                                        int64         // claims of a notification whose outcome was already recorded
-	StoreTime                                                                                             time.Duration // summed over workers: MongoDB and Redis calls
-	SendTime                                                                                              time.Duration // summed over workers: the sender
+	Claimed, Messages, Retried, TokensDropped int64
+	ResendsAvoided                            int64           // claims of a notification whose outcome was already recorded
+	Outcomes                                  map[State]int64 // notifications by final state
+	StoreTime                                 time.Duration   // summed over workers: MongoDB and Redis calls
+	SendTime                                  time.Duration   // summed over workers: the sender
 }
 
 // Stats returns the worker's totals.
 func (s *Service) Stats() Stats {
 	c := &s.stats
-	return Stats{Claimed: c.claimed.Load(), Sent: c.sent.Load(), Messages: c.messages.Load(), Retried: c.retried.Load(),
-		Digested: c.digested.Load(), Expired: c.expired.Load(), Cancelled: c.cancelled.Load(), Skipped: c.skipped.Load(),
-		Redirected: c.redirected.Load(), NoDevice: c.noDevice.Load(), Failed: c.failed.Load(),
-		TokensDropped: c.tokensDropped.Load(), ResendsAvoided: c.resendsAvoided.Load(),
+	c.mu.Lock()
+	outcomes := maps.Clone(c.outcomes)
+	c.mu.Unlock()
+	if outcomes == nil {
+		outcomes = map[State]int64{}
+	}
+	return Stats{Claimed: c.claimed.Load(), Messages: c.messages.Load(), Retried: c.retried.Load(),
+		TokensDropped: c.tokensDropped.Load(), ResendsAvoided: c.resendsAvoided.Load(), Outcomes: outcomes,
 		StoreTime: time.Duration(c.storeNanos.Load()), SendTime: time.Duration(c.sendNanos.Load())}
 }
 

@@ -348,7 +348,7 @@ func (s *Service) settle(ctx context.Context, jobs []*job, now time.Time) error 
 			s.stats.retried.Add(1)
 			continue
 		}
-		s.tally(j.state)
+		s.stats.tally(j.state)
 		detail := j.detail
 		outs = append(outs, outcomeDoc{ID: j.id, State: string(j.state), At: now.UTC().Truncate(time.Millisecond),
 			Devices: j.ok, Detail: detail})
@@ -393,27 +393,5 @@ func (s *Service) judge(ctx context.Context, j *job, now time.Time) {
 	}
 	if !j.retryAt.Before(j.n.ExpiresAt) {
 		j.state = StateExpired
-	}
-}
-
-func (s *Service) tally(st State) {
-	c := &s.stats
-	switch st {
-	case StateSent:
-		c.sent.Add(1)
-	case StateDigested:
-		c.digested.Add(1)
-	case StateExpired:
-		c.expired.Add(1)
-	case StateCancelled:
-		c.cancelled.Add(1)
-	case StateSkipped:
-		c.skipped.Add(1)
-	case StateRedirected:
-		c.redirected.Add(1)
-	case StateNoDevice:
-		c.noDevice.Add(1)
-	case StateFailed:
-		c.failed.Add(1)
 	}
 }

@@ -165,7 +165,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 	if err := s.applyHousehold(ctx, a, &h, in); err != nil {
 		return Household{}, err
 	}
-	if !hasConsent(h.Consents, "matching") {
+	if !HasConsent(h.Consents, "matching") {
 		return Household{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	self := a.Role == "" || a.Role == RoleHousehold
@@ -287,7 +287,7 @@ func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in Ho
 			return Household{}, &RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
 		}
 	}
-	if in.Consents != nil && !hasConsent(h.Consents, "matching") {
+	if in.Consents != nil && !HasConsent(h.Consents, "matching") {
 		return Household{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	h.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)

@@ -209,12 +209,10 @@ func (s *Service) consents(a Actor, purposes []string) ([]Consent, error) {
 	return out, nil
 }
 
-func hasConsent(cs []Consent, purpose string) bool {
+// HasConsent reports whether the consents include the purpose.
+func HasConsent(cs []Consent, purpose string) bool {
 	return slices.ContainsFunc(cs, func(c Consent) bool { return c.Purpose == purpose })
 }
-
-// HasConsent reports whether the consents include the purpose.
-func HasConsent(cs []Consent, purpose string) bool { return hasConsent(cs, purpose) }
 
 // WithoutConsent returns which of the users are a volunteer or a household
 // that has not given consent to the purpose; users who are neither (staff,
@@ -236,7 +234,7 @@ func (s *Service) WithoutConsent(ctx context.Context, users []string, purpose st
 				return nil, err
 			}
 			for _, p := range list {
-				if !hasConsent(fromConsentDocs(p.Consents), purpose) {
+				if !HasConsent(fromConsentDocs(p.Consents), purpose) {
 					out[p.UserID] = true
 				}
 			}
@@ -262,7 +260,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 	if err := s.applyVolunteer(ctx, a, &v, in); err != nil {
 		return Volunteer{}, err
 	}
-	if !hasConsent(v.Consents, "matching") {
+	if !HasConsent(v.Consents, "matching") {
 		return Volunteer{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	self := a.Role == "" || a.Role == RoleVolunteer
@@ -371,7 +369,7 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id string, in Vo
 			return Volunteer{}, &RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
 		}
 	}
-	if in.Consents != nil && !hasConsent(v.Consents, "matching") {
+	if in.Consents != nil && !HasConsent(v.Consents, "matching") {
 		return Volunteer{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	v.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)

@@ -66,6 +66,7 @@ type Server struct {
 	all        *Behaviour
 	deliveries []Delivery
 	perID      map[string]int
+	accepted   atomic.Int64
 	requests   atomic.Int64
 	stop       chan struct{}
 }
@@ -128,15 +129,14 @@ func (s *Server) PerID() map[string]int {
 	return out
 }
 
-// Accepted returns how many messages were accepted.
-func (s *Server) Accepted() int {
+// Accepted returns how many messages were accepted, repeats included.
+func (s *Server) Accepted() int { return int(s.accepted.Load()) }
+
+// Distinct returns how many different message ids were accepted.
+func (s *Server) Distinct() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, v := range s.perID {
-		n += v
-	}
-	return n
+	return len(s.perID)
 }
 
 // Requests returns how many requests arrived, answered or not.
@@ -204,6 +204,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	n := s.perID[id]
 	s.mu.Unlock()
+	s.accepted.Add(1)
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"name":"projects/%s/messages/%s-%d"}`, ProjectID, id, n)
 }

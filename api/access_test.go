@@ -71,6 +71,12 @@ var accessTable = map[string]string{
 	"DELETE /v1/devices/:token":         "signed_in",
 	"GET /v1/notifications":             "signed_in",
 	"POST /v1/notifications/broadcasts": "branch_admin,admin",
+
+	"GET /v1/dashboard/indicators":     "branch_admin,commune_staff,admin",
+	"GET /v1/dashboard/indicators.csv": "branch_admin,commune_staff,admin",
+	"GET /dashboard":                   "public",
+	"GET /dashboard/config.json":       "public",
+	"GET /dashboard/:file":             "public",
 }
 
 // appRoutes lists the routes Fiber really serves (not the table), without

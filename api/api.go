@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"daisuso/api/dashboard"
 	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/notify"
@@ -54,6 +55,9 @@ type Deps struct {
 	ProxyHeader string
 	Registry    *prometheus.Registry
 	Now         func() time.Time
+	// FirebaseWebAPIKey lets the dashboard's sign-in page get Firebase ID
+	// tokens (e-mail and password); empty: only dev tokens can be pasted.
+	FirebaseWebAPIKey string
 }
 
 // API is the HTTP service.
@@ -68,6 +72,7 @@ type API struct {
 	users    *userCache
 	table    []route
 	openAPI  []byte
+	assets   map[string]dashboard.Asset
 }
 
 // New builds the Fiber app with every route of the table.
@@ -113,6 +118,9 @@ func New(d Deps) (*API, error) {
 		fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: a.logPanic}),
 		a.withDeadline, checkPageParams, a.rateLimit(d.RateLimits.PerIP, ipSubject))
 	d.People.AddDataHolder(personData{a})
+	if a.assets, err = dashboard.Assets(); err != nil {
+		return nil, fmt.Errorf("api dashboard: %w", err)
+	}
 	a.table = a.routes()
 	if err := a.register(a.table); err != nil {
 		return nil, err

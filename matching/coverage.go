@@ -2,6 +2,7 @@ package matching
 
 import (
 	"context"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -36,15 +37,7 @@ func (s *Service) Coverage(ctx context.Context, communeIDs []string, res int) (m
 	for _, r := range waiting {
 		at(r.Cell).LearnersWaiting += r.Learners
 	}
-	ms, err := s.st.findMentors(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}, {Key: "paused", Value: false}})
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-	}
-	used, err := s.st.usedSlots(ctx, ids)
+	ms, used, err := s.activeMentors(ctx, communeIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -54,4 +47,70 @@ func (s *Service) Coverage(ctx context.Context, communeIDs []string, res int) (m
 		c.FreeCapacity += max(0, m.Capacity-len(used[m.ID]))
 	}
 	return out, nil
+}
+
+// UnitCounts is what matching knows of a commune or a branch, for the
+// dashboard: active (not paused) mentors, those with five learners or more,
+// and the requests waiting, with when the oldest came in. Requests belong to
+// communes only.
+type UnitCounts struct {
+	Mentors         int
+	MentorsAtFive   int
+	RequestsWaiting int
+	LearnersWaiting int
+	OldestWaiting   time.Time
+}
+
+// Units counts mentors and waiting requests of the communes, per commune
+// and per mentor's branch.
+func (s *Service) Units(ctx context.Context, communeIDs []string) (byCommune, byBranch map[string]*UnitCounts, err error) {
+	byCommune, byBranch = map[string]*UnitCounts{}, map[string]*UnitCounts{}
+	of := func(m map[string]*UnitCounts, id string) *UnitCounts {
+		if m[id] == nil {
+			m[id] = &UnitCounts{}
+		}
+		return m[id]
+	}
+	waiting, err := s.waiting(ctx, Area{CommuneIDs: communeIDs})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range waiting {
+		u := of(byCommune, r.CommuneID)
+		u.RequestsWaiting++
+		u.LearnersWaiting += r.Learners
+		if u.OldestWaiting.IsZero() || r.CreatedAt.Before(u.OldestWaiting) {
+			u.OldestWaiting = r.CreatedAt
+		}
+	}
+	ms, used, err := s.activeMentors(ctx, communeIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range ms {
+		five := 0
+		if len(used[m.ID]) >= Quota {
+			five = 1
+		}
+		for _, u := range []*UnitCounts{of(byCommune, m.CommuneID), of(byBranch, m.BranchID)} {
+			u.Mentors++
+			u.MentorsAtFive += five
+		}
+	}
+	return byCommune, byBranch, nil
+}
+
+// activeMentors loads the mentors (not paused) of the communes with the
+// slots each holds.
+func (s *Service) activeMentors(ctx context.Context, communeIDs []string) ([]Mentor, map[string][]int, error) {
+	ms, err := s.st.findMentors(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}, {Key: "paused", Value: false}})
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	used, err := s.st.usedSlots(ctx, ids)
+	return ms, used, err
 }

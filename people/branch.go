@@ -141,6 +141,28 @@ func (s *Service) CommunesAdministered(ctx context.Context, a Actor, id string) 
 	return s.communesUnder(ctx, b)
 }
 
+// MaxSubtree bounds the nodes Subtree returns: a province has about a
+// hundred communes, each with tens of branches.
+const MaxSubtree = 20_000
+
+// Subtree returns the node and every node under it when the actor acts over
+// it, and ErrNotFound otherwise (as CommunesAdministered).
+func (s *Service) Subtree(ctx context.Context, a Actor, id string) (Branch, []Branch, error) {
+	b, err := s.Branch(ctx, id)
+	if err != nil {
+		return Branch{}, nil, err
+	}
+	ok, err := s.administers(ctx, a, b.Scope())
+	if err != nil {
+		return Branch{}, nil, err
+	}
+	if !ok {
+		return Branch{}, nil, ErrNotFound
+	}
+	under, err := s.branches.subtree(ctx, b.ID, MaxSubtree)
+	return b, under, err
+}
+
 // CommunesUnder lists the communes at or under a node: the node itself if it
 // is a commune, a branch's or team's commune, or a province's communes.
 func (s *Service) CommunesUnder(ctx context.Context, id string) ([]string, error) {

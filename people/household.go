@@ -418,13 +418,14 @@ type CommuneCount struct {
 }
 
 // CountByCommune counts registered households and their members per
-// commune.
-func (s *Service) CountByCommune(ctx context.Context) (map[string]CommuneCount, error) {
-	households, err := store.SumBy(ctx, s.households.coll, nil, "$commune_id", 1)
+// commune: of the given communes, or of all when none is given.
+func (s *Service) CountByCommune(ctx context.Context, communes ...string) (map[string]CommuneCount, error) {
+	match := store.InFilter("commune_id", communes)
+	households, err := store.SumBy(ctx, s.households.coll, match, "$commune_id", 1)
 	if err != nil {
 		return nil, err
 	}
-	residents, err := store.SumBy(ctx, s.households.coll, nil, "$commune_id", "$member_count")
+	residents, err := store.SumBy(ctx, s.households.coll, match, "$commune_id", "$member_count")
 	if err != nil {
 		return nil, err
 	}

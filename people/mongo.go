@@ -103,6 +103,20 @@ func (s *branchStore) under(ctx context.Context, root string, limit int) ([]stri
 	return out, nil
 }
 
+// subtree lists root's descendants (not root itself), at most limit.
+func (s *branchStore) subtree(ctx context.Context, root string, limit int) ([]Branch, error) {
+	docs, err := store.FindAll[branchDoc](ctx, s.coll, bson.D{{Key: "ancestors", Value: root}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Branch, len(docs))
+	for i, d := range docs {
+		out[i] = d.branch()
+	}
+	return out, nil
+}
+
 func (s *userStore) setBranch(ctx context.Context, id, branchID string) error {
 	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "branch_id", Value: branchID}}}})
 	return store.WrapMongo(err)

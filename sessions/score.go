@@ -8,6 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"daisuso/gamify"
 	"daisuso/people"
@@ -249,17 +250,19 @@ type CommuneCounts struct {
 }
 
 // CountByCommune sums families, certified learners and confirmed sessions
-// since `since` per commune.
-func (s *Service) CountByCommune(ctx context.Context, since time.Time) (map[string]CommuneCounts, error) {
+// since `since` per commune: of the given communes, or of all when none is
+// given.
+func (s *Service) CountByCommune(ctx context.Context, since time.Time, communes ...string) (map[string]CommuneCounts, error) {
 	out := map[string]CommuneCounts{}
+	in := store.InFilter("commune_id", communes)
 	for _, part := range []struct {
 		coll  *mongo.Collection
 		match bson.D
 		set   func(*CommuneCounts, int)
 	}{
-		{s.st.families, nil, func(c *CommuneCounts, n int) { c.Families = n }},
-		{s.st.certs, nil, func(c *CommuneCounts, n int) { c.Certified = n }},
-		{s.st.sessions, bson.D{{Key: "state", Value: StateConfirmed}, {Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}},
+		{s.st.families, in, func(c *CommuneCounts, n int) { c.Families = n }},
+		{s.st.certs, in, func(c *CommuneCounts, n int) { c.Certified = n }},
+		{s.st.sessions, append(in, bson.E{Key: "state", Value: StateConfirmed}, bson.E{Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}),
 			func(c *CommuneCounts, n int) { c.Sessions = n }},
 	} {
 		counts, err := store.SumBy(ctx, part.coll, part.match, "$commune_id", 1)
@@ -287,4 +290,62 @@ func (s *Service) FamiliesIn(ctx context.Context, communeIDs []string) (map[stri
 		out[f.ID] = true
 	}
 	return out, nil
+}
+
+// What a Mark records.
+const (
+	MarkSession   = "session"   // a confirmed session, at its check-in
+	MarkCertified = "certified" // a learner certified
+	MarkFamily    = "family"    // a household became a Gia đình số
+)
+
+// Mark is one thing that counts, for the dashboard's trends: where and when.
+// BranchID is the mentor's branch, known for sessions only.
+type Mark struct {
+	Kind      string
+	CommuneID string
+	BranchID  string
+	At        time.Time
+}
+
+// MaxMarks bounds what Activity reads of each kind; a province has a few
+// thousand sessions a week at the programme's pace.
+const MaxMarks = 500_000
+
+// Activity lists the confirmed sessions, certified learners and new Gia
+// đình số of the communes since `since` (each query on the commune index).
+func (s *Service) Activity(ctx context.Context, communes []string, since time.Time) ([]Mark, error) {
+	if len(communes) == 0 {
+		return nil, nil
+	}
+	in := store.InFilter("commune_id", communes)
+	limit := options.Find().SetLimit(MaxMarks)
+	sess, err := store.FindAll[Session](ctx, s.st.sessions, append(in, bson.E{Key: "state", Value: StateConfirmed},
+		bson.E{Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}),
+		limit.SetProjection(bson.D{{Key: "commune_id", Value: 1}, {Key: "branch_id", Value: 1}, {Key: "check_in.at", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	marks := make([]Mark, 0, len(sess))
+	for _, x := range sess {
+		if x.CheckIn != nil {
+			marks = append(marks, Mark{Kind: MarkSession, CommuneID: x.CommuneID, BranchID: x.BranchID, At: x.CheckIn.At})
+		}
+	}
+	after := append(in, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: since}}})
+	certs, err := store.FindAll[certDoc](ctx, s.st.certs, after, options.Find().SetLimit(MaxMarks))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range certs {
+		marks = append(marks, Mark{Kind: MarkCertified, CommuneID: c.CommuneID, At: c.At})
+	}
+	fams, err := store.FindAll[familyDoc](ctx, s.st.families, after, options.Find().SetLimit(MaxMarks))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fams {
+		marks = append(marks, Mark{Kind: MarkFamily, CommuneID: f.CommuneID, At: f.At})
+	}
+	return marks, nil
 }

@@ -207,3 +207,12 @@ func SumBy(ctx context.Context, coll *mongo.Collection, match bson.D, group stri
 	}
 	return out, nil
 }
+
+// InFilter is {field: {$in: values}}, or no filter at all when values is
+// empty (meaning "every document").
+func InFilter(field string, values []string) bson.D {
+	if len(values) == 0 {
+		return nil
+	}
+	return bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: values}}}}
+}

@@ -1,0 +1,197 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"daisuso/gamify"
+)
+
+// dashWorld is a commune with the figures a dashboard shows: Mai with five
+// learners, one session of hers confirmed this week (a learner certified, a
+// Gia đình số), Lan with none, a household far south that nobody reaches,
+// and Hoa, who earned many points forty days ago.
+type dashWorld struct {
+	*mentoring
+	far     string // the waiting household
+	started time.Time
+}
+
+func newDashWorld(t *testing.T) *dashWorld {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, oneAdult)
+	for i := range 4 {
+		m.matchedHousehold(0.2+float64(i)*0.1, oneAdult)
+	}
+	m.mentorAt("lan", 0.5, -0.5, `["vi"]`, 5, 5)
+	d := &dashWorld{mentoring: m, far: m.householdAt(0, -30, oneAdult)}
+	if out := m.ask(d.far, m.staffA); mentorOf(out) != "" {
+		t.Fatalf("the far household was matched: %v", out)
+	}
+	id := uuid.NewString()
+	d.started = time.Now().Add(-2 * time.Minute).Truncate(time.Second)
+	if r := m.schedule(id, hh, d.started, m.mai); r.Status != http.StatusCreated {
+		t.Fatalf("schedule: %d %s", r.Status, r.Body)
+	}
+	code := m.checkIn(id, d.started, 0, allCore)["confirmation_code"].(string)
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	who := gamify.Who{VolunteerID: "hoa", Name: "Hoa", BranchID: m.branchA, BranchName: "Chi đoàn thôn Séo Pả",
+		CommuneID: m.communeA, CommuneName: "Đoàn xã Mường Hum", ProvinceCode: "10", CommuneCode: "02839"}
+	for i := range 5 {
+		_, _, err := m.deps.Gamify.Award(context.Background(), gamify.Award{Key: fmt.Sprintf("test:hoa:%d", i),
+			Reason: gamify.ReasonQuotaReached, Source: "test", Who: who, At: time.Now().AddDate(0, 0, -40)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// thisWeek is 1 when the session counts in the current week (it does not
+// in the two minutes after Monday midnight).
+func (d *dashWorld) thisWeek() float64 {
+	if d.started.Before(weekStart(time.Now())) {
+		return 0
+	}
+	return 1
+}
+
+func TestDashboardIndicators(t *testing.T) {
+	d := newDashWorld(t)
+	body := fmt.Sprintf(`{"name":"Tháng cao điểm","scope":"commune:02839","starts_at":%q,"ends_at":%q,"targets":{"sessions":10,"mentors_at_five":4}}`,
+		time.Now().Add(-time.Hour).Format(time.RFC3339), time.Now().Add(240*time.Hour).Format(time.RFC3339))
+	camp := d.mustCreate("/v1/campaigns", body, d.adminA)["id"].(string)
+
+	r := d.get("/v1/dashboard/indicators", d.adminA...)
+	if r.Status != http.StatusOK {
+		t.Fatalf("indicators: %d %s", r.Status, r.Body)
+	}
+	got := r.json(t)
+	if got["board_scope"] != "commune:02839" || got["unit"].(map[string]any)["id"] != d.communeA {
+		t.Fatalf("unit and scope: %s", r.Body)
+	}
+	total := got["total"].(map[string]any)
+	want := map[string]float64{"mentors": 2, "mentors_at_five": 1, "mentors_at_five_share": 0.5, "households": 6,
+		"digital_families": 1, "certified_learners": 1, "requests_waiting": 1, "learners_waiting": 1, "sessions_this_week": d.thisWeek()}
+	for k, v := range want {
+		if total[k] != v {
+			t.Errorf("total %s = %v, want %v", k, total[k], v)
+		}
+	}
+	if h, ok := total["oldest_wait_hours"].(float64); !ok || h < 0 || h > 1 {
+		t.Errorf("oldest wait: %v", total["oldest_wait_hours"])
+	}
+	trend := total["trend"].(map[string]any)
+	if s := trend["sessions"].([]any); len(s) != 8 || s[7] != d.thisWeek() || len(got["weeks"].([]any)) != 8 {
+		t.Errorf("trend: %v weeks %v", trend, got["weeks"])
+	}
+	communes, branches := got["communes"].([]any), got["branches"].([]any)
+	if len(communes) != 1 || len(branches) != 1 {
+		t.Fatalf("rows: %s", r.Body)
+	}
+	br := branches[0].(map[string]any)
+	if br["id"] != d.branchA || br["mentors"] != 2.0 || br["sessions_this_week"] != d.thisWeek() || br["households"] != nil {
+		t.Errorf("branch row: %v", br)
+	}
+	// The commune's active campaign is chosen, with its targets.
+	c := got["campaign"].(map[string]any)
+	if c["id"] != camp {
+		t.Fatalf("campaign: %v", c)
+	}
+	targets := map[string]float64{}
+	for _, x := range c["targets"].([]any) {
+		targets[x.(map[string]any)["kind"].(string)] = x.(map[string]any)["value"].(float64)
+	}
+	if targets["sessions"] != 1 || targets["mentors_at_five"] != 1 || len(targets) != 2 {
+		t.Errorf("targets: %v", c["targets"])
+	}
+	// Staff of the commune see it; another commune's admin does not even
+	// learn that it exists; bad input is a 400.
+	if r := d.get("/v1/dashboard/indicators?branch_id="+d.communeA, d.staffA...); r.Status != http.StatusOK {
+		t.Errorf("staff: %d %s", r.Status, r.Body)
+	}
+	if r := d.get("/v1/dashboard/indicators?branch_id="+d.communeA, d.adminB...); r.Status != http.StatusNotFound {
+		t.Errorf("another commune's admin: %d %s", r.Status, r.Body)
+	}
+	if r := d.get("/v1/dashboard/indicators?weeks=0", d.adminA...); r.Status != http.StatusBadRequest {
+		t.Errorf("weeks=0: %d %s", r.Status, r.Body)
+	}
+	if r := d.get("/v1/dashboard/indicators", d.admin...); r.Status != http.StatusBadRequest || r.errorCode(t) != "invalid_input" {
+		t.Errorf("a national admin without a unit: %d %s", r.Status, r.Body)
+	}
+	if r := d.get("/v1/dashboard/indicators", d.mai...); r.Status != http.StatusForbidden {
+		t.Errorf("a volunteer: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestDashboardIndicatorsCSV(t *testing.T) {
+	d := newDashWorld(t)
+	r := d.get("/v1/dashboard/indicators.csv", d.adminA...)
+	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", r.Status, r.Body)
+	}
+	if cd := r.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="chi-so-02839-`) {
+		t.Errorf("Content-Disposition: %q", cd)
+	}
+	body := string(r.Body)
+	if !strings.HasPrefix(body, "\ufeffCấp,Mã,Tên,") {
+		t.Fatalf("no BOM or header: %.80q", body)
+	}
+	lines := strings.Split(strings.TrimSuffix(body, "\r\n"), "\r\n")
+	if len(lines) != 4 { // header, total, commune, branch
+		t.Fatalf("lines: %q", lines)
+	}
+	if !strings.HasPrefix(lines[2], "Xã,"+d.communeA+",Đoàn xã Mường Hum,2,1,50.0,") {
+		t.Errorf("commune line: %q", lines[2])
+	}
+	if !strings.HasPrefix(lines[3], "Chi đoàn,"+d.branchA+",Chi đoàn thôn Séo Pả,2,1,50.0,") || !strings.Contains(lines[3], ",,,,") {
+		t.Errorf("branch line (household columns empty): %q", lines[3])
+	}
+	semi := d.get("/v1/dashboard/indicators.csv?sep=semicolon", d.adminA...)
+	if !strings.HasPrefix(string(semi.Body), "\ufeffCấp;Mã;Tên;") {
+		t.Errorf("semicolons: %.60q", semi.Body)
+	}
+	if r := d.get("/v1/dashboard/indicators.csv?sep=tab", d.adminA...); r.Status != http.StatusBadRequest {
+		t.Errorf("sep=tab: %d", r.Status)
+	}
+}
+
+func TestDashboardFiles(t *testing.T) {
+	ta := newTestAPI(t)
+	r := ta.get("/dashboard")
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "/dashboard/app.js") ||
+		!strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("page: %d %s", r.Status, r.Body)
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP: %q", csp)
+	}
+	for _, f := range []string{"app.js", "common.js", "report.js", "app.css", "report.html"} {
+		if r := ta.get("/dashboard/" + f); r.Status != http.StatusOK || len(r.Body) < 100 {
+			t.Errorf("%s: %d", f, r.Status)
+		}
+	}
+	// Nothing outside the embedded files is served.
+	for _, p := range []string{"/dashboard/..%2fapi.go", "/dashboard/nope.js", "/dashboard/dashboard.go"} {
+		if r := ta.get(p); r.Status != http.StatusNotFound {
+			t.Errorf("%s: %d", p, r.Status)
+		}
+	}
+	etag := ta.get("/dashboard/app.js").Header.Get("ETag")
+	if r := ta.get("/dashboard/app.js", "If-None-Match", etag); etag == "" || r.Status != http.StatusNotModified {
+		t.Errorf("ETag %q: %d", etag, r.Status)
+	}
+	cfg := ta.get("/dashboard/config.json").json(t)
+	if cfg["dev_mode"] != true {
+		t.Errorf("config: %v", cfg)
+	}
+}

@@ -31,6 +31,7 @@ var settings = []setting{
 	{name: "REDIS_PREFIX", def: "ds:", help: "Prefix of every Redis key, so deployments can share a Redis."},
 	{name: "FIREBASE_PROJECT_ID", help: "Firebase project: verifies sign-in ID tokens and sends pushes. Unset: pushes are logged, not sent."},
 	{name: "GOOGLE_APPLICATION_CREDENTIALS", help: "Service-account JSON file for Firebase (read by the Google SDK)."},
+	{name: "FIREBASE_WEB_API_KEY", help: "The Firebase project's web API key (public by design): the dashboard's sign-in page gets ID tokens with it. Unset: the page takes a pasted token."},
 	{name: "FCM_ENDPOINT", help: "Send pushes to this FCM-compatible URL without credentials (load tests against a local stand-in). Needs FIREBASE_PROJECT_ID."},
 	{name: "DEV_MODE", help: "true: POST /v1/dev/token issues tokens for anyone. Default true only with the embedded stores."},
 	{name: "DEV_TOKEN_SECRET", help: "HMAC key of dev tokens, 32+ bytes. Default: made once and kept in DATA_DIR.", secret: true},
@@ -56,6 +57,7 @@ type config struct {
 	RedisURL, RedisPrefix      string
 	FirebaseProject            string
 	FCMEndpoint                string
+	FirebaseWebAPIKey          string
 	DevMode                    bool
 	DevTokenSecret             string
 	SessionCodeSecret          string
@@ -103,7 +105,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port: get("PORT"), MongoURI: get("MONGODB_URI"), MongoDatabase: get("MONGODB_DATABASE"),
 		DataDir: get("DATA_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
 		RedisURL: get("REDIS_URL"), RedisPrefix: get("REDIS_PREFIX"),
-		FirebaseProject: get("FIREBASE_PROJECT_ID"), FCMEndpoint: get("FCM_ENDPOINT"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
+		FirebaseProject: get("FIREBASE_PROJECT_ID"), FCMEndpoint: get("FCM_ENDPOINT"), FirebaseWebAPIKey: get("FIREBASE_WEB_API_KEY"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
 		SessionCodeSecret: get("SESSION_CODE_SECRET"),
 		LogLevel:          get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
 		RequestTimeout: duration("REQUEST_TIMEOUT"), UserCacheTTL: duration("USER_CACHE_TTL"), StoreTimeout: duration("STORE_TIMEOUT"),

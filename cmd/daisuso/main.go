@@ -178,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Verifier: verifier, DevTokens: devTokens,
 		RequestTimeout: cfg.RequestTimeout, UserCacheTTL: cfg.UserCacheTTL, BodyLimit: cfg.BodyLimit,
 		RateLimits:  api.RateLimits{PerUser: cfg.RateLimitUser, PerIP: cfg.RateLimitIP},
-		ProxyHeader: cfg.ProxyHeader, Registry: registry, Now: time.Now,
+		ProxyHeader: cfg.ProxyHeader, Registry: registry, Now: time.Now, FirebaseWebAPIKey: cfg.FirebaseWebAPIKey,
 	})
 	if err != nil {
 		return err

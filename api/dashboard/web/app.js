@@ -10,7 +10,7 @@
 
   const state = {
     me: null, home: '', unit: '', campaign: '', data: null,
-    board: 'volunteers', period: 'week', scope: '', mine: new Set(), run: null, timers: [],
+    board: 'volunteers', period: 'week', scope: '', mine: new Set(), run: null, cell: null, timers: [],
   };
 
   function showError(id, err) {
@@ -57,7 +57,7 @@
     } catch (err) { $('signin-error').textContent = err.message; }
   });
   $('signout').addEventListener('click', () => signedOut(''));
-  $('lang').addEventListener('click', () => { DSS.toggleLang(); if (state.data) render(); });
+  $('lang').addEventListener('click', () => { DSS.toggleLang(); if (state.data) { render(); loadBoard(); } });
 
   async function start() {
     let me;
@@ -67,7 +67,7 @@
     state.home = me.branch_id || new URLSearchParams(location.search).get('unit') || '';
     state.unit = state.home;
     $('signin').hidden = true; $('app').hidden = false; $('who').hidden = false; $('signout').hidden = false;
-    $('role-name').textContent = me.role;
+    $('role-name').textContent = t(me.role);
     const canAct = ACTORS.includes(me.role);
     $('run-card').hidden = !canAct; $('bc-card').hidden = !canAct;
     if (!state.unit) return showError('app-error', new Error(t('needUnit')));
@@ -101,7 +101,8 @@
     const d = state.data;
     $('unit-name').textContent = d.unit.name;
     $('campaign').value = d.campaign.id;
-    $('updated').textContent = t('updated') + ' ' + new Date(d.generated_at).toLocaleTimeString(DSS.lang === 'en' ? 'en-GB' : 'vi-VN');
+    $('updated').textContent = t('updated') + ' ' + DSS.time(d.generated_at);
+    if (state.me) $('role-name').textContent = t(state.me.role);
     fillUnits(d);
     renderTiles(d.total);
     renderTargets(d.campaign);
@@ -109,6 +110,8 @@
     renderTable(d);
     fillScopes(d);
     DSS.legend($('legend'));
+    DSS.cellInfo($('cell'), state.cell);
+    if (state.run) renderRun(state.run);
   }
 
   function fillUnits(d) {
@@ -151,7 +154,7 @@
 
   function renderTable(d) {
     const head = [t('level'), t('name'), t('mentors'), t('atFive'), t('sessionsWeek'), t('households'), t('families'),
-      t('certified'), t('waiting'), t('oldest'), t('trend'), ''];
+      t('certified'), t('waiting'), t('oldestWait'), t('trend'), ''];
     $('indicators').tHead.replaceChildren(el('tr', {}, ...head.map((h, i) => el('th', { class: i >= 2 && i <= 9 ? 'num' : '', text: h }))));
     const rows = [['total', d.total], ...d.communes.map((r) => ['commune', r]), ...d.branches.map((r) => ['branch', r])];
     $('indicators').tBodies[0].replaceChildren(...rows.map(([level, r]) => {
@@ -198,7 +201,7 @@
           el('td', { text: String(r.rank) }), el('td', { class: 'who', text: r.name || r.id }), el('td', { class: 'num', text: num(r.points) }))));
       }
       $('board').dataset.period = b.period;
-      $('board-note').textContent = b.period;
+      $('board-note').textContent = DSS.periodName(b.period, state.data && state.data.campaign.name);
     } catch (err) { showError('app-error', err); }
   }
 
@@ -221,8 +224,9 @@
       const unitKind = state.data && state.data.unit.kind;
       const q = new URLSearchParams({ branch_id: state.unit, res: unitKind === 'province' ? '7' : '8' });
       const g = await api('/v1/coverage?' + q);
-      const n = DSS.hexMap($('map'), g, (p) => DSS.cellInfo($('cell'), p));
+      const n = DSS.hexMap($('map'), g, (p) => { state.cell = p; DSS.cellInfo($('cell'), p); });
       $('map').dataset.hexes = String(n);
+      state.cell = null;
       DSS.cellInfo($('cell'), null);
     } catch (err) { showError('app-error', err); }
   }
@@ -283,7 +287,7 @@
     try {
       const r = await api('/v1/notifications/broadcasts', { method: 'POST', idem: DSS.newKey(), body: {
         branch_id: $('bc-unit').value, audience: $('bc-audience').value, title: $('bc-title').value, body: $('bc-body').value } });
-      $('bc-result').textContent = `${t('sent')} ${num(r.recipients)} ${t('people')} (${new Date(r.send_at).toLocaleString(DSS.lang === 'en' ? 'en-GB' : 'vi-VN')})`;
+      $('bc-result').textContent = `${t('sent')} ${num(r.recipients)} ${t('people')} (${DSS.dateTime(r.send_at)})`;
       $('bc-result').dataset.recipients = String(r.recipients);
       $('bc-form').reset();
     } catch (err) { showError('bc-error', err); } finally { $('bc-send').disabled = false; }

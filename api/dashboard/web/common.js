@@ -45,6 +45,8 @@ const DSS = (() => {
       appliedN: 'Đã ghép', skippedN: 'Bỏ qua (đã thay đổi)', sent: 'Đã lên lịch gửi tới', people: 'người',
       nothingWaiting: 'Không có yêu cầu nào đang chờ.', waitingFor: 'chờ', expired: 'Phiên đăng nhập đã hết hạn, hãy đăng nhập lại.',
       network: 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', week: 'Tuần',
+      name: 'Tên', oldestWait: 'Chờ lâu nhất', underHour: 'dưới 1 giờ', month: 'Tháng',
+      branch_admin: 'Cán bộ Đoàn', commune_staff: 'Tổ công nghệ số', admin: 'Quản trị',
     },
     en: {
       updated: 'Updated at', atFive: '"1 to 5" reached', families: 'Digital families', certified: 'Certified learners',
@@ -62,6 +64,8 @@ const DSS = (() => {
       appliedN: 'Matched', skippedN: 'Skipped (changed meanwhile)', sent: 'Scheduled for', people: 'people',
       nothingWaiting: 'No request is waiting.', waitingFor: 'waiting', expired: 'Your sign-in has expired; please sign in again.',
       network: 'Cannot reach the server. Check the connection and try again.', week: 'Week',
+      name: 'Name', oldestWait: 'Longest wait', underHour: 'under 1 h', month: 'Month',
+      branch_admin: 'Union officer', commune_staff: 'Technology team', admin: 'Administrator',
     },
   };
   const vi = {};
@@ -185,11 +189,31 @@ const DSS = (() => {
     return e;
   }
 
+  // Times are shown in Vietnam's time, wherever the browser is.
+  const ZONE = 'Asia/Ho_Chi_Minh';
+  const locale = () => (lang === 'en' ? 'en-GB' : 'vi-VN');
+  function time(iso) { return new Date(iso).toLocaleTimeString(locale(), { timeZone: ZONE }); }
+  function dateTime(iso) { return new Date(iso).toLocaleString(locale(), { timeZone: ZONE }); }
+  function monthOf(iso) {
+    const p = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit' }).formatToParts(new Date(iso));
+    const get = (k) => p.find((x) => x.type === k).value;
+    return get('month') + '/' + get('year');
+  }
+  // periodName turns a board's period id (w2026-48, m2026-11) into words.
+  function periodName(id, campaignName) {
+    let m = /^w(\d{4})-(\d{2})$/.exec(id);
+    if (m) return `${t('week')} ${Number(m[2])}/${m[1]}`;
+    m = /^m(\d{4})-(\d{2})$/.exec(id);
+    if (m) return `${t('month')} ${m[2]}/${m[1]}`;
+    return campaignName || id;
+  }
+
   const nf = () => new Intl.NumberFormat(lang === 'en' ? 'en-GB' : 'vi-VN');
   function num(n) { return n === undefined || n === null ? '—' : nf().format(n); }
   function pct(x) { return x === undefined || x === null ? '—' : nf().format(Math.round(x * 1000) / 10) + '%'; }
   function waited(hours) {
     if (hours === undefined || hours === null) return '—';
+    if (hours < 1) return t('underHour');
     return hours >= 48 ? num(Math.round(hours / 24)) + ' ' + t('days') : num(Math.round(hours)) + ' ' + t('hours');
   }
 
@@ -287,5 +311,5 @@ const DSS = (() => {
   }
 
   return { t, applyLang, toggleLang, get lang() { return lang; }, auth, loadConfig, firebaseSignIn, api, ApiError, newKey,
-    el, num, pct, waited, bars, hexMap, cellInfo, legend, need };
+    el, num, pct, waited, time, dateTime, monthOf, periodName, bars, hexMap, cellInfo, legend, need };
 })();

@@ -18,11 +18,9 @@
 
   function render() {
     const d = data, r = d.total;
-    const now = new Date(d.generated_at);
-    const loc = DSS.lang === 'en' ? 'en-GB' : 'vi-VN';
-    $('month').textContent = String(now.getMonth() + 1).padStart(2, '0') + '/' + now.getFullYear();
+    $('month').textContent = DSS.monthOf(d.generated_at);
     $('unit').textContent = d.unit.name;
-    $('meta').textContent = `${L('campaign')}: ${d.campaign.name} · ${L('made')} ${now.toLocaleString(loc)}`;
+    $('meta').textContent = `${L('campaign')}: ${d.campaign.name} · ${L('made')} ${DSS.dateTime(d.generated_at)}`;
     for (const k of ['figures', 'targets', 'trend', 'top', 'map', 'branches']) $('h-' + k).textContent = L(k);
     $('s-maker').textContent = L('maker'); $('s-head').textContent = L('head');
     $('s-sign1').textContent = L('sign'); $('s-sign2').textContent = L('sign');

@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run demo test bench lint env
+.PHONY: run demo test bench fuzz lint env
 
 ## run: the service on its embedded default (FerretDB in ./data, in-process Redis, dev mode)
 run:
@@ -19,6 +19,13 @@ test:
 ## bench: the benchmarks, printing their figures
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## fuzz: each fuzz test searches for FUZZTIME (default 30s); go test prints the executions
+FUZZTIME ?= 30s
+FUZZ_API = FuzzRequestBodies FuzzPageParamsAndCursors FuzzIdempotencyKey
+fuzz:
+	@for f in $(FUZZ_API); do echo "== api $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./api/ || exit 1; done
+	@echo "== geo FuzzParseCell"; $(GO) test -run '^$$' -fuzz '^FuzzParseCell$$' -fuzztime $(FUZZTIME) ./geo/
 
 ## lint: go vet and staticcheck
 lint:

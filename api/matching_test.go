@@ -290,6 +290,7 @@ func TestNoOverAssignmentAcrossInstances(t *testing.T) {
 	close(start)
 	wg.Wait()
 	if matched.Load() != 7 || waiting.Load() != 93 {
+		t.Logf("logs: %s", grepLines(w.logs.String(), `"level":"ERROR"`, 5))
 		t.Fatalf("matched %d, waiting %d; want 7 and 93", matched.Load(), waiting.Load())
 	}
 	ctx := context.Background()
@@ -298,4 +299,15 @@ func TestNoOverAssignmentAcrossInstances(t *testing.T) {
 	if slots != 10 || assigned != 10 {
 		t.Fatalf("slots %d, assignments %d; want 10 and 10", slots, assigned)
 	}
+}
+
+// grepLines returns up to n lines of s that contain sub.
+func grepLines(s, sub string, n int) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) && len(out) < n {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

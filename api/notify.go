@@ -81,6 +81,16 @@ type notificationCursor struct {
 	ID string    `json:"i"`
 }
 
+// decodeNotificationCursor reads the position a page of notifications
+// starts after.
+func decodeNotificationCursor(b []byte) (notify.Cursor, error) {
+	var cur notificationCursor
+	if json.Unmarshal(b, &cur) != nil || cur.At.IsZero() || cur.ID == "" {
+		return notify.Cursor{}, newError(fiber.StatusBadRequest, "invalid_cursor", nil)
+	}
+	return notify.Cursor(cur), nil
+}
+
 func (a *API) listNotifications(c *fiber.Ctx) error {
 	p, err := pageParams(c)
 	if err != nil {
@@ -88,11 +98,9 @@ func (a *API) listNotifications(c *fiber.Ctx) error {
 	}
 	var before notify.Cursor
 	if p.Cursor != nil {
-		var cur notificationCursor
-		if json.Unmarshal(p.Cursor, &cur) != nil || cur.At.IsZero() || cur.ID == "" {
-			return newError(fiber.StatusBadRequest, "invalid_cursor", nil)
+		if before, err = decodeNotificationCursor(p.Cursor); err != nil {
+			return err
 		}
-		before = notify.Cursor(cur)
 	}
 	items, err := a.deps.Notify.List(c.UserContext(), actorOf(c).UserID, language(c), before, p.Limit+1)
 	if err != nil {

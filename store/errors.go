@@ -74,6 +74,12 @@ func isOutage(err error) bool {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
+	// The embedded FerretDB's SQLite waited its busy_timeout for the write
+	// lock and gave up: the store is overloaded, not the request wrong. It
+	// comes back as an InternalError whose text is all there is to go by.
+	if strings.Contains(err.Error(), "SQLITE_BUSY") {
+		return true
+	}
 	// go-redis reports a closed pool and pool timeouts as plain errors.
 	msg := err.Error()
 	return strings.Contains(msg, "redis: client is closed") ||

@@ -97,7 +97,13 @@ func StartFerret(cfg FerretConfig) (*Ferret, error) {
 			return nil, fmt.Errorf("ferretdb dir: %w", err)
 		}
 		fc.Handler = "sqlite"
-		fc.SQLiteURL = "file:" + dir + "/"
+		// Write transactions take SQLite's write lock when they begin
+		// (_txlock=immediate) and so wait for it (FerretDB sets a 10 s
+		// busy_timeout). Deferred ones, FerretDB's default, start as
+		// readers and fail at once with SQLITE_BUSY when they cannot
+		// upgrade (the busy handler is not called then): under load,
+		// concurrent updates came back as 500s.
+		fc.SQLiteURL = "file:" + dir + "/?_txlock=immediate"
 	}
 	f, err := ferretdb.New(fc)
 	if err != nil {

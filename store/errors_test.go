@@ -1,0 +1,23 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestWrapMongoClassifies(t *testing.T) {
+	busy := errors.New("(InternalError) [db.go:134 fsql.(*DB).InTransaction] database is locked (5) (SQLITE_BUSY)")
+	for _, c := range []struct {
+		err         error
+		unavailable bool
+	}{
+		{busy, true},
+		{fmt.Errorf("matching: %w", busy), true},
+		{errors.New("(BadValue) unknown operator: $foo"), false},
+	} {
+		if got := errors.Is(WrapMongo(c.err), ErrUnavailable); got != c.unavailable {
+			t.Errorf("%v: unavailable %v, want %v", c.err, got, c.unavailable)
+		}
+	}
+}

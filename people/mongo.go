@@ -105,7 +105,12 @@ func (s *branchStore) under(ctx context.Context, root string, limit int) ([]stri
 
 // subtree lists root's descendants (not root itself), at most limit.
 func (s *branchStore) subtree(ctx context.Context, root string, limit int) ([]Branch, error) {
-	docs, err := store.FindAll[branchDoc](ctx, s.coll, bson.D{{Key: "ancestors", Value: root}},
+	return s.find(ctx, bson.D{{Key: "ancestors", Value: root}}, limit)
+}
+
+// find lists the nodes matching filter by id, at most limit.
+func (s *branchStore) find(ctx context.Context, filter bson.D, limit int) ([]Branch, error) {
+	docs, err := store.FindAll[branchDoc](ctx, s.coll, filter,
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, err
@@ -208,15 +213,7 @@ func (s *branchStore) children(ctx context.Context, parent, after string, limit 
 	if after != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
-	docs, err := store.FindAll[branchDoc](ctx, s.coll, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Branch, len(docs))
-	for i, d := range docs {
-		out[i] = d.branch()
-	}
-	return out, nil
+	return s.find(ctx, filter, limit)
 }
 
 // ---- volunteers ----

@@ -142,10 +142,7 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 	if err != nil {
 		return indicatorsJSON{}, err
 	}
-	communes, err := a.deps.People.CommunesUnder(ctx, unit.ID)
-	if err != nil {
-		return indicatorsJSON{}, err
-	}
+	communes := unit.CommunesAmong(nodes)
 	thisWeek := weekStart(now)
 	from := thisWeek.AddDate(0, 0, -7*(weeks-1))
 	since := from

@@ -127,6 +127,11 @@ func TestDashboardIndicators(t *testing.T) {
 	if r := d.get("/v1/dashboard/indicators", d.admin...); r.Status != http.StatusBadRequest || r.errorCode(t) != "invalid_input" {
 		t.Errorf("a national admin without a unit: %d %s", r.Status, r.Body)
 	}
+	// A province's indicators list its communes.
+	prov := d.get("/v1/dashboard/indicators?branch_id="+d.province, d.admin...)
+	if prov.Status != http.StatusOK || len(prov.json(t)["communes"].([]any)) != 2 || prov.json(t)["board_scope"] != "province:10" {
+		t.Errorf("province: %d %s", prov.Status, prov.Body)
+	}
 	if r := d.get("/v1/dashboard/indicators", d.mai...); r.Status != http.StatusForbidden {
 		t.Errorf("a volunteer: %d %s", r.Status, r.Body)
 	}

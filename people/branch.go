@@ -163,6 +163,21 @@ func (s *Service) Subtree(ctx context.Context, a Actor, id string) (Branch, []Br
 	return b, under, err
 }
 
+// CommunesAmong lists the communes at or under b, given the nodes under it
+// (as Subtree returns them): as CommunesUnder, without reading the store.
+func (b Branch) CommunesAmong(under []Branch) []string {
+	if b.Kind != KindProvince {
+		return []string{b.CommuneID()}
+	}
+	var out []string
+	for _, n := range under {
+		if n.Kind == KindCommune && n.ParentID == b.ID {
+			out = append(out, n.ID)
+		}
+	}
+	return out
+}
+
 // CommunesUnder lists the communes at or under a node: the node itself if it
 // is a commune, a branch's or team's commune, or a province's communes.
 func (s *Service) CommunesUnder(ctx context.Context, id string) ([]string, error) {

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -42,18 +43,6 @@ const (
 	WhyTooFewInReach    = "too_few_learners_in_reach"
 )
 
-// quotaWeight makes one learner more for a mentor below five worth more
-// than any saving of distance: it exceeds the largest possible total
-// distance in metres (15 km for each of up to 10^5 learners would be
-// 1.5·10^9). Costs are in metres.
-const quotaWeight = 2_000_000_000
-
-// unservedCost is the cost of the arc that leaves a learner unserved: more
-// than any augmenting path can cost or save (one quota arc, 2e9, plus
-// distances of at most 3e9 along a simple path), and small enough that
-// 10^5 of them fit in an int64.
-const unservedCost = 1_000_000_000_000
-
 // Solve computes an assignment optimal for the rule: the most learners
 // served, then the fewest missing slots below five, then the least total
 // distance (in whole metres), over requests and mentors' free capacity
@@ -66,13 +55,176 @@ const unservedCost = 1_000_000_000_000
 // The network: request (supplying its learners) -> mentor (each mentor in
 // reach: within the mentor's radius and MaxRadiusKm, not paused, speaking
 // the language if required) -> sink, by two arcs: the slots missing to five
-// at cost -quotaWeight, and the rest of the free capacity at cost 0. A
-// minimum-cost maximum flow of it is the rule's optimum; successive
-// shortest paths from each request in turn find one (a request that cannot
-// reach the sink when its turn comes never could later: what it reaches is
-// closed under residual arcs and no other augmentation enters it).
+// at cost -W, and the rest of the free capacity at cost 0; and request ->
+// sink at cost U for learners left unserved. Distances are whole metres. W
+// exceeds the distance of any simple cycle of the network, so no saving of
+// distance can outweigh a slot missing to five, and U exceeds W, so none
+// outweighs a learner served: a minimum-cost flow is the rule's optimum.
+//
+// A province has tens of millions of pairs in reach (72 million on the
+// clustered benchmark), too many to hold, so the network is grown as it is
+// solved (column generation). It starts with each request's nearestK
+// nearest mentors and is solved by successive shortest paths (flowNet).
+// Then every pair in reach is priced against the solution's potentials:
+// each request takes up to pricedPerRound pairs of negative reduced cost,
+// those arcs are saturated, which keeps the potentials valid, and the
+// surpluses that leaves are sent on. When a pass finds no such pair, the
+// potentials prove the flow optimal over all pairs, not only those held.
+// Mentors reach the sink through hubs of hubSize, so that no node has an
+// arc per mentor.
 func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summary) {
 	start := time.Now()
+	sum, active := startSummary(reqs, mentors)
+	idx := newReachIndex(active)
+	nR, nM := len(reqs), len(active)
+	// Mentors go through hubs of hubSize neighbours (in cell order) to the
+	// sink, so that no node has an arc per mentor: a search that passes
+	// the sink looks at a few hundred arcs, not all of them.
+	nH := (nM + hubSize - 1) / hubSize
+	hubOf := make([]int32, nM)
+	byCell := make([]int32, nM)
+	for j := range byCell {
+		byCell[j] = int32(j)
+	}
+	slices.SortFunc(byCell, func(a, b int32) int { return cmp.Compare(active[a].Cell, active[b].Cell) })
+	for rank, j := range byCell {
+		hubOf[j] = int32(nR + nM + rank/hubSize)
+	}
+	// The learners a request leaves unserved go to the sink through hubs
+	// of their own, which no search needs to look into.
+	sink := nR + nM + 2*nH
+	g := newFlowNet(sink+1, nR*(nearestK+1)+2*nM+2*nH)
+	hubCap := make([]int64, sink+1)
+	quotaW := int64(maxArcMetres)*int64(2*nM+2) + 1
+	unservedU := 2 * quotaW
+
+	// The mentors each request starts with: its nearestK in reach.
+	centres := make([]geo.Point, nR)
+	cands := make([][]candArc, nR)
+	reach := make([]bool, nM)
+	var near nearest
+	for i, r := range reqs {
+		sum.Learners += r.Learners
+		centres[i] = r.Cell.Center()
+		anyInReach := false
+		near.reset()
+		idx.visit(centres[i], func(j int32, c2 float64) {
+			anyInReach = true
+			reach[j] = true
+			if r.LanguageRequired && !slices.Contains(active[j].Languages, r.Language) {
+				return
+			}
+			near.offer(j, c2)
+		})
+		switch {
+		case near.n > 0:
+			g.balance[i] = int64(r.Learners)
+			g.balance[sink] -= int64(r.Learners)
+			for _, j := range near.js[:near.n] {
+				d := idx.metres(centres[i], j)
+				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(g.addArc(i, nR+int(j), int32(r.Learners), d))})
+			}
+			h := hubOf[near.js[0]] + int32(nH)
+			g.addArc(i, int(h), int32(r.Learners), unservedU)
+			hubCap[h] += int64(r.Learners)
+		case anyInReach:
+			sum.UnservedLearners[ReasonNoLanguage] += r.Learners
+		default:
+			sum.UnservedLearners[ReasonNoMentor] += r.Learners
+		}
+	}
+	free := make([]int, nM)
+	for j, m := range active {
+		free[j] = max(0, m.Capacity-used[m.ID])
+		deficit := min(free[j], max(0, Quota-used[m.ID]))
+		if deficit > 0 {
+			g.addArc(nR+j, int(hubOf[j]), int32(deficit), -quotaW)
+		}
+		if free[j]-deficit > 0 {
+			g.addArc(nR+j, int(hubOf[j]), int32(free[j]-deficit), 0)
+		}
+		hubCap[hubOf[j]] += int64(free[j])
+	}
+	for h := nR + nM; h < sink; h++ {
+		g.addArc(h, sink, int32(min(hubCap[h], math.MaxInt32)), 0)
+		// Every path to the sink may pass one quota arc, so the hubs and
+		// the sink start at -W and every reduced cost is non-negative.
+		g.pot[h] = -quotaW
+	}
+	g.pot[sink] = -quotaW
+
+	// Successive shortest paths, requests in cell order so that searches
+	// in turn stay near each other. A request always reaches the sink (its
+	// learners may stay unserved), so none is left with a surplus.
+	order := make([]int, 0, nR)
+	for i := range reqs {
+		if len(cands[i]) > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(reqs[a].Cell, reqs[b].Cell) })
+	g.build()
+	for _, i := range order {
+		g.augment(i)
+	}
+
+	// Price every pair in reach against the potentials; a request takes
+	// up to pricedPerRound of those with negative reduced costs, the most
+	// negative first, which are saturated, and the surpluses that leaves
+	// are sent on. Until no pair is left to take.
+	var worst nearest
+	for {
+		var added []int
+		for _, i := range order {
+			r := reqs[i]
+			pi := g.pot[i]
+			worst.reset()
+			idx.visit(centres[i], func(j int32, c2 float64) {
+				pj := g.pot[nR+int(j)]
+				// The chord is never longer than the arc, so its metres
+				// bound the cost from below.
+				if int64(math.Sqrt(c2)*1000)+pi-pj >= 0 {
+					return
+				}
+				d := idx.metres(centres[i], j)
+				if rc := d + pi - pj; rc < 0 && !slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == j }) &&
+					(!r.LanguageRequired || slices.Contains(active[j].Languages, r.Language)) {
+					worst.offer(j, float64(rc))
+				}
+			})
+			for _, j := range worst.js[:min(worst.n, pricedPerRound)] {
+				d := idx.metres(centres[i], j)
+				a := g.addArc(i, nR+int(j), int32(r.Learners), d)
+				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(a)})
+				added = append(added, a)
+			}
+		}
+		if len(added) == 0 {
+			break
+		}
+		for _, a := range added {
+			g.saturate(a)
+		}
+		g.build()
+		for _, a := range added {
+			g.augment(int(g.edges[a].to))
+		}
+	}
+
+	flows := make([][]candFlow, nR)
+	for i := range reqs {
+		for _, c := range cands[i] {
+			flows[i] = append(flows[i], candFlow{j: int(c.j), km: float64(c.metres) / 1000, flow: int(g.flow(int(c.arc)))})
+		}
+	}
+	pairs := readBack(reqs, active, used, free, reach, flows, &sum)
+	sum.Took = time.Since(start)
+	return pairs, sum
+}
+
+// startSummary begins the summary of a solve and returns the mentors who
+// are not paused, the only ones a solve considers.
+func startSummary(reqs []Request, mentors []Mentor) (Summary, []Mentor) {
 	sum := Summary{Requests: len(reqs), UnservedLearners: map[string]int{}, UnderQuotaWhy: map[string]int{}}
 	var active []Mentor
 	for _, m := range mentors {
@@ -81,117 +233,74 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 		}
 	}
 	sum.Mentors = len(active)
-	// In-memory index of mentors by cell, at the resolution that suits the
-	// widest reach among them; the disk walked is that reach's.
-	reachKm := 0.0
-	for _, m := range active {
-		reachKm = max(reachKm, min(m.RadiusKm, MaxRadiusKm))
-	}
-	res := geo.IndexResolution(reachKm)
-	k := geo.RingsFor(reachKm, res)
-	byCell := map[geo.Cell][]int{}
-	centres := make([]geo.Point, len(active))
-	for j, m := range active {
-		c, _ := m.Cell.Parent(res)
-		byCell[c] = append(byCell[c], j)
-		centres[j] = m.Cell.Center()
-	}
-	nR, nM := len(reqs), len(active)
-	sink := nR + nM
-	type cand struct {
-		j    int
-		dist float64
-		arc  int
-	}
-	cands := make([][]cand, nR)
-	reach := make([]bool, nM)
-	arcs := 0
-	for i, r := range reqs {
-		sum.Learners += r.Learners
-		c, _ := r.Cell.Parent(res)
-		anyInReach := false
-		rc := r.Cell.Center()
-		for _, cell := range c.Disk(k) {
-			for _, j := range byCell[cell] {
-				m := active[j]
-				d := geo.DistanceKm(rc, centres[j])
-				if d > m.RadiusKm || d > MaxRadiusKm {
-					continue
-				}
-				anyInReach = true
-				reach[j] = true
-				if r.LanguageRequired && !slices.Contains(m.Languages, r.Language) {
-					continue
-				}
-				cands[i] = append(cands[i], cand{j: j, dist: d})
-				arcs++
-			}
-		}
-		switch {
-		case len(cands[i]) > 0:
-		case anyInReach:
-			sum.UnservedLearners[ReasonNoLanguage] += r.Learners
-		default:
-			sum.UnservedLearners[ReasonNoMentor] += r.Learners
-		}
-	}
-	net := newFlowNet(nR+nM+1, arcs+2*nM+nR)
-	net.pot = make([]int64, nR+nM+1)
-	for i, r := range reqs {
-		for x := range cands[i] {
-			cands[i][x].arc = net.addArc(i, nR+cands[i][x].j, int32(r.Learners), int64(math.Round(cands[i][x].dist*1000)))
-		}
-		if len(cands[i]) > 0 {
-			// Leaving a learner unserved costs more than any real path (at
-			// most one quota arc and 2·10^5 hops of 15 km), so every
-			// supply is routed and the cheapest routing serves the most.
-			net.addArc(i, sink, int32(r.Learners), unservedCost)
-		}
-	}
-	free := make([]int, nM)
-	deficit := make([]int, nM)
-	for j, m := range active {
-		free[j] = max(0, m.Capacity-used[m.ID])
-		deficit[j] = min(free[j], max(0, Quota-used[m.ID]))
-		if deficit[j] > 0 {
-			net.addArc(nR+j, sink, int32(deficit[j]), -quotaWeight)
-		}
-		if free[j]-deficit[j] > 0 {
-			net.addArc(nR+j, sink, int32(free[j]-deficit[j]), 0)
-		}
-	}
-	// Feasible potentials for the negative quota arcs: every path to the
-	// sink may go through one, so the sink starts at -quotaWeight.
-	net.pot[sink] = -quotaWeight
-	net.prepare()
-	// The order of requests changes only the work, not the optimum (either
-	// way round by the number of mentors in reach measured within 10% of
-	// this on the benchmark instances).
-	for i, r := range reqs {
-		if len(cands[i]) > 0 {
-			net.augmentFrom(i, sink, int32(r.Learners))
-		}
-	}
+	return sum, active
+}
 
-	// Read the flow back, one mentor per request.
-	load := make([]int, nM)
-	assigned := make([]int, nR)
-	for i := range assigned {
-		assigned[i] = -1
+// maxArcMetres bounds the cost of a request-mentor arc.
+const maxArcMetres = int(MaxRadiusKm * 1000)
+
+type candArc struct {
+	j      int32
+	metres int64
+	arc    int32
+}
+
+// nearestK is how many of its nearest mentors in reach a request starts
+// with in the batch network; pricedPerRound how many more it may take
+// after each solve.
+const (
+	nearestK       = 8
+	pricedPerRound = 2
+)
+
+// nearest keeps the nearestK smallest offers.
+type nearest struct {
+	n  int
+	js [nearestK]int32
+	c2 [nearestK]float64
+}
+
+func (s *nearest) reset() { s.n = 0 }
+
+func (s *nearest) offer(j int32, c2 float64) {
+	if s.n == nearestK && c2 >= s.c2[s.n-1] {
+		return
 	}
+	k := min(s.n, nearestK-1)
+	for k > 0 && s.c2[k-1] > c2 {
+		s.js[k], s.c2[k] = s.js[k-1], s.c2[k-1]
+		k--
+	}
+	s.js[k], s.c2[k] = j, c2
+	s.n = min(s.n+1, nearestK)
+}
+
+// candFlow is what a solver carried from a request to one mentor.
+type candFlow struct {
+	j    int
+	km   float64
+	flow int
+}
+
+// readBack turns a flow into pairs, one mentor per request, and completes
+// the summary. free is each mentor's free capacity and reach whether any
+// request was in the mentor's reach.
+func readBack(reqs []Request, active []Mentor, used map[string]int, free []int, reach []bool, flows [][]candFlow, sum *Summary) []Pair {
+	load := make([]int, len(active))
+	assigned := make([]int, len(reqs))
 	var split []int
 	for i, r := range reqs {
-		best, bestFlow, total := -1, int32(0), int32(0)
-		for _, c := range cands[i] {
-			fl := net.flow(c.arc)
-			total += fl
-			if fl > bestFlow {
-				best, bestFlow = c.j, fl
+		assigned[i] = -1
+		best, bestFlow, total := -1, 0, 0
+		for _, c := range flows[i] {
+			total += c.flow
+			if c.flow > bestFlow {
+				best, bestFlow = c.j, c.flow
 			}
 		}
 		switch {
 		case total == 0:
-		case int(bestFlow) == r.Learners:
+		case bestFlow == r.Learners:
 			assigned[i] = best
 			load[best] += r.Learners
 		default:
@@ -200,8 +309,8 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	}
 	for _, i := range split {
 		r := reqs[i]
-		sort.SliceStable(cands[i], func(a, b int) bool { return net.flow(cands[i][a].arc) > net.flow(cands[i][b].arc) })
-		for _, c := range cands[i] {
+		sort.SliceStable(flows[i], func(a, b int) bool { return flows[i][a].flow > flows[i][b].flow })
+		for _, c := range flows[i] {
 			if free[c.j]-load[c.j] >= r.Learners {
 				assigned[i] = c.j
 				load[c.j] += r.Learners
@@ -213,15 +322,15 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	for i, r := range reqs {
 		j := assigned[i]
 		if j < 0 {
-			if len(cands[i]) > 0 {
+			if len(flows[i]) > 0 {
 				sum.UnservedLearners[ReasonAllFull] += r.Learners
 			}
 			continue
 		}
 		var d float64
-		for _, c := range cands[i] {
+		for _, c := range flows[i] {
 			if c.j == j {
-				d = c.dist
+				d = c.km
 			}
 		}
 		pairs = append(pairs, Pair{RequestID: r.ID, MentorID: active[j].ID, Learners: r.Learners, DistanceKm: d})
@@ -243,6 +352,8 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	if sum.ServedLearners > 0 {
 		sum.MeanDistanceKm = sum.TotalDistanceKm / float64(sum.ServedLearners)
 	}
-	sum.Took = time.Since(start)
-	return pairs, sum
+	return pairs
 }
+
+// hubSize is how many mentors share a hub on their way to the sink.
+const hubSize = 64

@@ -148,3 +148,48 @@ func TestSolveRules(t *testing.T) {
 		}
 	})
 }
+
+// TestSolveMatchesReference compares Solve with the successive shortest
+// paths solver on random instances large enough that the network starts
+// without most pairs in reach (so pricing has to bring them in): the same
+// learners served, slots missing and metres.
+func TestSolveMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for n := range 40 {
+		var in instance
+		switch n % 4 {
+		case 0, 1:
+			in = uniform(uint64(n), 40+r.IntN(60), 200+r.IntN(400), 3+r.Float64()*6)
+		default:
+			in = clustered(uint64(n), 40+r.IntN(60), 200+r.IntN(400), 4+r.Float64()*6)
+		}
+		used := map[string]int{}
+		for j := range in.mentors {
+			m := &in.mentors[j]
+			m.Capacity = 3 + r.IntN(10)
+			used[m.ID] = r.IntN(m.Capacity + 1)
+			m.Paused = r.IntN(20) == 0
+			if r.IntN(10) == 0 {
+				m.Languages = append(m.Languages, "hmn")
+			}
+		}
+		for i := range in.reqs {
+			if r.IntN(15) == 0 {
+				in.reqs[i].Language, in.reqs[i].LanguageRequired = "hmn", true
+			}
+		}
+		metres := func(pairs []Pair) (m int) {
+			for _, p := range pairs {
+				m += int(math.Round(p.DistanceKm*1000)) * p.Learners
+			}
+			return m
+		}
+		gotPairs, got := Solve(in.reqs, in.mentors, used)
+		wantPairs, want := solveSSP(in.reqs, in.mentors, used)
+		if got.ServedLearners != want.ServedLearners || got.MissingSlots != want.MissingSlots || metres(gotPairs) != metres(wantPairs) {
+			t.Fatalf("instance %d (%s, %d requests, %d mentors): served %d, missing %d, %d m; reference %d, %d, %d m",
+				n, in.name, len(in.reqs), len(in.mentors), got.ServedLearners, got.MissingSlots, metres(gotPairs),
+				want.ServedLearners, want.MissingSlots, metres(wantPairs))
+		}
+	}
+}

@@ -2,49 +2,190 @@ package matching
 
 import "math"
 
+const inf = math.MaxInt64 / 4
+
 // flowNet is a min-cost flow network with integer capacities and costs,
-// solved by successive shortest paths (augmentFrom). Reduced costs
-// c(u,v) + pot(u) - pot(v) must be non-negative at the start; the caller
-// sets pot so (arcs into the sink may cost less than zero).
+// solved by successive shortest paths: a node with a surplus sends it, one
+// shortest augmenting path at a time, to the nearest node with a deficit
+// (balance below zero). Reduced costs c(u,v) + pot(u) - pot(v) of residual
+// arcs stay non-negative throughout; the caller sets pot so at the start
+// (arcs into the sink may cost less than zero), and the final potentials
+// prove the flow optimal, which is what lets Solve price arcs it left out.
+//
+// Edges are added to a list; build lays them out in compressed rows (a
+// node's arcs side by side, which is what makes the searches fast) and is
+// called again after more are added, keeping the flow.
 type flowNet struct {
-	head      []int32
-	to, next  []int32
-	cap       []int32
-	cost      []int64
-	pot, dist []int64
-	pred      []int32 // arc by which the search reached each node
-	touched   []int32
-	heap      pq
+	edges   []edge
+	balance []int64 // supply not yet sent (>0) or demand not yet met (<0)
+	pot     []int64
+
+	// The residual network: the arcs out of v are first[v]..first[v+1]-1;
+	// rev is an arc's twin, fwd[e] edge e's forward arc.
+	first, to, rev, rcap []int32
+	cost                 []int64
+	fwd                  []int32
+	built                int // edges laid out
+
+	dist    []int64
+	pred    []int32 // arc by which the search reached each node
+	touched []int32
+	heap    pq
 }
 
-func newFlowNet(nodes, arcsHint int) *flowNet {
-	f := &flowNet{head: make([]int32, nodes)}
-	for i := range f.head {
-		f.head[i] = -1
+type edge struct {
+	from, to  int32
+	cap, flow int32
+	cost      int64
+}
+
+func newFlowNet(nodes, edgesHint int) *flowNet {
+	f := &flowNet{pot: make([]int64, nodes), balance: make([]int64, nodes), edges: make([]edge, 0, edgesHint)}
+	f.dist = make([]int64, nodes)
+	for i := range f.dist {
+		f.dist[i] = inf
 	}
-	f.to = make([]int32, 0, 2*arcsHint)
-	f.next = make([]int32, 0, 2*arcsHint)
-	f.cap = make([]int32, 0, 2*arcsHint)
-	f.cost = make([]int64, 0, 2*arcsHint)
+	f.pred = make([]int32, nodes)
 	return f
 }
 
-// addArc adds u->v and its residual twin; it returns the arc's index (the
-// twin is index^1).
+// addArc adds an edge u->v and returns its index; build must run before
+// the next augment.
 func (f *flowNet) addArc(u, v int, capacity int32, cost int64) int {
-	id := len(f.to)
-	f.to = append(f.to, int32(v), int32(u))
-	f.cap = append(f.cap, capacity, 0)
-	f.cost = append(f.cost, cost, -cost)
-	f.next = append(f.next, f.head[u], f.head[v])
-	f.head[u], f.head[v] = int32(id), int32(id+1)
-	return id
+	f.edges = append(f.edges, edge{from: int32(u), to: int32(v), cap: capacity, cost: cost})
+	return len(f.edges) - 1
 }
 
-// flow is the flow on arc id (the capacity of its twin).
-func (f *flowNet) flow(id int) int32 { return f.cap[id^1] }
+// flow is the flow on edge e.
+func (f *flowNet) flow(e int) int32 {
+	if e < f.built {
+		return f.rcap[f.rev[f.fwd[e]]]
+	}
+	return f.edges[e].flow
+}
 
-const inf = math.MaxInt64 / 4
+// build lays out the residual network of every edge with its flow.
+func (f *flowNet) build() {
+	for e := range f.built {
+		f.edges[e].flow = f.rcap[f.rev[f.fwd[e]]]
+	}
+	n, m := len(f.pot), len(f.edges)
+	f.first = make([]int32, n+1)
+	for _, e := range f.edges {
+		f.first[e.from+1]++
+		f.first[e.to+1]++
+	}
+	for v := range n {
+		f.first[v+1] += f.first[v]
+	}
+	pos := make([]int32, n)
+	copy(pos, f.first[:n])
+	f.to, f.rev, f.rcap = make([]int32, 2*m), make([]int32, 2*m), make([]int32, 2*m)
+	f.cost, f.fwd = make([]int64, 2*m), make([]int32, m)
+	for i, e := range f.edges {
+		a, b := pos[e.from], pos[e.to]
+		pos[e.from]++
+		pos[e.to]++
+		f.to[a], f.to[b] = e.to, e.from
+		f.rev[a], f.rev[b] = b, a
+		f.rcap[a], f.rcap[b] = e.cap-e.flow, e.flow
+		f.cost[a], f.cost[b] = e.cost, -e.cost
+		f.fwd[i] = a
+	}
+	f.built = m
+}
+
+// saturate fills an edge not yet built whose reduced cost is below zero
+// (one just added that the potentials price as worth having). Its twin
+// then has a positive reduced cost, so the potentials stay valid, and the
+// flow moved leaves a surplus at the head and a deficit at the tail for
+// augment to settle.
+func (f *flowNet) saturate(e int) {
+	x := &f.edges[e]
+	c := x.cap - x.flow
+	x.flow = x.cap
+	f.balance[x.from] -= int64(c)
+	f.balance[x.to] += int64(c)
+}
+
+// augment sends node src's surplus away, one shortest augmenting path at a
+// time, each to the nearest node with a deficit (as Ahuja, Magnanti and
+// Orlin present successive shortest paths). Each Dijkstra stops when it
+// settles a node with a deficit, at reduced distance D, and only the nodes
+// it settled get new potentials, π(v) -= D - d(v), which keeps every
+// reduced cost non-negative; so the work stays near src on a spatial
+// network. It returns false if some surplus can reach no deficit.
+func (f *flowNet) augment(src int) bool {
+	for f.balance[src] > 0 {
+		t, D, ok := f.shortest(src)
+		if !ok {
+			f.reset()
+			return false
+		}
+		for _, v := range f.touched {
+			if d := f.dist[v]; d < D {
+				f.pot[v] -= D - d
+			}
+		}
+		push := min(f.balance[src], -f.balance[t])
+		for v := t; v != int32(src); v = f.to[f.rev[f.pred[v]]] {
+			push = min(push, int64(f.rcap[f.pred[v]]))
+		}
+		for v := t; v != int32(src); v = f.to[f.rev[f.pred[v]]] {
+			a := f.pred[v]
+			f.rcap[a] -= int32(push)
+			f.rcap[f.rev[a]] += int32(push)
+		}
+		f.balance[src] -= push
+		f.balance[t] += push
+		f.reset()
+	}
+	return true
+}
+
+// shortest runs Dijkstra on reduced costs from src until it settles a node
+// with a deficit, which it returns with its distance.
+func (f *flowNet) shortest(src int) (int32, int64, bool) {
+	f.dist[src] = 0
+	f.touched = append(f.touched, int32(src))
+	f.heap = append(f.heap[:0], pqItem{int32(src), 0})
+	for len(f.heap) > 0 {
+		it := f.heap.pop()
+		u := it.node
+		if it.d > f.dist[u] {
+			continue
+		}
+		if f.balance[u] < 0 {
+			return u, it.d, true
+		}
+		pu := f.pot[u]
+		for a := f.first[u]; a < f.first[u+1]; a++ {
+			if f.rcap[a] <= 0 {
+				continue
+			}
+			v := f.to[a]
+			nd := it.d + f.cost[a] + pu - f.pot[v]
+			if nd < f.dist[v] {
+				if f.dist[v] == inf {
+					f.touched = append(f.touched, v)
+				}
+				f.dist[v] = nd
+				f.pred[v] = a
+				f.heap.push(pqItem{v, nd})
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// reset forgets the distances of the last search, touching only the nodes
+// it reached.
+func (f *flowNet) reset() {
+	for _, v := range f.touched {
+		f.dist[v] = inf
+	}
+	f.touched = f.touched[:0]
+}
 
 type pqItem struct {
 	node int32
@@ -91,93 +232,4 @@ func (p *pq) pop() pqItem {
 	}
 	*p = h
 	return top
-}
-
-// augmentFrom sends up to supply units from node src to t, one shortest
-// augmenting path at a time (successive shortest paths, processing one
-// source with excess at a time, as Ahuja, Magnanti and Orlin present it).
-// Each Dijkstra stops when t is settled at reduced distance D, and only
-// the nodes it settled get new potentials, π(v) -= D - d(v), which keeps
-// every reduced cost non-negative; so the work stays near src on a spatial
-// network. It returns the units sent; fewer than supply means t cannot be
-// reached any more, and then never will be from src.
-func (f *flowNet) augmentFrom(src, t int, supply int32) int32 {
-	sent := int32(0)
-	for sent < supply {
-		D, ok := f.shortest(src, t)
-		if !ok {
-			f.reset()
-			return sent
-		}
-		for _, v := range f.touched {
-			if d := f.dist[v]; d < D {
-				f.pot[v] -= D - d
-			}
-		}
-		// Bottleneck along the path, then push.
-		push := supply - sent
-		for v := int32(t); v != int32(src); v = f.to[f.pred[v]^1] {
-			push = min(push, f.cap[f.pred[v]])
-		}
-		for v := int32(t); v != int32(src); v = f.to[f.pred[v]^1] {
-			e := f.pred[v]
-			f.cap[e] -= push
-			f.cap[e^1] += push
-		}
-		sent += push
-		f.reset()
-	}
-	return sent
-}
-
-// shortest runs Dijkstra on reduced costs from src until t is settled.
-func (f *flowNet) shortest(src, t int) (int64, bool) {
-	f.dist[src] = 0
-	f.touched = append(f.touched, int32(src))
-	f.heap = append(f.heap[:0], pqItem{int32(src), 0})
-	for len(f.heap) > 0 {
-		it := f.heap.pop()
-		u := it.node
-		if it.d > f.dist[u] {
-			continue
-		}
-		if int(u) == t {
-			return it.d, true
-		}
-		for e := f.head[u]; e >= 0; e = f.next[e] {
-			if f.cap[e] <= 0 {
-				continue
-			}
-			v := f.to[e]
-			nd := it.d + f.cost[e] + f.pot[u] - f.pot[v]
-			if nd < f.dist[v] {
-				if f.dist[v] == inf {
-					f.touched = append(f.touched, v)
-				}
-				f.dist[v] = nd
-				f.pred[v] = e
-				f.heap.push(pqItem{v, nd})
-			}
-		}
-	}
-	return 0, false
-}
-
-// reset forgets the distances of the last search, touching only the nodes
-// it reached.
-func (f *flowNet) reset() {
-	for _, v := range f.touched {
-		f.dist[v] = inf
-	}
-	f.touched = f.touched[:0]
-}
-
-// prepare allocates the search state; pot must be set before.
-func (f *flowNet) prepare() {
-	n := len(f.head)
-	f.dist = make([]int64, n)
-	for i := range f.dist {
-		f.dist[i] = inf
-	}
-	f.pred = make([]int32, n)
 }

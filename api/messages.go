@@ -46,6 +46,7 @@ var messages = map[string]text{
 	"province_has_no_parent":      {"Tỉnh đoàn không có đơn vị cấp trên.", "A province union has no parent."},
 	"branch_below_province":       {"Tình nguyện viên phải thuộc một xã đoàn hoặc chi đoàn, không phải tỉnh đoàn.", "A volunteer belongs to a commune union or branch, not a province union."},
 	"branch_outside_your_scope":   {"Chi đoàn này không thuộc phạm vi quản lý của bạn.", "This branch is outside your scope."},
+	"branch_change_by_admin":      {"Việc chuyển sinh hoạt sang chi đoàn khác do cán bộ đoàn nơi chuyển đến thực hiện.", "Moving to another branch is done by an admin of the new branch."},
 	"commune_outside_your_scope":  {"Xã/phường này không thuộc phạm vi quản lý của bạn.", "This commune is outside your scope."},
 	"no_mentor_in_reach":          {"Chưa có Đại sứ số nào trong phạm vi di chuyển.", "No Digital Ambassador is within reach yet."},
 	"all_mentors_full":            {"Các Đại sứ số gần đây đều đã đủ người hướng dẫn.", "The Digital Ambassadors nearby are all full."},

@@ -357,11 +357,17 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id string, in Vo
 	if a.Role == RoleCommuneStaff && v.UserID != a.UserID {
 		return Volunteer{}, ErrForbidden
 	}
-	oldPhone := v.Phone
+	oldPhone, oldBranch := v.Phone, v.BranchID
 	if err := s.applyVolunteer(ctx, a, &v, in); err != nil {
 		return Volunteer{}, err
 	}
-	if in.BranchID != nil && !(v.UserID == a.UserID) {
+	if in.BranchID != nil && v.BranchID != oldBranch && a.Role == RoleVolunteer {
+		// Moving to another branch (chuyển sinh hoạt) is done by an admin
+		// of the new one: a volunteer who could move themselves could carry
+		// their work to whichever branch leads a campaign.
+		return Volunteer{}, &RuleError{Code: "branch_change_by_admin", Field: "branch_id"}
+	}
+	if in.BranchID != nil && v.UserID != a.UserID {
 		if ok, err := s.administers(ctx, a, v.Scope); err != nil || !ok {
 			if err != nil {
 				return Volunteer{}, err

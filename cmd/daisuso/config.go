@@ -163,6 +163,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if !c.DevMode && c.FirebaseProject == "" {
 		bad("FIREBASE_PROJECT_ID", "is needed outside dev mode: without it nobody can sign in (or set DEV_MODE=true)")
 	}
+	if !c.DevMode && strings.TrimSpace(getenv("FIREBASE_AUTH_EMULATOR_HOST")) != "" {
+		// The Admin SDK then skips the signature check: any token, alg:none
+		// included, would sign anyone in.
+		bad("FIREBASE_AUTH_EMULATOR_HOST", "turns off the signature check of sign-in tokens; it is refused outside dev mode")
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -205,6 +205,15 @@ func TestConfig(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("no auth emulator outside dev mode", func(t *testing.T) {
+		prod := []string{"MONGODB_URI", "mongodb://db:27017", "FIREBASE_PROJECT_ID", "p", "FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099"}
+		if _, err := loadConfig(env(prod...)); err == nil || !strings.Contains(err.Error(), "FIREBASE_AUTH_EMULATOR_HOST") {
+			t.Fatalf("err = %v", err)
+		}
+		if _, err := loadConfig(env(append(prod, "DEV_MODE", "true")...)); err != nil {
+			t.Fatalf("dev mode with the emulator: %v", err)
+		}
+	})
 	t.Run("secrets are masked in the log", func(t *testing.T) {
 		vals := fmt.Sprint(logValues(env("DEV_TOKEN_SECRET", "0123456789abcdef0123456789abcdef",
 			"MONGODB_URI", "mongodb://u:hunter2@db:27017")))

@@ -33,8 +33,8 @@ type Deps struct {
 	Sessions    *sessions.Service
 	Gamify      *gamify.Service
 	Notify      *notify.Service
-	Mongo       *mongo.Database // idempotency records
-	Redis       *redis.Client   // rate limits
+	Mongo       *mongo.Database       // idempotency records
+	Redis       redis.UniversalClient // rate limits, a cluster's or a server's
 	RedisPrefix string
 	// Stores are pinged by /readyz, by name ("mongodb", "redis").
 	Stores map[string]Pinger

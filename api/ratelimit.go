@@ -21,7 +21,7 @@ type RateLimits struct {
 // limit holds across every instance of the service. One key per subject and
 // window; each command touches one key, so it works on Redis Cluster.
 type limiter struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 	now    func() time.Time
 }

@@ -2,14 +2,18 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"daisuso/matching"
@@ -264,5 +268,40 @@ func TestRateLimitPerIP(t *testing.T) {
 	}
 	if r := ta.get("/healthz"); r.errorCode(t) != "rate_limited" {
 		t.Fatalf("%s", r.Body)
+	}
+}
+
+// TestRateLimitOnRedisCluster: the per-user limit holds on a three-master
+// Redis Cluster, and erasing a person clears their counters there (one
+// UNLINK of keys sharing a hash tag).
+func TestRateLimitOnRedisCluster(t *testing.T) {
+	cc := storetest.RedisCluster(t)
+	ta := newTestAPI(t, func(d *Deps) { d.Redis = cc; d.RateLimits = RateLimits{PerUser: 3, PerIP: 1000} })
+	for u := range 6 {
+		uid := fmt.Sprintf("vol-%d", u)
+		tok := bearer(ta.token(uid, people.RoleVolunteer))
+		var statuses []int
+		for range 4 {
+			statuses = append(statuses, ta.get("/v1/me", tok...).Status)
+		}
+		if !slices.Equal(statuses, []int{200, 200, 200, http.StatusTooManyRequests}) {
+			t.Fatalf("%s: statuses %v, want 200 200 200 429", uid, statuses)
+		}
+		if err := (personData{ta.API}).ErasePerson(t.Context(), "", uid, uid); err != nil {
+			t.Fatalf("erase %s on the cluster: %v", uid, err)
+		}
+		if r := ta.get("/v1/me", tok...); r.Status != 200 {
+			t.Fatalf("%s after erasing the counters: %d", uid, r.Status)
+		}
+	}
+	var masters atomic.Int32
+	_ = cc.ForEachMaster(t.Context(), func(ctx context.Context, c *redis.Client) error {
+		if n, _ := c.Keys(ctx, ta.deps.RedisPrefix+"rl:*").Result(); len(n) > 0 {
+			masters.Add(1)
+		}
+		return nil
+	})
+	if masters.Load() < 2 {
+		t.Errorf("the counters sit on %d of 3 masters; the test would not see a cross-slot command", masters.Load())
 	}
 }

@@ -21,15 +21,22 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 type fixture struct {
 	*Service
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 	now    time.Time
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	db := storetest.Mongo(t)
 	rdb, prefix := storetest.Redis(t)
+	return newFixtureOn(t, rdb, prefix)
+}
+
+// newFixtureOn is a fixture on the given Redis, a cluster's or a single
+// server's.
+func newFixtureOn(t testing.TB, rdb redis.UniversalClient, prefix string) *fixture {
+	t.Helper()
+	db := storetest.Mongo(t)
 	f := &fixture{rdb: rdb, prefix: prefix, now: time.Date(2026, 11, 23, 10, 0, 0, 0, Vietnam)}
 	f.Service = New(Config{DB: db, Redis: rdb, RedisPrefix: prefix, Now: func() time.Time { return f.now }, Grace: 200 * time.Millisecond})
 	ctx := context.Background()
@@ -58,10 +65,7 @@ func (f *fixture) boardSnapshot(t *testing.T) map[string]map[string]float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := f.rdb.Keys(ctx, f.prefix+"lb:g"+gen+":*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := f.keys(t, f.prefix+"lb:g"+gen+":*")
 	out := map[string]map[string]float64{}
 	for _, k := range keys {
 		zs, err := f.rdb.ZRangeWithScores(ctx, k, 0, -1).Result()
@@ -169,8 +173,9 @@ func TestCampaignsCreditWithinWindowScopeAndMultiplier(t *testing.T) {
 	}
 }
 
-func TestTopMeAndScopes(t *testing.T) {
-	f := newFixture(t)
+func TestTopMeAndScopes(t *testing.T) { testTopMeAndScopes(t, newFixture(t)) }
+
+func testTopMeAndScopes(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	for i := range 8 {
 		for j := range i + 1 {
@@ -237,8 +242,9 @@ func TestTopMeAndScopes(t *testing.T) {
 // TestRebuildReproducesBoards awards, snapshots the boards, wipes Redis's
 // copy and rebuilds: every board and name must come back equal; then a
 // rebuild while awards go on must equal a quiet rebuild of the same ledger.
-func TestRebuildReproducesBoards(t *testing.T) {
-	f := newFixture(t)
+func TestRebuildReproducesBoards(t *testing.T) { testRebuildReproducesBoards(t, newFixture(t)) }
+
+func testRebuildReproducesBoards(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	c, err := f.CreateCampaign(ctx, NewCampaign{Name: "Tháng 11", Scope: ScopeNational,
 		StartsAt: time.Date(2026, 11, 1, 0, 0, 0, 0, Vietnam), EndsAt: time.Date(2026, 12, 1, 0, 0, 0, 0, Vietnam),
@@ -259,9 +265,10 @@ func TestRebuildReproducesBoards(t *testing.T) {
 		t.Fatalf("too few boards to compare: %d", len(before))
 	}
 	// Redis loses everything.
-	keys, _ := f.rdb.Keys(ctx, f.prefix+"*").Result()
-	if err := f.rdb.Del(ctx, keys...).Err(); err != nil {
-		t.Fatal(err)
+	for _, k := range f.keys(t, f.prefix+"*") {
+		if err := f.rdb.Del(ctx, k).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The state cache may hold the old generation for a moment.
 	f.boards.forgetState()
@@ -395,4 +402,55 @@ func TestDatedBoardsExpire(t *testing.T) {
 	if again, _ := f.boards.expireDated(ctx); again != 0 {
 		t.Fatalf("second pass set %d expiries", again)
 	}
+}
+
+// keys lists the keys that match pattern on every master.
+func (f *fixture) keys(t *testing.T, pattern string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	var out []string
+	collect := func(ctx context.Context, c *redis.Client) error {
+		ks, err := c.Keys(ctx, pattern).Result()
+		mu.Lock()
+		out = append(out, ks...)
+		mu.Unlock()
+		return err
+	}
+	var err error
+	if cc, ok := f.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, collect)
+	} else {
+		err = collect(ctx, f.rdb.(*redis.Client))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBoardsOnRedisCluster runs the leaderboard tests on a three-master
+// Redis Cluster: awards, top N, me with neighbours, scopes and periods, and
+// a rebuild after Redis lost everything. A command whose keys fell in
+// different slots would fail with CROSSSLOT here.
+func TestBoardsOnRedisCluster(t *testing.T) {
+	cc := storetest.RedisCluster(t)
+	t.Run("top, me and scopes", func(t *testing.T) { testTopMeAndScopes(t, newFixtureOn(t, cc, storetest.Name("c1")+":")) })
+	t.Run("rebuild", func(t *testing.T) {
+		f := newFixtureOn(t, cc, storetest.Name("c2")+":")
+		testRebuildReproducesBoards(t, f)
+		var mu sync.Mutex
+		masters := 0
+		_ = cc.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error {
+			if n, _ := c.Keys(ctx, f.prefix+"*").Result(); len(n) > 0 {
+				mu.Lock()
+				masters++
+				mu.Unlock()
+			}
+			return nil
+		})
+		if masters < 2 {
+			t.Errorf("the boards sit on %d of 3 masters; the test would not see a cross-slot command", masters)
+		}
+	})
 }

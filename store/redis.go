@@ -45,6 +45,25 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
 	return client, nil
 }
 
+// OpenRedisCluster connects to a Redis Cluster through the seed addresses,
+// with the timeouts of OpenRedis. Every command of the service touches one
+// key or keys that share a hash tag, so it runs unchanged on a cluster.
+func OpenRedisCluster(ctx context.Context, addrs []string, timeout time.Duration) (*redis.ClusterClient, error) {
+	if timeout <= 0 {
+		timeout = 500 * time.Millisecond
+	}
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs,
+		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
+		MaxRetries: 1, DialerRetries: 1, ContextTimeoutEnabled: true})
+	pingCtx, cancel := context.WithTimeout(ctx, 5*timeout)
+	defer cancel()
+	if err := client.ForEachMaster(pingCtx, func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() }); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis cluster ping: %w", WrapRedis(err))
+	}
+	return client, nil
+}
+
 // StartMiniRedis starts an in-process Redis-protocol server on a loopback
 // port. It keeps nothing on disk: the leaderboards it holds are rebuilt from
 // MongoDB at start.

@@ -28,6 +28,7 @@ var settings = []setting{
 	{name: "DATA_DIR", def: "./data", help: "Where the embedded FerretDB keeps its files and dev mode its token secret."},
 	{name: "FERRETDB_POSTGRES_URL", help: "Run the embedded FerretDB on this PostgreSQL database instead of SQLite.", secret: true},
 	{name: "REDIS_URL", help: "Redis URL (redis://host:port/db). Unset: an in-process Redis-protocol server, leaderboards rebuilt from MongoDB at start."},
+	{name: "REDIS_CLUSTER", help: "Seed addresses of a Redis Cluster (host:port,host:port,...), instead of REDIS_URL; every key that meets another in one command shares its hash tag."},
 	{name: "REDIS_PREFIX", def: "ds:", help: "Prefix of every Redis key, so deployments can share a Redis."},
 	{name: "FIREBASE_PROJECT_ID", help: "Firebase project: verifies sign-in ID tokens and sends pushes. Unset: pushes are logged, not sent."},
 	{name: "GOOGLE_APPLICATION_CREDENTIALS", help: "Service-account JSON file for Firebase (read by the Google SDK)."},
@@ -55,6 +56,7 @@ type config struct {
 	MongoURI, MongoDatabase    string
 	DataDir, FerretPostgres    string
 	RedisURL, RedisPrefix      string
+	RedisCluster               string
 	FirebaseProject            string
 	FCMEndpoint                string
 	FirebaseWebAPIKey          string
@@ -104,7 +106,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Port: get("PORT"), MongoURI: get("MONGODB_URI"), MongoDatabase: get("MONGODB_DATABASE"),
 		DataDir: get("DATA_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
-		RedisURL: get("REDIS_URL"), RedisPrefix: get("REDIS_PREFIX"),
+		RedisURL: get("REDIS_URL"), RedisCluster: get("REDIS_CLUSTER"), RedisPrefix: get("REDIS_PREFIX"),
 		FirebaseProject: get("FIREBASE_PROJECT_ID"), FCMEndpoint: get("FCM_ENDPOINT"), FirebaseWebAPIKey: get("FIREBASE_WEB_API_KEY"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
 		SessionCodeSecret: get("SESSION_CODE_SECRET"),
 		LogLevel:          get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
@@ -148,6 +150,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
+	}
+	if c.RedisURL != "" && c.RedisCluster != "" {
+		bad("REDIS_CLUSTER", "and REDIS_URL are alternatives: set one")
+	}
+	for _, a := range strings.Split(c.RedisCluster, ",") {
+		if _, port, ok := strings.Cut(strings.TrimSpace(a), ":"); c.RedisCluster != "" && (!ok || port == "") {
+			bad("REDIS_CLUSTER", "must list host:port addresses separated by commas")
+			break
+		}
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -95,20 +96,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer disconnect(mongoClient)
 
-	// Redis: the given one, or an in-process Redis-protocol server.
-	redisURL := cfg.RedisURL
-	if redisURL == "" {
-		mini, u, err := store.StartMiniRedis()
-		if err != nil {
+	// Redis: the given one or cluster, or an in-process Redis-protocol
+	// server.
+	var rdb redis.UniversalClient
+	if cfg.RedisCluster != "" {
+		var addrs []string
+		for _, a := range strings.Split(cfg.RedisCluster, ",") {
+			addrs = append(addrs, strings.TrimSpace(a))
+		}
+		if rdb, err = store.OpenRedisCluster(ctx, addrs, cfg.StoreTimeout); err != nil {
 			return err
 		}
-		defer mini.Close()
-		redisURL = u
-		log.Info("in-process Redis started (nothing kept on disk)")
-	}
-	rdb, err := store.OpenRedis(ctx, store.RedisConfig{URL: redisURL, Timeout: cfg.StoreTimeout})
-	if err != nil {
-		return err
+	} else {
+		redisURL := cfg.RedisURL
+		if redisURL == "" {
+			mini, u, err := store.StartMiniRedis()
+			if err != nil {
+				return err
+			}
+			defer mini.Close()
+			redisURL = u
+			log.Info("in-process Redis started (nothing kept on disk)")
+		}
+		if rdb, err = store.OpenRedis(ctx, store.RedisConfig{URL: redisURL, Timeout: cfg.StoreTimeout}); err != nil {
+			return err
+		}
 	}
 	defer rdb.Close()
 
@@ -330,7 +342,7 @@ func pingMongo(c *mongo.Client) api.Pinger {
 	return func(ctx context.Context) error { return c.Ping(ctx, readpref.Primary()) }
 }
 
-func pingRedis(c *redis.Client) api.Pinger {
+func pingRedis(c redis.UniversalClient) api.Pinger {
 	return func(ctx context.Context) error { return c.Ping(ctx).Err() }
 }
 

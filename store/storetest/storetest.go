@@ -252,12 +252,7 @@ type RedisServer struct {
 // where no redis-server is installed (and fails if one is required).
 func OwnRedis(t testing.TB) *RedisServer {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv(envRequireRedis) == "1" {
-			t.Fatalf("no redis-server on PATH and %s=1", envRequireRedis)
-		}
-		t.Skip("no redis-server installed; this test needs one to stop")
-	}
+	needRedisServer(t, "this test needs one to stop")
 	srv, err := startRedisServer()
 	if err != nil {
 		t.Fatalf("start redis-server: %v", err)
@@ -266,7 +261,80 @@ func OwnRedis(t testing.TB) *RedisServer {
 	return srv
 }
 
-func startRedisServer() (*RedisServer, error) {
+// needRedisServer skips the test where no redis-server is installed, or
+// fails it if one is required.
+func needRedisServer(t testing.TB, why string) {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv(envRequireRedis) == "1" {
+			t.Fatalf("no redis-server on PATH and %s=1", envRequireRedis)
+		}
+		t.Skip("no redis-server installed; " + why)
+	}
+}
+
+// RedisCluster starts a Redis Cluster of three masters (no replicas) from
+// redis-server for this test alone and returns a cluster client of it; the
+// servers stop when the test ends. The slots are split evenly, as
+// redis-cli --cluster create does.
+func RedisCluster(t testing.TB) *redis.ClusterClient {
+	t.Helper()
+	needRedisServer(t, "this test needs one to start a cluster")
+	var addrs []string
+	for range 3 {
+		srv, err := startRedisServer("--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+		if err != nil {
+			t.Fatalf("start cluster node: %v", err)
+		}
+		t.Cleanup(srv.Stop)
+		addrs = append(addrs, strings.TrimSuffix(strings.TrimPrefix(srv.URL, "redis://"), "/0"))
+	}
+	ctx := context.Background()
+	// Each master takes a third of the 16384 slots, then they meet.
+	for i, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		lo, hi := i*16384/3, (i+1)*16384/3
+		slots := make([]int, 0, hi-lo)
+		for s := lo; s < hi; s++ {
+			slots = append(slots, s)
+		}
+		err := c.ClusterAddSlots(ctx, slots...).Err()
+		if err == nil && i > 0 {
+			host, port, _ := strings.Cut(addrs[0], ":")
+			err = c.ClusterMeet(ctx, host, port).Err()
+		}
+		_ = c.Close()
+		if err != nil {
+			t.Fatalf("cluster node %s: %v", a, err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		for {
+			info, err := c.ClusterInfo(ctx).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster not ready at %s: %s %v", a, info, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = c.Close()
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { _ = cc.Close() })
+	for cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() }) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("cluster client cannot reach every master")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return cc
+}
+
+func startRedisServer(extra ...string) (*RedisServer, error) {
 	port, err := store.FreePort()
 	if err != nil {
 		return nil, err
@@ -275,10 +343,10 @@ func startRedisServer() (*RedisServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("redis-server",
+	cmd := exec.Command("redis-server", append([]string{
 		"--bind", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--save", "", "--appendonly", "no", "--dir", dir,
-		"--logfile", filepath.Join(dir, "redis.log"))
+		"--logfile", filepath.Join(dir, "redis.log")}, extra...)...)
 	// The server dies with the test binary even when the binary is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -586,18 +586,25 @@ func (b *boards) drainLate(ctx context.Context, l *ledger, gen string, seen map[
 		if err != nil {
 			return n, store.WrapRedis(err)
 		}
-		p := b.rdb.Pipeline()
+		fresh := ids[:0]
 		for _, id := range ids {
-			if _, ok := seen[id]; ok {
-				continue
+			if _, ok := seen[id]; !ok {
+				seen[id] = struct{}{}
+				fresh = append(fresh, id)
 			}
-			seen[id] = struct{}{}
-			e, err := l.get(ctx, id)
-			if errors.Is(err, errNoEntry) {
+		}
+		if len(fresh) == 0 {
+			continue
+		}
+		es, err := l.getMany(ctx, fresh)
+		if err != nil {
+			return n, err
+		}
+		p := b.rdb.Pipeline()
+		for _, id := range fresh {
+			e, ok := es[id]
+			if !ok {
 				continue // erased meanwhile
-			}
-			if err != nil {
-				return n, err
 			}
 			b.incr(ctx, p, gen, e)
 			n++

@@ -367,6 +367,34 @@ func startRedisServer(extra ...string) (*RedisServer, error) {
 	return srv, nil
 }
 
+// Restart starts a stopped server again on the same port, empty (it keeps
+// nothing on disk), as a Redis restarted after a crash.
+func (s *RedisServer) Restart() error {
+	if s.cmd.ProcessState == nil {
+		return fmt.Errorf("redis-server still running")
+	}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
+	cmd.SysProcAttr = s.cmd.SysProcAttr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("redis-server: %w", err)
+	}
+	s.cmd = cmd
+	opts, _ := redis.ParseURL(s.URL)
+	c := redis.NewClient(opts)
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("redis-server at %s did not restart", s.URL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
 // Stop kills the server; calling it again does nothing.
 func (s *RedisServer) Stop() {
 	if s.cmd.Process == nil || s.cmd.ProcessState != nil {

@@ -63,6 +63,7 @@ var domainErrors = []struct {
 	{matching.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{matching.ErrDecided, fiber.StatusConflict, "run_already_decided"},
+	{matching.ErrIDReused, fiber.StatusUnprocessableEntity, "idempotency_key_reused"},
 	{matching.ErrNotReady, fiber.StatusConflict, "run_not_ready"},
 	{sessions.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{sessions.ErrChanged, fiber.StatusConflict, "session_changed"},

@@ -65,7 +65,12 @@ var testSecret = []byte("test-secret-test-secret-test-secret!")
 
 func newTestAPI(t testing.TB, opts ...func(*Deps)) *testAPI {
 	t.Helper()
-	db := storetest.Mongo(t)
+	return newTestAPIOn(t, storetest.Mongo(t), opts...)
+}
+
+// newTestAPIOn is newTestAPI with every service on the given database.
+func newTestAPIOn(t testing.TB, db *mongo.Database, opts ...func(*Deps)) *testAPI {
+	t.Helper()
 	rdb, prefix := storetest.Redis(t)
 	logs := &syncBuffer{}
 	ps, ms := people.NewService(db, nil), matching.NewService(db, nil)

@@ -98,7 +98,14 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := a.deps.Matching.Submit(ctx, matching.Request{HouseholdID: h.ID, CommuneID: h.CommuneID,
+	// Under an Idempotency-Key the request's id comes from the key, so a
+	// retry after a failed try (whose key was freed) finds the request the
+	// first try wrote instead of writing a second one.
+	var id string
+	if key := c.Get("Idempotency-Key"); key != "" {
+		id = "rq_" + hashHex(actor.UserID, "help-request", key)[:24]
+	}
+	out, err := a.deps.Matching.Submit(ctx, matching.Request{ID: id, HouseholdID: h.ID, CommuneID: h.CommuneID,
 		RequestedBy: actor.UserID, Cell: h.Cell, Learners: n, Language: lang, LanguageRequired: required,
 		Topics: topics, RadiusKm: radius})
 	if err != nil {

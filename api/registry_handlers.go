@@ -133,6 +133,10 @@ func (a *API) createHousehold(c *fiber.Ctx) error {
 		return err
 	}
 	actor := actorOf(c)
+	if key := c.Get("Idempotency-Key"); key != "" && actor.Role != "" && actor.Role != people.RoleHousehold {
+		// A retry after a failed try finds what that try wrote.
+		in.ID = "hh_" + hashHex(actor.UserID, "household", key)[:16]
+	}
 	h, err := a.deps.People.RegisterHousehold(c.UserContext(), actor, in)
 	if err != nil {
 		return err

@@ -41,8 +41,10 @@ func (ta *testAPI) mustCreate(path, body string, auth []string) map[string]any {
 	return r.json(ta.t)
 }
 
-func newWorld(t *testing.T) *world {
-	ta := newTestAPI(t)
+func newWorld(t *testing.T) *world { return newWorldOn(newTestAPI(t)) }
+
+// newWorldOn builds the world through the given API.
+func newWorldOn(ta *testAPI) *world {
 	w := &world{testAPI: ta, admin: ta.tokenIn("root", people.RoleAdmin, "")}
 	w.province = ta.mustCreate("/v1/branches", `{"kind":"province","name":"Tỉnh đoàn Lào Cai","province_code":"10"}`, w.admin)["id"].(string)
 	w.communeA = ta.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Mường Hum","parent_id":%q,"commune_code":"02839"}`, w.province), w.admin)["id"].(string)

@@ -80,10 +80,32 @@ func (s *Service) Submit(ctx context.Context, r Request) (Outcome, error) {
 		r.ID = newID("rq_")
 	}
 	r.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
-	if err := s.st.insertRequest(ctx, r); err != nil {
+	err := s.st.insertRequest(ctx, r)
+	if errors.Is(err, store.ErrDuplicate) {
+		return s.resume(ctx, r)
+	}
+	if err != nil {
 		return Outcome{}, fmt.Errorf("submit request: %w", err)
 	}
 	return s.match(ctx, r)
+}
+
+// resume answers a request submitted again under the id it was given the
+// first time (a retry whose first try was cut off, say by a store outage
+// after the request was written): the request is not written twice, and
+// one that was never matched nor noted unserved is matched now.
+func (s *Service) resume(ctx context.Context, r Request) (Outcome, error) {
+	prior, err := s.Outcome(ctx, r.ID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if prior.Request.HouseholdID != r.HouseholdID {
+		return Outcome{}, ErrIDReused
+	}
+	if prior.State == StateMatched || prior.Unserved.TriedRadiiKm != nil {
+		return prior, nil
+	}
+	return s.match(ctx, prior.Request)
 }
 
 // match serves r online: it widens the search radius in steps up to 15 km

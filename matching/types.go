@@ -22,6 +22,9 @@ var (
 	ErrInvalid  = errors.New("invalid request")
 	// ErrDecided: the batch run was applied or discarded already.
 	ErrDecided = errors.New("run already decided")
+	// ErrIDReused: a request was submitted under the id of another
+	// household's.
+	ErrIDReused = errors.New("request id reused for another household")
 )
 
 // Mentor is what matching knows of a volunteer: where (a cell), how far

@@ -53,6 +53,10 @@ type HouseholdInput struct {
 	ContactPhone *string // "" removes it
 	Members      *[]Member
 	Consents     *[]string
+	// ID is the id to give a household registered on its behalf; the API
+	// derives it from the Idempotency-Key so that a retry after a failed
+	// try finds what that try wrote. Empty: a new random one.
+	ID string
 }
 
 func (s *Service) applyHousehold(ctx context.Context, a Actor, h *Household, in HouseholdInput) error {
@@ -173,7 +177,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 	case self:
 		h.ID, h.UserID = a.UserID, a.UserID
 	case a.Role == RoleVolunteer:
-		h.ID = newID("hh_")
+		h.ID = in.ID
 	case a.Role == RoleCommuneStaff || a.Role == RoleAdmin || a.Role == RoleBranchAdmin:
 		ok, err := s.administers(ctx, a, h.Scope)
 		if err != nil {
@@ -182,9 +186,12 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 		if !ok {
 			return Household{}, &RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
 		}
-		h.ID = newID("hh_")
+		h.ID = in.ID
 	default:
 		return Household{}, ErrForbidden
+	}
+	if h.ID == "" {
+		h.ID = newID("hh_")
 	}
 	if h.ContactPhone != "" {
 		if err := s.claims.claim(ctx, "phone:h:"+h.ContactPhone, h.ID); err != nil {
@@ -195,13 +202,26 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 		}
 	}
 	if err := s.households.insert(ctx, h); err != nil {
-		if h.ContactPhone != "" {
+		if !errors.Is(err, ErrConflict) {
+			if h.ContactPhone != "" {
+				_ = s.claims.release(context.WithoutCancel(ctx), "phone:h:"+h.ContactPhone, h.ID)
+			}
+			return Household{}, fmt.Errorf("register household: %w", err)
+		}
+		// A household with this id is there: registered before by this
+		// very call (a retry), or the person registered themselves before.
+		// The phone claim is kept if it is that household's.
+		prior, perr := s.households.get(ctx, h.ID)
+		if perr != nil {
+			return Household{}, perr
+		}
+		if h.ContactPhone != "" && prior.ContactPhone != h.ContactPhone {
 			_ = s.claims.release(context.WithoutCancel(ctx), "phone:h:"+h.ContactPhone, h.ID)
 		}
-		if errors.Is(err, ErrConflict) {
-			return Household{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
+		if !self && prior.RegisteredBy == a.UserID {
+			return prior, nil
 		}
-		return Household{}, fmt.Errorf("register household: %w", err)
+		return Household{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
 	}
 	if self && a.Role == "" {
 		if _, _, err := s.EnsureUser(ctx, User{ID: a.UserID, Role: RoleHousehold, BranchID: h.CommuneID}); err != nil {

@@ -2,8 +2,10 @@ package people
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -72,9 +74,31 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
+	s := &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
 		volunteers: &volunteerStore{db.Collection("volunteers")}, households: &householdStore{db.Collection("households")},
-		claims: &claimStore{db.Collection("claims")}, now: now}
+		now: now}
+	s.claims = &claimStore{coll: db.Collection("claims"), now: now, holds: s.claimHeld}
+	return s
+}
+
+// claimHeld tells whether the record that claimed key still holds it: the
+// household or volunteer with that phone. Other claims are always held.
+func (s *Service) claimHeld(ctx context.Context, key, owner string) (bool, error) {
+	if phone, ok := strings.CutPrefix(key, "phone:h:"); ok {
+		h, err := s.households.get(ctx, owner)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err != nil || h.ContactPhone == phone, err
+	}
+	if phone, ok := strings.CutPrefix(key, "phone:v:"); ok {
+		v, err := s.volunteers.get(ctx, owner)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err != nil || v.Phone == phone, err
+	}
+	return true, nil
 }
 
 // User returns the user with the given id, or ErrNotFound.

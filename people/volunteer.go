@@ -286,11 +286,15 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 		return Volunteer{}, err
 	}
 	if err := s.volunteers.insert(ctx, v); err != nil {
-		_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
-		if errors.Is(err, ErrConflict) {
-			return Volunteer{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
+		if !errors.Is(err, ErrConflict) {
+			_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
+			return Volunteer{}, fmt.Errorf("register volunteer: %w", err)
 		}
-		return Volunteer{}, fmt.Errorf("register volunteer: %w", err)
+		// Registered before: the phone claim stays if it is theirs.
+		if prior, perr := s.volunteers.get(ctx, v.ID); perr == nil && prior.Phone != v.Phone {
+			_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
+		}
+		return Volunteer{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
 	}
 	if self && a.Role == "" {
 		if _, _, err := s.EnsureUser(ctx, User{ID: a.UserID, Role: RoleVolunteer, BranchID: v.BranchID}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -62,6 +63,7 @@ type Deps struct {
 
 // API is the HTTP service.
 type API struct {
+	draining atomic.Bool
 	deps     Deps
 	log      *slog.Logger
 	app      *fiber.App
@@ -114,7 +116,9 @@ func New(d Deps) (*API, error) {
 		DisableStartupMessage: true,
 		ProxyHeader:           d.ProxyHeader,
 	})
-	a.app.Use(withRequestID, a.observe,
+	// In-flight requests of a stopping server answer with Connection: close.
+	a.app.Server().CloseOnShutdown = true
+	a.app.Use(a.closeWhenDraining, withRequestID, a.observe,
 		fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: a.logPanic}),
 		a.withDeadline, checkPageParams, a.rateLimit(d.RateLimits.PerIP, ipSubject))
 	d.People.AddDataHolder(personData{a})
@@ -129,6 +133,20 @@ func New(d Deps) (*API, error) {
 		return nil, fmt.Errorf("api openapi: %w", err)
 	}
 	return a, nil
+}
+
+// Drain begins a graceful stop, before the listener closes: /readyz
+// answers 503 so that a load balancer sends nothing new, and every response
+// asks its client to close the connection, so that when the listener closes
+// no client is about to reuse a keep-alive connection (which would meet a
+// reset, and a request lost, rather than a refused connection it can retry).
+func (a *API) Drain() { a.draining.Store(true) }
+
+func (a *API) closeWhenDraining(c *fiber.Ctx) error {
+	if a.draining.Load() {
+		c.Context().SetConnectionClose()
+	}
+	return c.Next()
 }
 
 // App is the Fiber app, to listen on or to test with app.Test.

@@ -64,6 +64,9 @@ func (a *API) readyz(c *fiber.Ctx) error {
 		}()
 	}
 	wg.Wait()
+	if a.draining.Load() {
+		res.Status = "draining"
+	}
 	if res.Status != "ready" {
 		c.Status(fiber.StatusServiceUnavailable)
 	}

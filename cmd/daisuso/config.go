@@ -42,7 +42,10 @@ var settings = []setting{
 	{name: "REQUEST_TIMEOUT", def: "5s", help: "Deadline of every request."},
 	{name: "USER_CACHE_TTL", def: "10s", help: "How long a user's role and branch are kept in memory; a change reaches other instances within it."},
 	{name: "STORE_TIMEOUT", def: "500ms", help: "Dial and I/O timeout of MongoDB and Redis, so a dead store fails fast."},
+	{name: "SHUTDOWN_DRAIN", def: "3s", help: "After SIGTERM, how long the server keeps serving with /readyz at 503 and Connection: close on every answer, so that load balancers and clients move away before the listener closes."},
 	{name: "SHUTDOWN_TIMEOUT", def: "15s", help: "How long SIGTERM waits for in-flight requests."},
+	{name: "PUSH_LEASE", def: "60s", help: "How long a push worker's claim on a notification holds before another instance may send it (a crashed instance's claims come back after it); longer than a batch's send."},
+	{name: "QUIET_HOURS", def: "on", help: "Hold reminders between 21:00 and 07:00 Vietnam time. off is accepted in dev mode only (tests and demos)."},
 	{name: "BODY_LIMIT", def: "1048576", help: "Largest request body in bytes (413 above)."},
 	{name: "RATE_LIMIT_USER", def: "600", help: "Requests per minute per signed-in user (0: off)."},
 	{name: "RATE_LIMIT_IP", def: "6000", help: "Requests per minute per client IP (0: off). A commune office shares one IP."},
@@ -57,6 +60,8 @@ type config struct {
 	DataDir, FerretPostgres    string
 	RedisURL, RedisPrefix      string
 	RedisCluster               string
+	PushLease                  time.Duration
+	NoQuietHours               bool
 	FirebaseProject            string
 	FCMEndpoint                string
 	FirebaseWebAPIKey          string
@@ -68,6 +73,7 @@ type config struct {
 	UserCacheTTL               time.Duration
 	StoreTimeout               time.Duration
 	ShutdownTimeout            time.Duration
+	ShutdownDrain              time.Duration
 	BodyLimit                  int
 	RateLimitUser, RateLimitIP int
 	ProxyHeader                string
@@ -96,6 +102,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		return d
 	}
+	nonNegative := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d < 0 {
+			bad(name, "must be a duration such as 0s or 3s")
+		}
+		return d
+	}
 	integer := func(name string, min, max int) int {
 		n, err := strconv.Atoi(get(name))
 		if err != nil || n < min || n > max {
@@ -111,10 +124,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SessionCodeSecret: get("SESSION_CODE_SECRET"),
 		LogLevel:          get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
 		RequestTimeout: duration("REQUEST_TIMEOUT"), UserCacheTTL: duration("USER_CACHE_TTL"), StoreTimeout: duration("STORE_TIMEOUT"),
-		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT"),
-		BodyLimit:       integer("BODY_LIMIT", 1024, 64<<20),
-		RateLimitUser:   integer("RATE_LIMIT_USER", 0, 1_000_000),
-		RateLimitIP:     integer("RATE_LIMIT_IP", 0, 10_000_000),
+		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT"), ShutdownDrain: nonNegative("SHUTDOWN_DRAIN"), PushLease: duration("PUSH_LEASE"),
+		BodyLimit:     integer("BODY_LIMIT", 1024, 64<<20),
+		RateLimitUser: integer("RATE_LIMIT_USER", 0, 1_000_000),
+		RateLimitIP:   integer("RATE_LIMIT_IP", 0, 10_000_000),
 	}
 	integer("PORT", 0, 65535)
 	switch v := strings.ToLower(get("DEV_MODE")); v {
@@ -125,6 +138,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case "false", "0", "no":
 	default:
 		bad("DEV_MODE", "must be true or false")
+	}
+	switch get("QUIET_HOURS") {
+	case "on":
+	case "off":
+		c.NoQuietHours = true
+		if !c.DevMode {
+			bad("QUIET_HOURS", "off is accepted in dev mode only: people are not woken at night")
+		}
+	default:
+		bad("QUIET_HOURS", "must be on or off")
 	}
 	c.Host = get("HOST")
 	if c.Host == "" {

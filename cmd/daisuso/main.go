@@ -128,7 +128,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var verifier api.TokenVerifier
 	var sender notify.Sender = notify.LogSender{Log: log.With("component", "push")}
 	if cfg.FirebaseProject != "" {
-		fb, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject})
+		var opts []option.ClientOption
+		if cfg.FCMEndpoint != "" {
+			// Beside a local FCM stand-in there are no Google credentials;
+			// verifying ID tokens needs none (only Google's public keys).
+			opts = append(opts, option.WithoutAuthentication())
+		}
+		fb, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject}, opts...)
 		if err != nil {
 			return fmt.Errorf("firebase: %w", err)
 		}
@@ -178,7 +184,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: time.Now})
 	api.Connect(peopleSvc, matchingSvc, gamifySvc, sessionsSvc)
 	notifySvc := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Sender: sender,
-		Logger: log.With("component", "notify"), Now: time.Now, Still: api.Stills(matchingSvc, sessionsSvc)})
+		Logger: log.With("component", "notify"), Now: time.Now, Still: api.Stills(matchingSvc, sessionsSvc),
+		Lease: cfg.PushLease, NoQuietHours: cfg.NoQuietHours})
 	api.ConnectNotify(peopleSvc, matchingSvc, gamifySvc, sessionsSvc, notifySvc, log.With("component", "reminders"), time.Now)
 	if err := registerNotifyMetrics(registry, notifySvc); err != nil {
 		return err
@@ -255,7 +262,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// Graceful shutdown: finish in-flight requests, then stop workers and
 	// close the stores (deferred above, in reverse order).
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	log.Info("shutting down", "drain", cfg.ShutdownDrain, "timeout", cfg.ShutdownTimeout)
+	srv.Drain()
+	time.Sleep(cfg.ShutdownDrain)
 	if err := srv.App().ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
 		log.Warn("shutdown", "err", err)
 	}

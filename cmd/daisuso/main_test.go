@@ -17,7 +17,12 @@ import (
 	"daisuso/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		serveAsChild()
+	}
+	storetest.Main(m)
+}
 
 type syncBuffer struct {
 	mu sync.Mutex

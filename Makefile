@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run demo test bench fuzz lint env
+.PHONY: run demo test bench fuzz lint env load
 
 ## run: the service on its embedded default (FerretDB in ./data, in-process Redis, dev mode)
 run:
@@ -20,9 +20,13 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
+## load: the demo province under a campaign-day mix for 5 minutes, then each endpoint alone (LOADFLAGS="-mix 30s -solo 5s" for a short run)
+load:
+	./cmd/loadgen/load.sh
+
 ## fuzz: each fuzz test searches for FUZZTIME (default 30s); go test prints the executions
 FUZZTIME ?= 30s
-FUZZ_API = FuzzRequestBodies FuzzPageParamsAndCursors FuzzIdempotencyKey
+FUZZ_API = FuzzRequestBodies FuzzPageParamsAndCursors FuzzIdempotencyKey FuzzSessionSync
 fuzz:
 	@for f in $(FUZZ_API); do echo "== api $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./api/ || exit 1; done
 	@echo "== geo FuzzParseCell"; $(GO) test -run '^$$' -fuzz '^FuzzParseCell$$' -fuzztime $(FUZZTIME) ./geo/

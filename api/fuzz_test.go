@@ -1,8 +1,13 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +107,60 @@ func FuzzIdempotencyKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, k string) {
 		if got, want := validIdempotencyKey(k), printableASCII.MatchString(k) && len(k) <= maxIdempotencyKey; got != want {
 			t.Fatalf("validIdempotencyKey(%q) = %v, want %v", k, got, want)
+		}
+	})
+}
+
+// FuzzSessionSync sends whatever the fuzzer makes as an offline sync batch
+// of a mentor with a matched household, through the whole API on real
+// stores: never a 500, and a 200 has a known status for every item, with a
+// worded error for every rejected one.
+func FuzzSessionSync(f *testing.F) {
+	w := newWorldOn(newTestAPI(f))
+	mai := w.mentorAt("mai", 0.4, 0, `["vi"]`, 20, 5)
+	hh := w.householdAt(0.1, 0, oneAdult)
+	w.ask(hh, w.staffA)
+	sid := "4f9d3c1e-8a2b-4c5d-9e6f-1a2b3c4d5e6f"
+	for _, seed := range []string{
+		`{"items":[{"item_id":"0b1e6a52-6f3c-4f1e-9a55-1f3d2c4b5a69","op":"schedule","session_id":"` + sid + `","learners":[{"household_id":"` + hh + `","member":0}],"starts_at":"2026-12-02T08:00:00Z","minutes":45}]}`,
+		`{"items":[{"item_id":"1b1e6a52-6f3c-4f1e-9a55-1f3d2c4b5a69","op":"check_in","session_id":"` + sid + `","at":"2026-12-02T08:05:00Z","location":{"lat":22.53,"lng":103.76},"topics_covered":["vneid"],"results":[{"household_id":"` + hh + `","member":0,"outcomes":["vneid_activated"]}]}]}`,
+		`{"items":[{"item_id":"2b1e6a52-6f3c-4f1e-9a55-1f3d2c4b5a69","op":"cancel","session_id":"` + sid + `"}]}`,
+		`{"items":[{"item_id":"x","op":"teleport"}]}`, `{"items":[]}`, `{"items":null}`, `{}`,
+		`{"items":[{"item_id":"3b1e6a52-6f3c-4f1e-9a55-1f3d2c4b5a69","op":"schedule","session_id":"` + sid + `","learners":[{"household_id":{"$ne":""},"member":-1}],"minutes":100000}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	statuses := []string{"applied", "already_applied", "rejected", "retry"}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/sessions/sync", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(mai[0], mai[1])
+		res, err := w.App().Test(req, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct {
+			Results []struct {
+				Status string `json:"status"`
+				Error  *struct {
+					Code, Message string
+				} `json:"error"`
+			} `json:"results"`
+			Error *struct{ Code string } `json:"error"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		switch {
+		case res.StatusCode >= 500:
+			t.Fatalf("%d for %q", res.StatusCode, body)
+		case res.StatusCode == http.StatusOK:
+			for _, r := range out.Results {
+				if !slices.Contains(statuses, r.Status) || (r.Status == "rejected" && (r.Error == nil || r.Error.Message == "")) {
+					t.Fatalf("item result %+v for %q", r, body)
+				}
+			}
+		case out.Error == nil || out.Error.Code == "":
+			t.Fatalf("%d without an error code for %q", res.StatusCode, body)
 		}
 	})
 }

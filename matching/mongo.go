@@ -46,6 +46,7 @@ func (s *mongoStore) ensureIndexes(ctx context.Context) error {
 		{s.requests, bson.D{{Key: "cell7", Value: 1}}},
 		{s.slots, bson.D{{Key: "mentor_id", Value: 1}}},
 		{s.slots, bson.D{{Key: "request_id", Value: 1}}},
+		{s.slots, bson.D{{Key: "created_at", Value: 1}}},
 		{s.assignments, bson.D{{Key: "mentor_id", Value: 1}}},
 		{s.assignments, bson.D{{Key: "household_id", Value: 1}}},
 		{s.assignments, bson.D{{Key: "commune_id", Value: 1}}},

@@ -105,7 +105,47 @@ func (s *Service) resume(ctx context.Context, r Request) (Outcome, error) {
 	if prior.State == StateMatched || prior.Unserved.TriedRadiiKm != nil {
 		return prior, nil
 	}
+	// The first try may have died holding slots it could not give back.
+	if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: r.ID}}); err != nil {
+		return Outcome{}, err
+	}
 	return s.match(ctx, prior.Request)
+}
+
+// SweepSlots frees capacity slots taken more than grace ago by a request
+// that has no assignment to that mentor: a reservation that died between
+// taking its slots and writing its assignment (a store outage, a crash)
+// and was never retried. grace must be longer than any reservation takes.
+func (s *Service) SweepSlots(ctx context.Context, grace time.Duration) (int, error) {
+	old, err := store.FindAll[slotDoc](ctx, s.st.slots, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-grace)}}}})
+	if err != nil {
+		return 0, err
+	}
+	byRequest := map[string][]slotDoc{}
+	for _, d := range old {
+		byRequest[d.RequestID] = append(byRequest[d.RequestID], d)
+	}
+	freed := 0
+	for req, slots := range byRequest {
+		as, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: req}})
+		if err != nil {
+			return freed, err
+		}
+		var ids []string
+		for _, d := range slots {
+			if len(as) == 0 || as[0].MentorID != d.MentorID || !slices.Contains(as[0].Slots, d.Index) {
+				ids = append(ids, d.ID)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if err := s.st.releaseSlots(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: req}}); err != nil {
+			return freed, err
+		}
+		freed += len(ids)
+	}
+	return freed, nil
 }
 
 // match serves r online: it widens the search radius in steps up to 15 km

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,5 +57,39 @@ func TestProposeInTheBackground(t *testing.T) {
 	applied, err := s.Apply(ctx, run.ID, "admin")
 	if err != nil || applied.Applied != 3 {
 		t.Fatalf("apply: %+v %v", applied, err)
+	}
+}
+
+// TestSweepSlots: slots a reservation took and never wrote an assignment
+// for are freed once older than the grace; slots of an assignment, and
+// young ones, stay.
+func TestSweepSlots(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	s := NewService(storetest.Mongo(t), func() time.Time { return now })
+	ctx := context.Background()
+	take := func(mentor string, i int, req string, at time.Time) {
+		if ok, err := s.st.takeSlot(ctx, mentor, i, req, at); !ok || err != nil {
+			t.Fatalf("take %s:%d: %v %v", mentor, i, ok, err)
+		}
+	}
+	take("m1", 0, "rq_kept", now.Add(-time.Hour))
+	take("m1", 1, "rq_kept", now.Add(-time.Hour))
+	if err := s.st.insertAssignment(ctx, Assignment{RequestID: "rq_kept", MentorID: "m1", Learners: 2, Slots: []int{0, 1}, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	take("m1", 2, "rq_dead", now.Add(-time.Hour))    // died before its assignment
+	take("m2", 0, "rq_kept", now.Add(-time.Hour))    // a slot of another mentor than the assignment's
+	take("m1", 3, "rq_young", now.Add(-time.Minute)) // may still be writing its assignment
+	n, err := s.SweepSlots(ctx, 10*time.Minute)
+	if err != nil || n != 2 {
+		t.Fatalf("swept %d (%v), want 2", n, err)
+	}
+	used, err := s.st.usedSlots(ctx, []string{"m1", "m2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(used["m1"])
+	if !slices.Equal(used["m1"], []int{0, 1, 3}) || len(used["m2"]) != 0 {
+		t.Fatalf("slots in use after the sweep: %v", used)
 	}
 }

@@ -80,6 +80,12 @@ func isOutage(err error) bool {
 	if strings.Contains(err.Error(), "SQLITE_BUSY") {
 		return true
 	}
+	// A query that ran past its time (maxTimeMS, which the driver sets from
+	// the context's deadline): MongoDB says MaxTimeMSExpired, which
+	// mongo.IsTimeout knows; FerretDB an InternalError from its handler.
+	if strings.Contains(err.Error(), "handleMaxTimeMSError") {
+		return true
+	}
 	// go-redis reports a closed pool and pool timeouts as plain errors.
 	msg := err.Error()
 	return strings.Contains(msg, "redis: client is closed") ||

@@ -14,6 +14,7 @@ func TestWrapMongoClassifies(t *testing.T) {
 	}{
 		{busy, true},
 		{fmt.Errorf("matching: %w", busy), true},
+		{errors.New("(InternalError) [msg_find.go:344 handler.handleMaxTimeMSError] [collection.go:94 sqlite.(*collection).Query] interrupted (9)"), true},
 		{errors.New("(BadValue) unknown operator: $foo"), false},
 	} {
 		if got := errors.Is(WrapMongo(c.err), ErrUnavailable); got != c.unavailable {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,6 +103,9 @@ func sharedStores(t *testing.T, fcm *fcmtest.Server) map[string]string {
 		// reminders go at any hour, whenever the test runs.
 		"PUSH_LEASE": "3s", "QUIET_HOURS": "off",
 		"RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0",
+		// Under the race detector FerretDB is slow; this test is about
+		// counts, not speed.
+		"REQUEST_TIMEOUT": "30s", "STORE_TIMEOUT": "5s",
 	}
 }
 
@@ -136,7 +141,7 @@ func (c *child) token(user, role, branch string) string {
 }
 
 // TestKilledServerLosesNothing kills the server process with SIGKILL while
-// a mentor's phone syncs 400 sessions logged offline and 800 broadcast
+// a mentor's phone syncs 100 sessions logged offline and 400 broadcast
 // pushes are being sent, then starts another process on the same stores.
 // The phone resends what it had no answer for, and then everything once
 // more. Every item is applied exactly once; every push arrives, none more
@@ -164,20 +169,20 @@ func TestKilledServerLosesNothing(t *testing.T) {
 		a.must("/v1/help-requests", fmt.Sprintf(`{"household_id":%q}`, h), staff)
 		households = append(households, h)
 	}
-	// 400 volunteers of the commune with a phone each, for the broadcasts.
-	for i := range 400 {
+	// 200 volunteers of the commune with a phone each, for the broadcasts.
+	for i := range 200 {
 		tok := a.token(fmt.Sprintf("v%03d", i), "volunteer", commune)
 		a.must("/v1/devices", fmt.Sprintf(`{"token":"device-%03d","platform":"android"}`, i), tok)
 	}
 
-	// The phone's offline log: 10 batches of 40 sessions.
+	// The phone's offline log: 5 batches of 20 sessions.
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	var batches []string
 	var sessionIDs []string
-	for b := range 10 {
+	for b := range 5 {
 		var items []string
-		for k := range 40 {
-			n := b*40 + k
+		for k := range 20 {
+			n := b*20 + k
 			sid := uuid.NewString()
 			sessionIDs = append(sessionIDs, sid)
 			items = append(items, fmt.Sprintf(`{"item_id":%q,"op":"schedule","session_id":%q,"learners":[{"household_id":%q,"member":0}],"starts_at":%q,"minutes":45}`,
@@ -187,9 +192,13 @@ func TestKilledServerLosesNothing(t *testing.T) {
 	}
 	var base atomic.Pointer[string]
 	base.Store(&a.base)
-	statuses := map[string]int{}
+	// final[pass][item] is the last status an item got in a pass: the phone
+	// sends a batch again while it has no answer or items to retry (a store
+	// too slow answers "retry" for an item).
+	final := [2]map[string]string{{}, {}}
+	var rejections []string
 	var mu sync.Mutex
-	syncAll := func(sent *atomic.Int32) {
+	syncAll := func(pass int, sent *atomic.Int32) {
 		for _, b := range batches {
 			for {
 				st, m, err := post(*base.Load(), "/v1/sessions/sync", b, mentor)
@@ -197,12 +206,24 @@ func TestKilledServerLosesNothing(t *testing.T) {
 					time.Sleep(100 * time.Millisecond) // no answer: send again
 					continue
 				}
+				again := false
 				mu.Lock()
 				for _, r := range m["results"].([]any) {
-					statuses[r.(map[string]any)["status"].(string)]++
+					r := r.(map[string]any)
+					if r["status"] == "retry" {
+						again = true
+						continue
+					}
+					final[pass][r["item_id"].(string)] = r["status"].(string)
+					if r["status"] == "rejected" && len(rejections) < 3 {
+						rejections = append(rejections, fmt.Sprint(r["error"]))
+					}
 				}
 				mu.Unlock()
-				break
+				if !again {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 			if sent != nil {
 				sent.Add(1)
@@ -211,14 +232,19 @@ func TestKilledServerLosesNothing(t *testing.T) {
 	}
 	var synced atomic.Int32
 	syncDone := make(chan struct{})
-	go func() { syncAll(&synced); close(syncDone) }()
+	go func() { syncAll(0, &synced); close(syncDone) }()
+	// The pushes start once the sync is under way, so that the kill finds
+	// both at work however fast either goes.
+	for synced.Load() < 1 {
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, title := range []string{"Chiến dịch 10/10", "Tuần cao điểm"} {
 		if st, m, err := post(a.base, "/v1/notifications/broadcasts", fmt.Sprintf(`{"title":%q,"body":"Cùng giúp bà con cài VNeID!"}`, title), branchAdmin); err != nil || st != http.StatusAccepted {
 			t.Fatalf("broadcast: %d %v %v", st, m, err)
 		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for fcm.Accepted() < 50 || synced.Load() < 1 {
+	for fcm.Accepted() < 50 {
 		if time.Now().After(deadline) {
 			t.Fatalf("nothing under way to kill: %d pushes, %d batches", fcm.Accepted(), synced.Load())
 		}
@@ -229,14 +255,14 @@ func TestKilledServerLosesNothing(t *testing.T) {
 	}
 	<-a.exited
 	killedAt := struct{ pushes, batches int }{fcm.Accepted(), int(synced.Load())}
-	if killedAt.pushes >= 800 || killedAt.batches >= len(batches) {
+	if killedAt.pushes >= 400 || killedAt.batches >= len(batches) {
 		t.Fatalf("the kill came after the work: %+v", killedAt)
 	}
 
 	b := startChild(t, env)
 	base.Store(&b.base)
 	<-syncDone
-	syncAll(nil) // the phone sends its whole log once more
+	syncAll(1, nil) // the phone sends its whole log once more
 
 	// Every session once, with one schedule event.
 	db := storetest.MongoAt(t, env["MONGODB_URI"]).Client().Database(env["MONGODB_DATABASE"])
@@ -248,16 +274,28 @@ func TestKilledServerLosesNothing(t *testing.T) {
 		t.Errorf("%d session events (%v), want one per session: %d", n, err, len(sessionIDs))
 	}
 	// Items of the batch cut off by the kill were applied without an
-	// answer: the resend says already_applied for them. Nothing else.
-	if statuses["applied"]+statuses["already_applied"] != 2*len(sessionIDs) || statuses["applied"] > len(sessionIDs) {
-		t.Errorf("sync results %v: want every item of both sends applied or already applied", statuses)
+	// answer: the resend says already_applied for them. The second send
+	// finds every item applied.
+	statuses := map[string]int{}
+	for pass, want := range [][]string{{"applied", "already_applied"}, {"already_applied"}} {
+		if len(final[pass]) != len(sessionIDs) {
+			t.Errorf("pass %d: %d items answered, want %d", pass+1, len(final[pass]), len(sessionIDs))
+		}
+		for _, st := range final[pass] {
+			statuses[fmt.Sprint(pass+1, ":", st)]++
+		}
+		for st, n := range statuses {
+			if p, s, _ := strings.Cut(st, ":"); p == fmt.Sprint(pass+1) && !slices.Contains(want, s) {
+				t.Errorf("pass %d: %d items %s, want one of %v; first rejections: %v", pass+1, n, s, want, rejections)
+			}
+		}
 	}
 
 	// Every push arrives; only the batch in flight may arrive twice.
 	deadline = time.Now().Add(90 * time.Second)
-	for fcm.Distinct() < 800 {
+	for fcm.Distinct() < 400 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of 800 pushes arrived", fcm.Distinct())
+			t.Fatalf("%d of 400 pushes arrived", fcm.Distinct())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -271,8 +309,8 @@ func TestKilledServerLosesNothing(t *testing.T) {
 			t.Errorf("%s arrived %d times", id, n)
 		}
 	}
-	if fcm.Distinct() != 800 || twice > 500 {
-		t.Errorf("%d distinct pushes (want 800), %d twice (at most one batch of 500)", fcm.Distinct(), twice)
+	if fcm.Distinct() != 400 || twice > 400 {
+		t.Errorf("%d distinct pushes (want 400), %d twice (at most the batch in flight)", fcm.Distinct(), twice)
 	}
 	t.Logf("killed at %d pushes and %d of %d sync batches; after the restart: sync %v, %d distinct pushes, %d arrived twice",
 		killedAt.pushes, killedAt.batches, len(batches), statuses, fcm.Distinct(), twice)
@@ -317,7 +355,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 						mu.Unlock()
 					}
 					answered.Add(1)
-				case errors.Is(err, syscall.ECONNREFUSED):
+				case errors.Is(err, syscall.ECONNREFUSED) || isDial(err):
+					// Never accepted: refused, or reset from the backlog of
+					// the closed listener. Not in flight.
 					refused.Add(1)
 					time.Sleep(10 * time.Millisecond)
 				default:
@@ -349,4 +389,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		}
 		t.Errorf("dropped: %s", d)
 	}
+}
+
+func isDial(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

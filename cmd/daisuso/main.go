@@ -246,7 +246,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	go srv.RunMaintenance(workCtx, 10*time.Minute)
-	go releasePaused(workCtx, log, matchingSvc, time.Hour)
+	go releasePaused(workCtx, log, matchingSvc, 10*time.Minute)
 	go gamifySvc.Maintain(workCtx, 10*time.Second)
 	go notifySvc.Maintain(workCtx, time.Minute)
 	pushing := make(chan struct{})
@@ -294,7 +294,7 @@ func syncMentorIndex(ctx context.Context, log *slog.Logger, db *mongo.Database, 
 }
 
 // releasePaused gives the learners of long-paused mentors back to matching,
-// every interval.
+// and frees the slots of reservations that died, every interval.
 func releasePaused(ctx context.Context, log *slog.Logger, m *matching.Service, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -307,6 +307,11 @@ func releasePaused(ctx context.Context, log *slog.Logger, m *matching.Service, i
 				log.Warn("release of paused mentors failed", "err", err)
 			} else if n > 0 {
 				log.Info("learners of paused mentors matched again", "requests", n)
+			}
+			if n, err := m.SweepSlots(ctx, 10*time.Minute); err != nil {
+				log.Warn("slot sweep failed", "err", err)
+			} else if n > 0 {
+				log.Info("capacity slots of reservations that died freed", "slots", n)
 			}
 		}
 	}

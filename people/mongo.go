@@ -180,8 +180,11 @@ func (s *claimStore) claim(ctx context.Context, key, owner string) error {
 			return ErrConflict
 		}
 		held, err := s.holds(ctx, key, d.Owner)
-		if err != nil || held {
-			return errors.Join(ErrConflict, err)
+		if err != nil {
+			return err
+		}
+		if held {
+			return ErrConflict
 		}
 		// Left behind: remove that very claim (not one taken meanwhile)
 		// and try once more.

@@ -37,6 +37,7 @@ func main() {
 	soloFor := flag.Duration("solo", 20*time.Second, "how long each endpoint runs alone")
 	volunteers := flag.Int("volunteers", 40, "volunteers to set up")
 	out := flag.String("out", "bench/results/load.md", "where the report goes (also printed)")
+	stores := flag.String("stores", "embedded FerretDB on SQLite, a real redis-server", "what the server runs on, for the report")
 	flag.Parse()
 	l := &loader{base: *base, client: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 4 * *clients, MaxConnsPerHost: 4 * *clients}}}
@@ -49,8 +50,8 @@ func main() {
 		len(l.vols), len(l.hhs), len(l.held), time.Since(start).Round(time.Second))
 
 	var report strings.Builder
-	fmt.Fprintf(&report, "Load on %s: daisuso with the demo province (FerretDB on SQLite, real redis-server), %d clients, %d cores\n\n",
-		time.Now().UTC().Format("2006-01-02"), *clients, numCPU())
+	fmt.Fprintf(&report, "Load on %s: daisuso with the demo province (%s), %d clients, %d cores\n\n",
+		time.Now().UTC().Format("2006-01-02"), *stores, *clients, numCPU())
 	mix := l.run(*clients, *mixFor, l.ops())
 	fmt.Fprintf(&report, "Campaign-day mix for %s:\n\n", *mixFor)
 	writeTable(&report, mix, 0)

@@ -157,6 +157,14 @@ func (s *Service) Me(ctx context.Context, q Query, member string, around int) (B
 
 // Rebuild rebuilds every board from the ledger.
 func (s *Service) Rebuild(ctx context.Context) (RebuildStats, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		// The store clients bound an operation without a deadline by the
+		// store timeout (half a second), meant for requests; reading a
+		// large ledger in batches may take longer per batch on FerretDB.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Minute)
+		defer cancel()
+	}
 	st, err := s.boards.rebuild(ctx, s.ledger)
 	if err == nil {
 		s.log.Info("leaderboards rebuilt from the ledger", "generation", st.Generation, "entries", st.Entries,

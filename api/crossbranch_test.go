@@ -171,16 +171,8 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 		if p.noOtherID {
 			continue
 		}
-		method, path, _ := strings.Cut(p.route, " ")
-		if p.path != "" {
-			path = p.path
-		}
-		body := p.body
-		if body == "" {
-			body = "{}"
-		}
 		for _, a := range actorsA {
-			r := w.do(method, path, strings.NewReader(body), append(slices.Clone(a.auth), "Idempotency-Key", uuid.NewString())...)
+			r := p.call(w.testAPI, a.auth)
 			calls++
 			switch {
 			case p.check != nil && r.Status/100 == 2:
@@ -209,15 +201,7 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 			}
 			continue
 		}
-		method, path, _ := strings.Cut(p.route, " ")
-		if p.path != "" {
-			path = p.path
-		}
-		body := p.body
-		if body == "" {
-			body = "{}"
-		}
-		if r := w.do(method, path, strings.NewReader(body), append(slices.Clone(p.owner), "Idempotency-Key", uuid.NewString())...); r.Status/100 != 2 {
+		if r := p.call(w.testAPI, p.owner); r.Status/100 != 2 {
 			t.Errorf("control: %s by commune B's own side: %d %s", p.route, r.Status, r.Body)
 		}
 	}
@@ -229,6 +213,19 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 	}
 	t.Logf("%d cross-branch calls over %d routes, %d allowed by design (%s), 0 unexpected allows if no error above",
 		calls, len(probes), allowed, "branch tree, boards, badges, own rank")
+}
+
+// call makes the probe's request as auth, under a fresh Idempotency-Key.
+func (p crossProbe) call(ta *testAPI, auth []string) response {
+	method, path, _ := strings.Cut(p.route, " ")
+	if p.path != "" {
+		path = p.path
+	}
+	body := p.body
+	if body == "" {
+		body = "{}"
+	}
+	return ta.do(method, path, strings.NewReader(body), append(slices.Clone(auth), "Idempotency-Key", uuid.NewString())...)
 }
 
 // refused tells whether an answer refuses a cross-branch call: 403 or 404

@@ -84,21 +84,26 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 // claimHeld tells whether the record that claimed key still holds it: the
 // household or volunteer with that phone. Other claims are always held.
 func (s *Service) claimHeld(ctx context.Context, key, owner string) (bool, error) {
-	if phone, ok := strings.CutPrefix(key, "phone:h:"); ok {
-		h, err := s.households.get(ctx, owner)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
-		}
-		return err != nil || h.ContactPhone == phone, err
+	var want, held string
+	var err error
+	if p, ok := strings.CutPrefix(key, "phone:h:"); ok {
+		var h Household
+		h, err = s.households.get(ctx, owner)
+		want, held = p, h.ContactPhone
+	} else if p, ok := strings.CutPrefix(key, "phone:v:"); ok {
+		var v Volunteer
+		v, err = s.volunteers.get(ctx, owner)
+		want, held = p, v.Phone
+	} else {
+		return true, nil
 	}
-	if phone, ok := strings.CutPrefix(key, "phone:v:"); ok {
-		v, err := s.volunteers.get(ctx, owner)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
-		}
-		return err != nil || v.Phone == phone, err
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
 	}
-	return true, nil
+	return held == want, nil
 }
 
 // User returns the user with the given id, or ErrNotFound.

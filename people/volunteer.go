@@ -291,7 +291,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 			return Volunteer{}, fmt.Errorf("register volunteer: %w", err)
 		}
 		// Registered before: the phone claim stays if it is theirs.
-		if prior, perr := s.volunteers.get(ctx, v.ID); perr == nil && prior.Phone != v.Phone {
+		if held, herr := s.claimHeld(ctx, "phone:v:"+v.Phone, v.ID); herr == nil && !held {
 			_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
 		}
 		return Volunteer{}, &ConflictError{Reason: "already_registered", Field: "user_id"}

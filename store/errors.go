@@ -77,17 +77,17 @@ func isOutage(err error) bool {
 	// The embedded FerretDB's SQLite waited its busy_timeout for the write
 	// lock and gave up: the store is overloaded, not the request wrong. It
 	// comes back as an InternalError whose text is all there is to go by.
-	if strings.Contains(err.Error(), "SQLITE_BUSY") {
+	msg := err.Error()
+	if strings.Contains(msg, "SQLITE_BUSY") {
 		return true
 	}
 	// A query that ran past its time (maxTimeMS, which the driver sets from
 	// the context's deadline): MongoDB says MaxTimeMSExpired, which
 	// mongo.IsTimeout knows; FerretDB an InternalError from its handler.
-	if strings.Contains(err.Error(), "handleMaxTimeMSError") {
+	if strings.Contains(msg, "handleMaxTimeMSError") {
 		return true
 	}
 	// go-redis reports a closed pool and pool timeouts as plain errors.
-	msg := err.Error()
 	return strings.Contains(msg, "redis: client is closed") ||
 		strings.Contains(msg, "redis: connection pool timeout") ||
 		strings.Contains(msg, "connection refused") ||

@@ -59,7 +59,7 @@ type config struct {
 	MongoURI, MongoDatabase    string
 	DataDir, FerretPostgres    string
 	RedisURL, RedisPrefix      string
-	RedisCluster               string
+	RedisCluster               []string // seed addresses
 	PushLease                  time.Duration
 	NoQuietHours               bool
 	FirebaseProject            string
@@ -119,7 +119,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Port: get("PORT"), MongoURI: get("MONGODB_URI"), MongoDatabase: get("MONGODB_DATABASE"),
 		DataDir: get("DATA_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
-		RedisURL: get("REDIS_URL"), RedisCluster: get("REDIS_CLUSTER"), RedisPrefix: get("REDIS_PREFIX"),
+		RedisURL: get("REDIS_URL"), RedisPrefix: get("REDIS_PREFIX"),
 		FirebaseProject: get("FIREBASE_PROJECT_ID"), FCMEndpoint: get("FCM_ENDPOINT"), FirebaseWebAPIKey: get("FIREBASE_WEB_API_KEY"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
 		SessionCodeSecret: get("SESSION_CODE_SECRET"),
 		LogLevel:          get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
@@ -174,13 +174,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
 	}
-	if c.RedisURL != "" && c.RedisCluster != "" {
-		bad("REDIS_CLUSTER", "and REDIS_URL are alternatives: set one")
-	}
-	for _, a := range strings.Split(c.RedisCluster, ",") {
-		if _, port, ok := strings.Cut(strings.TrimSpace(a), ":"); c.RedisCluster != "" && (!ok || port == "") {
-			bad("REDIS_CLUSTER", "must list host:port addresses separated by commas")
-			break
+	if seeds := get("REDIS_CLUSTER"); seeds != "" {
+		if c.RedisURL != "" {
+			bad("REDIS_CLUSTER", "and REDIS_URL are alternatives: set one")
+		}
+		for _, a := range strings.Split(seeds, ",") {
+			a = strings.TrimSpace(a)
+			if _, port, ok := strings.Cut(a, ":"); !ok || port == "" {
+				bad("REDIS_CLUSTER", "must list host:port addresses separated by commas")
+				break
+			}
+			c.RedisCluster = append(c.RedisCluster, a)
 		}
 	}
 	if c.RedisURL != "" {

@@ -43,7 +43,6 @@ func serveAsChild() {
 // child is a server process on shared stores.
 type child struct {
 	t      *testing.T
-	env    map[string]string
 	base   string
 	cmd    *exec.Cmd
 	out    *syncBuffer
@@ -59,7 +58,7 @@ func startChild(t *testing.T, env map[string]string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &child{t: t, env: env, base: fmt.Sprintf("http://127.0.0.1:%d", port), out: &syncBuffer{}, exited: make(chan struct{})}
+	c := &child{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), out: &syncBuffer{}, exited: make(chan struct{})}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
 	c.cmd.Env = append(os.Environ(), childEnv+"=1", fmt.Sprintf("PORT=%d", port))
 	for k, v := range env {
@@ -322,7 +321,7 @@ func TestKilledServerLosesNothing(t *testing.T) {
 // ready, as Kubernetes or any balancer does. Every request sent is
 // answered, and the process exits cleanly. (Without the balancer, clients
 // that keep opening connections while the listener closes meet resets from
-// its accept queue: 46 of 25,000 here; no server can answer those.)
+// its accept queue, which no server can answer.)
 func TestSIGTERMUnderLoad(t *testing.T) {
 	fcm := fcmtest.New()
 	defer fcm.Close()

@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -99,12 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Redis: the given one or cluster, or an in-process Redis-protocol
 	// server.
 	var rdb redis.UniversalClient
-	if cfg.RedisCluster != "" {
-		var addrs []string
-		for _, a := range strings.Split(cfg.RedisCluster, ",") {
-			addrs = append(addrs, strings.TrimSpace(a))
-		}
-		if rdb, err = store.OpenRedisCluster(ctx, addrs, cfg.StoreTimeout); err != nil {
+	if len(cfg.RedisCluster) > 0 {
+		if rdb, err = store.OpenRedisCluster(ctx, cfg.RedisCluster, cfg.StoreTimeout); err != nil {
 			return err
 		}
 	} else {
@@ -246,7 +241,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	go srv.RunMaintenance(workCtx, 10*time.Minute)
-	go releasePaused(workCtx, log, matchingSvc, 10*time.Minute)
+	go matchingUpkeep(workCtx, log, matchingSvc, 10*time.Minute)
 	go gamifySvc.Maintain(workCtx, 10*time.Second)
 	go notifySvc.Maintain(workCtx, time.Minute)
 	pushing := make(chan struct{})
@@ -293,9 +288,9 @@ func syncMentorIndex(ctx context.Context, log *slog.Logger, db *mongo.Database, 
 	return p.EachVolunteer(ctx, func(v people.Volunteer) error { return m.SaveMentor(ctx, api.MentorOf(v)) })
 }
 
-// releasePaused gives the learners of long-paused mentors back to matching,
-// and frees the slots of reservations that died, every interval.
-func releasePaused(ctx context.Context, log *slog.Logger, m *matching.Service, interval time.Duration) {
+// matchingUpkeep gives the learners of long-paused mentors back to
+// matching, and frees the slots of reservations that died, every interval.
+func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -208,6 +209,17 @@ func TestConfig(t *testing.T) {
 		_, err := loadConfig(env("MONGODB_URI", "mongodb://db:27017"))
 		if err == nil || !strings.Contains(err.Error(), "FIREBASE_PROJECT_ID") {
 			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("redis cluster", func(t *testing.T) {
+		c, err := loadConfig(env("REDIS_CLUSTER", "10.0.0.1:7000, 10.0.0.2:7000"))
+		if err != nil || !slices.Equal(c.RedisCluster, []string{"10.0.0.1:7000", "10.0.0.2:7000"}) {
+			t.Fatalf("%v %v", c.RedisCluster, err)
+		}
+		for _, bad := range [][]string{{"REDIS_CLUSTER", "10.0.0.1"}, {"REDIS_CLUSTER", "a:1", "REDIS_URL", "redis://b:6379/0"}} {
+			if _, err := loadConfig(env(bad...)); err == nil || !strings.Contains(err.Error(), "REDIS_CLUSTER") {
+				t.Errorf("%v: err = %v", bad, err)
+			}
 		}
 	})
 	t.Run("no auth emulator outside dev mode", func(t *testing.T) {

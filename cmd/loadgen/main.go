@@ -11,15 +11,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 )
 
 func main() {
@@ -51,7 +53,7 @@ func main() {
 
 	var report strings.Builder
 	fmt.Fprintf(&report, "Load on %s: daisuso with the demo province (%s), %d clients, %d cores\n\n",
-		time.Now().UTC().Format("2006-01-02"), *stores, *clients, numCPU())
+		time.Now().UTC().Format("2006-01-02"), *stores, *clients, runtime.NumCPU())
 	mix := l.run(*clients, *mixFor, l.ops())
 	fmt.Fprintf(&report, "Campaign-day mix for %s:\n\n", *mixFor)
 	writeTable(&report, mix, 0)
@@ -84,22 +86,24 @@ func main() {
 	}
 }
 
+// actor is a signed-in user; a household user's id is their household's.
 type actor struct {
 	id, token string
-	household string     // the household's own id, for household users
 	at        [2]float64 // lng, lat
 }
 
 type loader struct {
-	base    string
-	client  *http.Client
-	branch  string // where volunteers register
-	commune string
-	vols    []actor
-	hhs     []actor
-	mentees map[string][]string // volunteer id -> households matched to them
-	held    []heldSession       // sessions waiting for their household's confirmation
-	n       atomic.Int64
+	base     string
+	client   *http.Client
+	branch   string // where volunteers register
+	commune  string
+	vols     []actor
+	hhs      []actor
+	everyone []actor             // vols and hhs
+	mentors  []actor             // the vols with mentees
+	mentees  map[string][]string // volunteer id -> households matched to them
+	held     []heldSession       // sessions waiting for their household's confirmation
+	n        atomic.Int64
 }
 
 type heldSession struct {
@@ -246,7 +250,7 @@ func (l *loader) setup(communeCode string, nVols int) error {
 			if err := l.must("POST", "/v1/households", body, htok, nil); err != nil {
 				return err
 			}
-			hh := actor{id: hid, token: htok, household: hid, at: [2]float64{p[0], p[1] + 0.0003*float64(j)}}
+			hh := actor{id: hid, token: htok, at: [2]float64{p[0], p[1] + 0.0003*float64(j)}}
 			l.hhs = append(l.hhs, hh)
 			var out struct {
 				Assignment *struct {
@@ -268,8 +272,11 @@ func (l *loader) setup(communeCode string, nVols int) error {
 		byID[h.id] = h
 	}
 	for _, v := range l.vols {
+		if len(l.mentees[v.id]) > 0 {
+			l.mentors = append(l.mentors, v)
+		}
 		for k, hid := range l.mentees[v.id] {
-			sid := uuidv4()
+			sid := uuid.NewString()
 			at := time.Now().Add(-time.Duration(26*k+3) * time.Hour).Truncate(time.Second)
 			body := fmt.Sprintf(`{"id":%q,"learners":[{"household_id":%q,"member":0}],"starts_at":%q,"minutes":60,"topics":["vneid"]}`,
 				sid, hid, at.Format(time.RFC3339))
@@ -287,6 +294,7 @@ func (l *loader) setup(communeCode string, nVols int) error {
 	if len(l.held) == 0 {
 		return fmt.Errorf("no household was matched to a load volunteer")
 	}
+	l.everyone = append(slices.Clone(l.vols), l.hhs...)
 	return nil
 }
 
@@ -312,31 +320,22 @@ func (l *loader) ops() []op {
 			return l.do("GET", l.base+"/v1/leaderboards/all/me?board=volunteers&scope=national&period=month", "", pick(c, l.vols).token, "")
 		}},
 		{"POST /v1/devices", 20, func(c *clientState) (int, error) {
-			a := pick(c, append(l.vols[:len(l.vols):len(l.vols)], l.hhs...))
+			a := pick(c, l.everyone)
 			return l.do("POST", l.base+"/v1/devices", fmt.Sprintf(`{"token":"fcm-%s-%d","platform":"android"}`, a.id, c.r.IntN(3)), a.token, "")
 		}},
 		{"POST /v1/help-requests", 10, func(c *clientState) (int, error) {
 			h := pick(c, l.hhs)
-			return l.do("POST", l.base+"/v1/help-requests", fmt.Sprintf(`{"household_id":%q}`, h.household), h.token, uuidv4())
+			return l.do("POST", l.base+"/v1/help-requests", fmt.Sprintf(`{"household_id":%q}`, h.id), h.token, uuid.NewString())
 		}},
 		{"POST /v1/sessions/sync (3 items)", 10, func(c *clientState) (int, error) {
-			v := l.vols[c.r.IntN(len(l.vols))]
+			v := pick(c, l.mentors)
 			hs := l.mentees[v.id]
-			if len(hs) == 0 {
-				v = actor{}
-				for _, w := range l.vols {
-					if len(l.mentees[w.id]) > 0 {
-						v, hs = w, l.mentees[w.id]
-						break
-					}
-				}
-			}
 			var items []string
 			for range 3 {
 				n := l.n.Add(1)
 				at := time.Now().Add(24*time.Hour + time.Duration(n)*97*time.Minute).Truncate(time.Minute)
 				items = append(items, fmt.Sprintf(`{"item_id":%q,"op":"schedule","session_id":%q,"learners":[{"household_id":%q,"member":0}],"starts_at":%q,"minutes":45}`,
-					uuidv4(), uuidv4(), hs[c.r.IntN(len(hs))], at.Format(time.RFC3339)))
+					uuid.NewString(), uuid.NewString(), hs[c.r.IntN(len(hs))], at.Format(time.RFC3339)))
 			}
 			return l.do("POST", l.base+"/v1/sessions/sync", `{"items":[`+strings.Join(items, ",")+`]}`, v.token, "")
 		}},
@@ -436,7 +435,7 @@ func writeTable(w io.Writer, rs []result, ceiling float64) {
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rs {
 		var codes []string
-		for _, c := range slices.Sorted(mapKeys(r.statuses)) {
+		for _, c := range slices.Sorted(maps.Keys(r.statuses)) {
 			codes = append(codes, fmt.Sprintf("%d×%d", c, r.statuses[c]))
 		}
 		ratio := "-"
@@ -445,16 +444,6 @@ func writeTable(w io.Writer, rs []result, ceiling float64) {
 		}
 		fmt.Fprintf(w, "| %s | %d | %.0f%% | %.0f | %s | %s | %s | %d | %s | %s |\n", r.name, r.n, 100*r.share, r.rps,
 			ms(r.p50), ms(r.p95), ms(r.p99), r.errors, strings.Join(codes, " "), ratio)
-	}
-}
-
-func mapKeys(m map[int]int) func(func(int) bool) {
-	return func(yield func(int) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
@@ -470,22 +459,4 @@ func trivialFiber() (string, func()) {
 	}
 	go func() { _ = app.Listener(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = app.Shutdown() }
-}
-
-func uuidv4() string {
-	var b [16]byte
-	for i := range b {
-		b[i] = byte(rand.IntN(256))
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
-func numCPU() int {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return 0
-	}
-	return bytes.Count(b, []byte("processor\t:"))
 }

@@ -354,17 +354,29 @@ func startRedisServer(extra ...string) (*RedisServer, error) {
 		return nil, fmt.Errorf("redis-server: %w", err)
 	}
 	srv := &RedisServer{URL: fmt.Sprintf("redis://127.0.0.1:%d/0", port), cmd: cmd, dir: dir}
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	if err := srv.waitUp(); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// waitUp waits up to 10 s for the server to answer PING.
+func (s *RedisServer) waitUp() error {
+	opts, err := redis.ParseURL(s.URL)
+	if err != nil {
+		return err
+	}
+	c := redis.NewClient(opts)
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Ping(context.Background()).Err() != nil {
 		if time.Now().After(deadline) {
-			srv.Stop()
-			return nil, fmt.Errorf("redis-server on port %d did not start", port)
+			return fmt.Errorf("redis-server at %s did not start", s.URL)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return srv, nil
+	return nil
 }
 
 // Restart starts a stopped server again on the same port, empty (it keeps
@@ -382,17 +394,7 @@ func (s *RedisServer) Restart() error {
 		return fmt.Errorf("redis-server: %w", err)
 	}
 	s.cmd = cmd
-	opts, _ := redis.ParseURL(s.URL)
-	c := redis.NewClient(opts)
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("redis-server at %s did not restart", s.URL)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
+	return s.waitUp()
 }
 
 // Stop kills the server; calling it again does nothing.

@@ -270,20 +270,23 @@ func TestNoOverAssignmentAcrossInstances(t *testing.T) {
 			}
 			// A store too busy to answer is a 503 (SQLite under the race
 			// detector and 100 writers); the app then sends the request
-			// again under the same key, which does it once.
+			// again under the same key, which does it once. If the busy
+			// store also kept the key from being freed, the retry hears
+			// 409 request_in_progress until the key goes stale.
 			key := fmt.Sprint("over-", i)
 			<-start
 			var res *http.Response
-			for try := 0; ; try++ {
+			retryUntil := time.Now().Add(3 * time.Minute)
+			for {
 				req, _ := http.NewRequest(http.MethodPost, "/v1/help-requests", strings.NewReader(fmt.Sprintf(`{"household_id":%q}`, hh)))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set(w.staffA[0], w.staffA[1])
 				req.Header.Set("Idempotency-Key", key)
 				var err error
 				res, err = app.Test(req, 120_000)
-				if err == nil && res.StatusCode == http.StatusServiceUnavailable && try < 10 {
+				if err == nil && (res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusConflict) && time.Now().Before(retryUntil) {
 					res.Body.Close()
-					time.Sleep(200 * time.Millisecond)
+					time.Sleep(500 * time.Millisecond)
 					continue
 				}
 				if err != nil || res.StatusCode != http.StatusCreated {

@@ -65,6 +65,7 @@ type boards struct {
 	dirty  atomic.Bool
 
 	names nameCache
+	cache readCache
 
 	mu        sync.Mutex // guards the cache of lb:gen and lb:next
 	stateGen  string
@@ -244,6 +245,7 @@ func (b *boards) apply(ctx context.Context, entries []Entry) error {
 		}
 	}
 	_, err = p.Exec(ctx)
+	b.cache.invalidate()
 	return store.WrapRedis(err)
 }
 
@@ -277,6 +279,7 @@ type BoardRef struct {
 	Campaign, Board, Scope, Period string // Period is a period id: "campaign", "w2026-48", "m2026-11"
 }
 
+// rows names the members of zs, from the read cache where it can.
 func (b *boards) rows(ctx context.Context, board string, zs []redis.Z, firstRank int) ([]Row, error) {
 	if len(zs) == 0 {
 		return []Row{}, nil
@@ -285,14 +288,27 @@ func (b *boards) rows(ctx context.Context, board string, zs []redis.Z, firstRank
 	for i, z := range zs {
 		ids[i] = z.Member.(string)
 	}
-	names, err := b.rdb.HMGet(ctx, b.key("names", board), ids...).Result()
-	if err != nil {
-		return nil, store.WrapRedis(err)
+	names := make([]string, len(zs))
+	if missing := b.cache.namesOf(board, ids, names); len(missing) > 0 {
+		epoch := b.cache.snapshot()
+		ask := make([]string, len(missing))
+		for k, i := range missing {
+			ask[k] = ids[i]
+		}
+		got, err := b.rdb.HMGet(ctx, b.key("names", board), ask...).Result()
+		if err != nil {
+			return nil, store.WrapRedis(err)
+		}
+		found := make([]string, len(ask))
+		for k, i := range missing {
+			found[k], _ = got[k].(string)
+			names[i] = found[k]
+		}
+		b.cache.putNames(board, ask, found, epoch)
 	}
 	out := make([]Row, len(zs))
 	for i, z := range zs {
-		name, _ := names[i].(string)
-		out[i] = Row{Rank: firstRank + i, ID: ids[i], Name: name, Points: int(z.Score)}
+		out[i] = Row{Rank: firstRank + i, ID: ids[i], Name: names[i], Points: int(z.Score)}
 	}
 	return out, nil
 }
@@ -305,11 +321,20 @@ func (b *boards) top(ctx context.Context, ref BoardRef, n int) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	zs, err := b.rdb.ZRevRangeWithScores(ctx, b.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period), 0, int64(n-1)).Result()
+	k := b.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period)
+	if rows, ok := b.cache.top(k, n); ok {
+		return rows, nil
+	}
+	epoch := b.cache.snapshot()
+	zs, err := b.rdb.ZRevRangeWithScores(ctx, k, 0, int64(n-1)).Result()
 	if err != nil {
 		return nil, store.WrapRedis(err)
 	}
-	return b.rows(ctx, ref.Board, zs, 1)
+	rows, err := b.rows(ctx, ref.Board, zs, 1)
+	if err == nil {
+		b.cache.putTop(k, n, rows, epoch)
+	}
+	return rows, err
 }
 
 // Standing is a member's place on a board with its neighbours.
@@ -320,23 +345,40 @@ type Standing struct {
 	Neighbors []Row // from `around` above to `around` below, the member included
 }
 
+// standing reads a member's rank and the rows around it in one round trip
+// (one key, so any node of a cluster can run it): false when the member is
+// not on the board, else {rank, first rank shown, {member, score, ...}}.
+var standing = redis.NewScript(`
+local r = redis.call("ZREVRANK", KEYS[1], ARGV[1])
+if not r then return false end
+local from = math.max(0, r - tonumber(ARGV[2]))
+return {r, from, redis.call("ZREVRANGE", KEYS[1], from, r + tonumber(ARGV[2]), "WITHSCORES")}`)
+
 func (b *boards) me(ctx context.Context, ref BoardRef, member string, around int) (Standing, error) {
 	gen, err := b.readGen(ctx)
 	if err != nil {
 		return Standing{}, err
 	}
 	k := b.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period)
-	rank, err := b.rdb.ZRevRank(ctx, k, member).Result()
+	res, err := standing.Run(ctx, b.rdb, []string{k}, member, around).Slice()
 	if errors.Is(err, redis.Nil) {
 		return Standing{Neighbors: []Row{}}, nil
 	}
 	if err != nil {
 		return Standing{}, store.WrapRedis(err)
 	}
-	from := max(0, rank-int64(around))
-	zs, err := b.rdb.ZRevRangeWithScores(ctx, k, from, rank+int64(around)).Result()
-	if err != nil {
-		return Standing{}, store.WrapRedis(err)
+	rank, from, flat, ok := parseStanding(res)
+	if !ok {
+		return Standing{}, fmt.Errorf("leaderboard: unexpected reply to the standing script: %v", res)
+	}
+	zs := make([]redis.Z, 0, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		m, _ := flat[i].(string)
+		score, err := scoreOf(flat[i+1])
+		if err != nil {
+			return Standing{}, err
+		}
+		zs = append(zs, redis.Z{Member: m, Score: score})
 	}
 	rows, err := b.rows(ctx, ref.Board, zs, int(from)+1)
 	if err != nil {
@@ -349,6 +391,30 @@ func (b *boards) me(ctx context.Context, ref BoardRef, member string, around int
 		}
 	}
 	return st, nil
+}
+
+// scoreOf reads a score from a script's reply: a string (RESP2, as
+// scripts reply by default), or a number.
+func scoreOf(v any) (float64, error) {
+	switch x := v.(type) {
+	case string:
+		return strconv.ParseFloat(x, 64)
+	case float64:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("leaderboard: score %v (%T)", v, v)
+}
+
+func parseStanding(res []any) (rank, from int64, flat []any, ok bool) {
+	if len(res) != 3 {
+		return 0, 0, nil, false
+	}
+	rank, ok1 := res[0].(int64)
+	from, ok2 := res[1].(int64)
+	flat, ok3 := res[2].([]any)
+	return rank, from, flat, ok1 && ok2 && ok3
 }
 
 // ---- rebuild ----
@@ -501,6 +567,7 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 	}
 	b.forgetState()
 	b.names.reset()
+	b.cache.invalidate()
 	st.Took = time.Since(start)
 	return st, nil
 }
@@ -571,7 +638,9 @@ func (b *boards) write(ctx context.Context, gen string, agg *aggregate) (int, er
 			queued++
 		}
 	}
-	return len(agg.scores), flush(true)
+	err := flush(true)
+	b.cache.invalidate()
+	return len(agg.scores), err
 }
 
 // drainLate adds the entries awarded during the rebuild that the ledger
@@ -667,6 +736,7 @@ func (b *boards) unlinkGeneration(ctx context.Context, gen string) error {
 
 // forget removes a volunteer from every volunteers board and their name.
 func (b *boards) forget(ctx context.Context, volunteerID string) error {
+	defer b.cache.invalidate()
 	gen, err := b.readGen(ctx)
 	if errors.Is(err, ErrRebuilding) {
 		return nil

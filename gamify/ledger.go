@@ -89,15 +89,11 @@ func (s *Service) Award(ctx context.Context, a Award) (e Entry, made bool, err e
 	}
 	e = Entry{ID: a.Key, Reason: a.Reason, Source: a.Source, Points: base, At: at, Who: a.Who}
 	e.Credits = credits(list, e)
-	if err := s.ledger.insert(ctx, e); err != nil {
+	if err := s.writer.write(ctx, e); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return Entry{}, false, nil
 		}
 		return Entry{}, false, err
-	}
-	if err := s.boards.apply(ctx, []Entry{e}); err != nil {
-		s.boards.markDirty()
-		s.log.Warn("board update failed; boards will be rebuilt from the ledger", "entry", e.ID, "err", err)
 	}
 	return e, true, nil
 }
@@ -146,11 +142,6 @@ func (d entryDoc) entry() Entry {
 		e.Credits = append(e.Credits, Credit(c))
 	}
 	return e
-}
-
-func (l *ledger) insert(ctx context.Context, e Entry) error {
-	_, err := l.coll.InsertOne(ctx, toEntryDoc(e))
-	return store.WrapMongo(err)
 }
 
 // getMany returns the entries of ids that exist, in one query: on FerretDB

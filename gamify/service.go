@@ -25,6 +25,7 @@ type Service struct {
 	badges    *badgeStore
 	campaigns *campaigns
 	boards    *boards
+	writer    *awardWriter
 	log       *slog.Logger
 	now       func() time.Time
 	onBadge   []func(context.Context, string, Earned)
@@ -46,6 +47,9 @@ type Config struct {
 	// Grace is how long a rebuild waits after switching generations for
 	// awards still in flight (default 5 s: the store timeouts).
 	Grace time.Duration
+	// ReadCacheTTL is how long an instance keeps top rows and names it
+	// read (default 1 s; below zero, not at all). See readCache.
+	ReadCacheTTL time.Duration
 }
 
 // New returns a Service.
@@ -59,13 +63,19 @@ func New(c Config) *Service {
 	if c.Grace <= 0 {
 		c.Grace = 5 * time.Second
 	}
-	return &Service{
+	if c.ReadCacheTTL == 0 {
+		c.ReadCacheTTL = time.Second
+	}
+	s := &Service{
 		ledger:    &ledger{c.DB.Collection("ledger")},
 		badges:    &badgeStore{c.DB.Collection("badges")},
 		campaigns: &campaigns{coll: c.DB.Collection("campaigns"), refresh: 30 * time.Second},
-		boards:    &boards{rdb: c.Redis, prefix: c.RedisPrefix, grace: c.Grace, stateTTL: min(200*time.Millisecond, c.Grace/2)},
-		log:       c.Logger, now: c.Now,
+		boards: &boards{rdb: c.Redis, prefix: c.RedisPrefix, grace: c.Grace, stateTTL: min(200*time.Millisecond, c.Grace/2),
+			cache: readCache{ttl: c.ReadCacheTTL}},
+		log: c.Logger, now: c.Now,
 	}
+	s.writer = &awardWriter{coll: s.ledger.coll, boards: s.boards, log: s.log}
+	return s
 }
 
 // EnsureIndexes creates the indexes of the ledger and badges: by volunteer

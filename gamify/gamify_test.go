@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"daisuso/people"
+	"daisuso/store"
 	"daisuso/store/storetest"
 )
 
@@ -453,4 +455,101 @@ func TestBoardsOnRedisCluster(t *testing.T) {
 			t.Errorf("the boards sit on %d of 3 masters; the test would not see a cross-slot command", masters)
 		}
 	})
+}
+
+// A group holding the same key twice, and a key awarded before, writes
+// each key once: the unordered insert reports the duplicates entry by
+// entry, and only the new entries reach the boards.
+func TestAwardGroupReportsDuplicatesPerEntry(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, made, err := f.Award(ctx, Award{Key: "session:old", Reason: ReasonSession, Who: who(1), At: f.now}); err != nil || !made {
+		t.Fatal(made, err)
+	}
+	entry := func(key string, i int) *pendingAward {
+		return &pendingAward{e: Entry{ID: key, Reason: ReasonSession, Points: 10, At: f.now, Who: who(i),
+			Credits: []Credit{{Campaign: AllTime, Points: 10}}}, done: make(chan struct{})}
+	}
+	group := []*pendingAward{entry("session:a", 2), entry("session:b", 3), entry("session:a", 2), entry("session:old", 1)}
+	f.writer.writeGroup(ctx, group)
+	for i, want := range []bool{false, false, true, true} {
+		if got := errors.Is(group[i].err, store.ErrDuplicate); got != want || (!want && group[i].err != nil) {
+			t.Fatalf("entry %d (%s): err %v, want duplicate %v", i, group[i].e.ID, group[i].err, want)
+		}
+		select {
+		case <-group[i].done:
+		default:
+			t.Fatalf("entry %d not told it was done", i)
+		}
+	}
+	n, err := f.ledger.coll.CountDocuments(ctx, bson.D{})
+	if err != nil || n != 3 {
+		t.Fatalf("ledger holds %d entries (%v), want 3", n, err)
+	}
+	_, rows, err := f.Top(ctx, Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodCampaign}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	points := map[string]int{}
+	for _, r := range rows {
+		points[r.ID] = r.Points
+	}
+	if want := map[string]int{"v01": 10, "v02": 10, "v03": 10}; !maps.Equal(points, want) {
+		t.Fatalf("boards after the group: %v, want %v", points, want)
+	}
+}
+
+// An instance reads its own board writes at once; another instance's show
+// when its cached read expires (here never, to see the cache at work), and
+// at once when it caches nothing.
+func TestReadCacheSeesOwnWritesAtOnce(t *testing.T) {
+	a := newFixture(t)
+	ctx := context.Background()
+	db := a.ledger.coll.Database()
+	other := func(ttl time.Duration) *Service {
+		return New(Config{DB: db, Redis: a.rdb, RedisPrefix: a.prefix, Now: func() time.Time { return a.now },
+			Grace: 200 * time.Millisecond, ReadCacheTTL: ttl})
+	}
+	cached, uncached := other(time.Hour), other(-1)
+	q := Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodCampaign}
+	top := func(s *Service) map[string]int {
+		t.Helper()
+		_, rows, err := s.Top(ctx, q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, r := range rows {
+			out[r.ID] = r.Points
+		}
+		return out
+	}
+	award := func(s *Service, key string, i int) {
+		t.Helper()
+		if _, _, err := s.Award(ctx, Award{Key: key, Reason: ReasonSession, Who: who(i), At: a.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	award(a.Service, "session:1", 1)
+	if got := top(cached); !maps.Equal(got, map[string]int{"v01": 10}) {
+		t.Fatalf("first read: %v", got)
+	}
+	award(a.Service, "session:2", 2)
+	if got := top(cached); !maps.Equal(got, map[string]int{"v01": 10}) {
+		t.Fatalf("the cached instance read %v before its cache expired: the cache did not serve the read", got)
+	}
+	if got := top(uncached); !maps.Equal(got, map[string]int{"v01": 10, "v02": 10}) {
+		t.Fatalf("an instance without a cache read %v", got)
+	}
+	award(cached, "session:3", 3)
+	if got := top(cached); !maps.Equal(got, map[string]int{"v01": 10, "v02": 10, "v03": 10}) {
+		t.Fatalf("after its own award the cached instance read %v", got)
+	}
+	// Names too: an erasure by this instance shows at once.
+	if err := cached.ErasePerson(ctx, "volunteer", "v03", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := top(cached); !maps.Equal(got, map[string]int{"v01": 10, "v02": 10}) {
+		t.Fatalf("after its own erasure the cached instance read %v", got)
+	}
 }

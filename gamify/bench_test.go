@@ -23,7 +23,7 @@ func benchWho(i int) Who {
 }
 
 // BenchmarkAwards makes DAISUSO_BENCH_AWARDS awards (default 20,000) from
-// 50 goroutines end to end (ledger insert, then every board in one
+// DAISUSO_BENCH_AWARDERS goroutines (default 50) end to end (ledger insert, then every board in one
 // pipeline), with a national campaign running besides the all-time one,
 // and then the boards' share alone: the same number of entries applied to
 // Redis without the ledger.
@@ -35,7 +35,7 @@ func BenchmarkAwards(b *testing.B) {
 		b.Fatal(err)
 	}
 	n := storetest.EnvInt("DAISUSO_BENCH_AWARDS", 20_000)
-	const workers = 50
+	workers := storetest.EnvInt("DAISUSO_BENCH_AWARDERS", 50)
 	run := func(do func(i int) error) (time.Duration, int64) {
 		var next, errs atomic.Int64
 		var wg sync.WaitGroup
@@ -77,7 +77,11 @@ func BenchmarkAwards(b *testing.B) {
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| end to end (ledger insert + boards) | %d | %d | %.2f | %.0f |\n", n, errs1, endToEnd.Seconds(), float64(n)/endToEnd.Seconds())
 	fmt.Fprintf(&out, "| boards only (Redis pipeline) | %d | %d | %.2f | %.0f |\n", n, errs2, boardsOnly.Seconds(), float64(n)/boardsOnly.Seconds())
-	storetest.WriteResult("gamify-awards.md", out.String())
+	name := "gamify-awards.md"
+	if workers != 50 {
+		name = fmt.Sprintf("gamify-awards-%d.md", workers)
+	}
+	storetest.WriteResult(name, out.String())
 }
 
 // BenchmarkRebuild writes DAISUSO_BENCH_LEDGER ledger entries (default

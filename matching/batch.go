@@ -34,7 +34,10 @@ type Summary struct {
 	UnderQuotaWhy     map[string]int
 	TotalDistanceKm   float64
 	MeanDistanceKm    float64
-	Took              time.Duration
+	// GapBoundKm bounds how much shorter in total the optimum's distance
+	// can be than this solution's (0: this is the optimum); see SolveWithin.
+	GapBoundKm float64
+	Took       time.Duration
 }
 
 // Why a mentor stays under five.
@@ -73,6 +76,24 @@ const (
 // Mentors reach the sink through hubs of hubSize, so that no node has an
 // arc per mentor.
 func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summary) {
+	return SolveWithin(reqs, mentors, used, 0)
+}
+
+// SolveWithin is Solve allowed to stop pricing early: once the flow
+// serves every learner some mentor can reach, leaves no more slots missing
+// than the mentors' reach forces (so both first parts of the rule are at
+// their optimum, which no other assignment can beat), and the duality gap
+// proves its distance within tol (a fraction: 0.005 is 0.5%) of the
+// optimum's. The bound is reported as Summary.GapBoundKm.
+//
+// The gap: for potentials π, any flow y costs Σ c^π(e)·y(e) plus a
+// constant, and a request i sends all its b(i) learners out, so it pays
+// at least b(i) times the least reduced cost among all its pairs in reach.
+// The flow found, optimal on the pairs held, pays exactly the least among
+// those held (an arc with flow has c^π ≤ 0, one without c^π ≥ 0), so it
+// is within Σ b(i)·max(0, least held - least of all) of every flow, which
+// the pricing pass computes as it goes.
+func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol float64) ([]Pair, Summary) {
 	start := time.Now()
 	sum, active := startSummary(reqs, mentors)
 	idx := newReachIndex(active)
@@ -102,6 +123,9 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	centres := make([]geo.Point, nR)
 	cands := make([][]candArc, nR)
 	reach := make([]bool, nM)
+	inReach := make([]int, nM) // learners who could go to each mentor
+	unservedArc := make([]int32, nR)
+	servable := 0 // learners with some mentor in reach
 	var near nearest
 	for i, r := range reqs {
 		sum.Learners += r.Learners
@@ -114,10 +138,12 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 			if r.LanguageRequired && !slices.Contains(active[j].Languages, r.Language) {
 				return
 			}
+			inReach[j] += r.Learners
 			near.offer(j, c2)
 		})
 		switch {
 		case near.n > 0:
+			servable += r.Learners
 			g.balance[i] = int64(r.Learners)
 			g.balance[sink] -= int64(r.Learners)
 			for _, j := range near.js[:near.n] {
@@ -125,7 +151,7 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(g.addArc(i, nR+int(j), int32(r.Learners), d))})
 			}
 			h := hubOf[near.js[0]] + int32(nH)
-			g.addArc(i, int(h), int32(r.Learners), unservedU)
+			unservedArc[i] = int32(g.addArc(i, int(h), int32(r.Learners), unservedU))
 			hubCap[h] += int64(r.Learners)
 		case anyInReach:
 			sum.UnservedLearners[ReasonNoLanguage] += r.Learners
@@ -133,12 +159,21 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 			sum.UnservedLearners[ReasonNoMentor] += r.Learners
 		}
 	}
+	// Each mentor short of five also starts with the nearestK nearest
+	// requests that could go to them, so that one outside a village (whom
+	// no request counts among its nearest) can be filled without waiting
+	// for the pricing to find them.
+	seedMentors(reqs, centres, cands, active, used, idx, g)
 	free := make([]int, nM)
+	var quotaArcs []int
+	deficits, forcedMissing := 0, 0 // slots missing to five; those no one in reach can fill
 	for j, m := range active {
 		free[j] = max(0, m.Capacity-used[m.ID])
 		deficit := min(free[j], max(0, Quota-used[m.ID]))
+		deficits += deficit
+		forcedMissing += max(0, deficit-inReach[j])
 		if deficit > 0 {
-			g.addArc(nR+j, int(hubOf[j]), int32(deficit), -quotaW)
+			quotaArcs = append(quotaArcs, g.addArc(nR+j, int(hubOf[j]), int32(deficit), -quotaW))
 		}
 		if free[j]-deficit > 0 {
 			g.addArc(nR+j, int(hubOf[j]), int32(free[j]-deficit), 0)
@@ -169,29 +204,43 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 	}
 
 	// Price every pair in reach against the potentials; a request takes
-	// up to pricedPerRound of those with negative reduced costs, the most
-	// negative first, which are saturated, and the surpluses that leaves
-	// are sent on. Until no pair is left to take.
+	// up to pricedPerRound of those whose reduced cost is below the least
+	// of the pairs it holds (which is never above zero), the lowest first,
+	// which are saturated, and the surpluses that leaves are sent on.
+	// Until no pair is left to take: the gap (see SolveWithin) is then
+	// zero and the flow optimal. A pair below zero but not below what the
+	// request holds could not make the flow cheaper, so it is not taken.
 	var worst nearest
+	var gapMetres int64
 	for {
 		var added []int
+		gapMetres = 0
 		for _, i := range order {
 			r := reqs[i]
 			pi := g.pot[i]
+			// The least reduced cost among the pairs held.
+			ua := g.edges[unservedArc[i]]
+			held := ua.cost + pi - g.pot[ua.to]
+			for _, c := range cands[i] {
+				held = min(held, c.metres+pi-g.pot[nR+int(c.j)])
+			}
 			worst.reset()
 			idx.visit(centres[i], func(j int32, c2 float64) {
 				pj := g.pot[nR+int(j)]
 				// The chord is never longer than the arc, so its metres
 				// bound the cost from below.
-				if int64(math.Sqrt(c2)*1000)+pi-pj >= 0 {
+				if int64(math.Sqrt(c2)*1000)+pi-pj >= held {
 					return
 				}
 				d := idx.metres(centres[i], j)
-				if rc := d + pi - pj; rc < 0 && !slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == j }) &&
+				if rc := d + pi - pj; rc < held && !slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == j }) &&
 					(!r.LanguageRequired || slices.Contains(active[j].Languages, r.Language)) {
 					worst.offer(j, float64(rc))
 				}
 			})
+			if worst.n > 0 {
+				gapMetres += int64(r.Learners) * (held - int64(worst.c2[0]))
+			}
 			for _, j := range worst.js[:min(worst.n, pricedPerRound)] {
 				d := idx.metres(centres[i], j)
 				a := g.addArc(i, nR+int(j), int32(r.Learners), d)
@@ -200,6 +249,12 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 			}
 		}
 		if len(added) == 0 {
+			break
+		}
+		if tol > 0 && settled(g, unservedArc, order, quotaArcs, servable, deficits-forcedMissing) &&
+			float64(gapMetres) <= tol*float64(flowMetres(g, cands)) {
+			// The arcs just added carry no flow: the flow is the one the
+			// gap was computed for.
 			break
 		}
 		for _, a := range added {
@@ -218,8 +273,82 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 		}
 	}
 	pairs := readBack(reqs, active, used, free, reach, flows, &sum)
+	if tol > 0 {
+		sum.GapBoundKm = float64(gapMetres) / 1000
+	}
 	sum.Took = time.Since(start)
 	return pairs, sum
+}
+
+// seedMentors adds, for each mentor short of five, arcs from the nearestK
+// nearest requests in reach that do not hold them yet.
+func seedMentors(reqs []Request, centres []geo.Point, cands [][]candArc, active []Mentor, used map[string]int, idx *reachIndex, g *flowNet) {
+	var with []int32
+	for i := range reqs {
+		if len(cands[i]) > 0 {
+			with = append(with, int32(i))
+		}
+	}
+	if len(with) == 0 {
+		return
+	}
+	nR := len(reqs)
+	xyz := make([]vec3, nR)
+	for _, i := range with {
+		xyz[i] = toVec3(centres[i])
+	}
+	byCell := newGrid(centres, with, 1)
+	var near nearest
+	for j, m := range active {
+		if Quota-used[m.ID] <= 0 || m.Capacity-used[m.ID] <= 0 {
+			continue
+		}
+		near.reset()
+		byCell.window(idx.centres[j], idx.radius[j], func(members []int32) {
+			for _, i := range members {
+				r := reqs[i]
+				if r.LanguageRequired && !slices.Contains(m.Languages, r.Language) {
+					continue
+				}
+				if c2, ok := idx.covers(xyz[i], centres[i], int32(j)); ok {
+					near.offer(i, c2)
+				}
+			}
+		})
+		for _, i := range near.js[:near.n] {
+			if slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == int32(j) }) {
+				continue
+			}
+			d := idx.metres(centres[i], int32(j))
+			cands[i] = append(cands[i], candArc{j: int32(j), metres: d, arc: int32(g.addArc(int(i), nR+j, int32(reqs[i].Learners), d))})
+		}
+	}
+}
+
+// settled reports whether the flow serves every learner some mentor can
+// reach and fills every slot missing to five that someone in reach could
+// fill: then nothing serves more or leaves fewer slots missing.
+func settled(g *flowNet, unservedArc []int32, order []int, quotaArcs []int, servable, fillable int) bool {
+	served := servable
+	for _, i := range order {
+		served -= int(g.flow(int(unservedArc[i])))
+	}
+	filled := 0
+	for _, a := range quotaArcs {
+		filled += int(g.flow(a))
+	}
+	return served == servable && filled == fillable
+}
+
+// flowMetres is the distance the flow travels, in metres.
+func flowMetres(g *flowNet, cands [][]candArc) int64 {
+	var m int64
+	for _, cs := range cands {
+		for _, c := range cs {
+			m += int64(g.flow(int(c.arc))) * c.metres
+		}
+	}
+	return m
 }
 
 // startSummary begins the summary of a solve and returns the mentors who

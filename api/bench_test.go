@@ -128,7 +128,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 // BenchmarkLeaderboardHTTP reads boards of DAISUSO_BENCH_VOLUNTEERS
 // volunteers (default 1,000,000, put on the boards with LoadBoards) through
 // the HTTP API from 50 clients: DAISUSO_BENCH_READS requests (default
-// 20,000), half top-10 of the national volunteers board, half `me`. It
+// 100,000), half top-10 of the national volunteers board, half `me`. It
 // prints p50/p95/p99 and requests per second, also written to
 // bench/results/leaderboard-http.md. The users cache is on (10 s), as in
 // production, so a read touches Redis only.
@@ -144,7 +144,7 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	if v := os.Getenv("DAISUSO_BENCH_VOLUNTEERS"); v != "" {
 		fmt.Sscan(v, &n)
 	}
-	reads := 20_000
+	reads := 100_000
 	if v := os.Getenv("DAISUSO_BENCH_READS"); v != "" {
 		fmt.Sscan(v, &reads)
 	}

@@ -2,12 +2,10 @@ package gamify
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"daisuso/store"
 )
@@ -93,26 +91,20 @@ func (w *awardWriter) writeGroup(ctx context.Context, group []*pendingAward) {
 	for i, p := range group {
 		docs[i] = toEntryDoc(p.e)
 	}
-	_, err := w.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	var bulk mongo.BulkWriteException
-	switch {
-	case err == nil:
-	case errors.As(err, &bulk) && bulk.WriteConcernError == nil:
-		for _, we := range bulk.WriteErrors {
-			if we.Index < 0 || we.Index >= len(group) {
-				continue
-			}
-			group[we.Index].err = store.WrapMongo(mongo.WriteException{WriteErrors: []mongo.WriteError{we.WriteError}})
-		}
-	default:
-		// The store failed the whole group; which entries it wrote is not
-		// known, as with a single insert that timed out. A retry finds
-		// those that were written as duplicates.
-		err = store.WrapMongo(err)
+	fresh, err := store.InsertNew(ctx, w.coll, docs)
+	if err != nil {
+		// Which entries the store wrote is not known, as with a single
+		// insert that timed out; a retry finds those it wrote as
+		// duplicates.
 		for _, p := range group {
 			p.err = err
 		}
 		return
+	}
+	for i, p := range group {
+		if !fresh[i] {
+			p.err = store.ErrDuplicate
+		}
 	}
 	var made []Entry
 	for _, p := range group {

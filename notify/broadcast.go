@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"daisuso/store"
 )
 
 // Broadcasts a branch may send a local day, counted with insert-only
@@ -43,7 +45,7 @@ func (s *Service) Send(ctx context.Context, b Broadcast) error {
 	day := localDay(now)
 	took := false
 	for n := 1; n <= BroadcastsPerDay && !took; n++ {
-		fresh, err := insertNew(ctx, s.st.broadcasts, []broadcastDoc{{ID: b.BranchID + "#" + day + "#" + strconv.Itoa(n),
+		fresh, err := store.InsertNew(ctx, s.st.broadcasts, []broadcastDoc{{ID: b.BranchID + "#" + day + "#" + strconv.Itoa(n),
 			Broadcast: b.ID, By: b.By, Recipients: len(b.Users), At: now}})
 		if err != nil {
 			return fmt.Errorf("broadcast: %w", err)

@@ -93,33 +93,6 @@ type deviceDoc struct {
 	Created  time.Time `bson:"created"`
 }
 
-// insertNew inserts docs, unordered, and reports which of them were new:
-// a duplicate _id is the same thing written before, not an error.
-func insertNew[T any](ctx context.Context, coll *mongo.Collection, docs []T) ([]bool, error) {
-	fresh := make([]bool, len(docs))
-	if len(docs) == 0 {
-		return fresh, nil
-	}
-	for i := range fresh {
-		fresh[i] = true
-	}
-	_, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil {
-		return fresh, nil
-	}
-	var bulk mongo.BulkWriteException
-	if !errors.As(err, &bulk) || bulk.WriteConcernError != nil || len(bulk.WriteErrors) == 0 {
-		return nil, store.WrapMongo(err)
-	}
-	for _, we := range bulk.WriteErrors {
-		if !mongo.IsDuplicateKeyError(we) || we.Index < 0 || we.Index >= len(docs) {
-			return nil, store.WrapMongo(err)
-		}
-		fresh[we.Index] = false
-	}
-	return fresh, nil
-}
-
 // outcomesOf returns the recorded outcomes of the ids, a primary-key
 // lookup each, eight at a time: FerretDB answers {_id: x} from its primary
 // key but scans the whole collection for {_id: {$in: [...]}}.
@@ -167,6 +140,6 @@ func (s *mongoStore) recordedIDs(ctx context.Context) (map[string]bool, error) {
 // record writes outcomes; an outcome already there stays (the first one
 // recorded is the truth).
 func (s *mongoStore) record(ctx context.Context, outs []outcomeDoc) error {
-	_, err := insertNew(ctx, s.outcomes, outs)
+	_, err := store.InsertNew(ctx, s.outcomes, outs)
 	return err
 }

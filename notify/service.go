@@ -147,7 +147,7 @@ func (s *Service) Enqueue(ctx context.Context, ns ...Notification) error {
 		}
 		docs = append(docs, toDoc(n))
 	}
-	fresh, err := insertNew(ctx, s.st.notifications, docs)
+	fresh, err := store.InsertNew(ctx, s.st.notifications, docs)
 	if err != nil {
 		return fmt.Errorf("enqueue notifications: %w", err)
 	}

@@ -197,6 +197,35 @@ func (h errorsOnly) WithGroup(n string) slog.Handler {
 	return errorsOnly{h.base, append(slices.Clip(h.with), func(x slog.Handler) slog.Handler { return x.WithGroup(n) })}
 }
 
+// InsertNew inserts docs, unordered, and reports which of them were new:
+// a duplicate _id is the same thing written before, not an error. Any
+// other failure fails them all (which of them were written is then not
+// known; written again, those come back as not new).
+func InsertNew[T any](ctx context.Context, coll *mongo.Collection, docs []T) ([]bool, error) {
+	fresh := make([]bool, len(docs))
+	if len(docs) == 0 {
+		return fresh, nil
+	}
+	for i := range fresh {
+		fresh[i] = true
+	}
+	_, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return fresh, nil
+	}
+	var bulk mongo.BulkWriteException
+	if !errors.As(err, &bulk) || bulk.WriteConcernError != nil || len(bulk.WriteErrors) == 0 {
+		return nil, WrapMongo(err)
+	}
+	for _, we := range bulk.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) || we.Index < 0 || we.Index >= len(docs) {
+			return nil, WrapMongo(err)
+		}
+		fresh[we.Index] = false
+	}
+	return fresh, nil
+}
+
 // FindAll runs a query and decodes every matching document into a T.
 func FindAll[T any](ctx context.Context, coll *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]T, error) {
 	cur, err := coll.Find(ctx, filter, opts...)

@@ -93,9 +93,12 @@ type deviceDoc struct {
 	Created  time.Time `bson:"created"`
 }
 
-// outcomesOf returns the recorded outcomes of the ids, a primary-key
-// lookup each, eight at a time: FerretDB answers {_id: x} from its primary
-// key but scans the whole collection for {_id: {$in: [...]}}.
+// outcomesOf returns the recorded outcomes of the ids, one {_id: x}
+// lookup each, eight at a time: one query on MongoDB's _id index each.
+// FerretDB 1.24 (SQLite) filters {_id: x} in SQL, though by an expression
+// its unique index does not cover, so each lookup scans the table inside
+// SQLite (about 35 ms at 50,000 outcomes here), and it decodes every
+// document for {_id: {$in: [...]}} (1.7 s for 500 ids at 50,000).
 func (s *mongoStore) outcomesOf(ctx context.Context, ids []string) (map[string]outcomeDoc, error) {
 	out := map[string]outcomeDoc{}
 	var mu sync.Mutex

@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"log/slog"
-	"os"
 	"context"
 	"fmt"
 	"strings"
@@ -87,7 +85,6 @@ func (f *fixture) instance(t testing.TB, wrap func(Sender) Sender) *Service {
 		sender = wrap(sender)
 	}
 	return New(Config{DB: f.db, Redis: f.rdb, RedisPrefix: f.prefix, Sender: sender, Now: f.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Still: f.still, Lease: time.Minute, SendTimeout: 20 * time.Second, RetryBase: 30 * time.Second, Poll: 20 * time.Millisecond})
 }
 

@@ -7,13 +7,13 @@ import (
 )
 
 // readCache keeps what this instance read from the boards for a short
-// while (readTTL): the top rows of each board and the display names of
+// while (ttl: Config.ReadCacheTTL, a second by default): the top rows of each board and the display names of
 // members. A board everyone opens at once (the national top 10 on
 // campaign day) is then read from Redis about once a second per instance,
 // not once a request, and a `me` needs one round trip, not two, for names
 // it has seen. Any board write by this instance (an award, a rebuild, an
 // erasure) empties it, so an instance always reads its own writes; another
-// instance's writes show within readTTL.
+// instance's writes show within ttl.
 type readCache struct {
 	ttl   time.Duration
 	epoch atomic.Uint64 // moved on by every local write

@@ -152,9 +152,11 @@ func TestSolveRules(t *testing.T) {
 // TestSolveMatchesReference compares Solve with the successive shortest
 // paths solver on random instances large enough that the network starts
 // without most pairs in reach (so pricing has to bring them in): the same
-// learners served, slots missing and metres.
+// learners served, slots missing and metres; and SolveWithin at 5% with
+// the same learners and slots, within the bound it reports.
 func TestSolveMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
+	early := 0
 	for n := range 40 {
 		var in instance
 		switch n % 4 {
@@ -191,5 +193,22 @@ func TestSolveMatchesReference(t *testing.T) {
 				n, in.name, len(in.reqs), len(in.mentors), got.ServedLearners, got.MissingSlots, metres(gotPairs),
 				want.ServedLearners, want.MissingSlots, metres(wantPairs))
 		}
+		// Stopped early at 5%: the same served and missing, and no farther
+		// from the optimum than the bound it reports, nor than 5%.
+		const tol = 0.05
+		nearPairs, near := SolveWithin(in.reqs, in.mentors, used, tol)
+		over := metres(nearPairs) - metres(wantPairs)
+		if near.ServedLearners != want.ServedLearners || near.MissingSlots != want.MissingSlots ||
+			over < 0 || float64(over) > near.GapBoundKm*1000+0.5 || float64(over) > tol*float64(metres(nearPairs)) {
+			t.Fatalf("instance %d (%s) within %.0f%%: served %d, missing %d, %d m over the optimum, bound %.0f m; reference %d, %d",
+				n, in.name, 100*tol, near.ServedLearners, near.MissingSlots, over, near.GapBoundKm*1000, want.ServedLearners, want.MissingSlots)
+		}
+		if near.GapBoundKm > 0 {
+			early++
+		}
 	}
+	if early == 0 {
+		t.Fatal("no instance stopped early: SolveWithin's early stop was not tried")
+	}
+	t.Logf("%d of 40 instances stopped early within 5%%", early)
 }

@@ -345,10 +345,10 @@ type Standing struct {
 	Neighbors []Row // from `around` above to `around` below, the member included
 }
 
-// standing reads a member's rank and the rows around it in one round trip
+// standingScript reads a member's rank and the rows around it in one round trip
 // (one key, so any node of a cluster can run it): false when the member is
 // not on the board, else {rank, first rank shown, {member, score, ...}}.
-var standing = redis.NewScript(`
+var standingScript = redis.NewScript(`
 local r = redis.call("ZREVRANK", KEYS[1], ARGV[1])
 if not r then return false end
 local from = math.max(0, r - tonumber(ARGV[2]))
@@ -360,7 +360,7 @@ func (b *boards) me(ctx context.Context, ref BoardRef, member string, around int
 		return Standing{}, err
 	}
 	k := b.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period)
-	res, err := standing.Run(ctx, b.rdb, []string{k}, member, around).Slice()
+	res, err := standingScript.Run(ctx, b.rdb, []string{k}, member, around).Slice()
 	if errors.Is(err, redis.Nil) {
 		return Standing{Neighbors: []Row{}}, nil
 	}
@@ -583,6 +583,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // write puts an aggregate into generation gen with multi-member ZADDs.
 func (b *boards) write(ctx context.Context, gen string, agg *aggregate) (int, error) {
+	defer b.cache.invalidate()
 	const chunk = 1000
 	p := b.rdb.Pipeline()
 	queued := 0
@@ -638,9 +639,7 @@ func (b *boards) write(ctx context.Context, gen string, agg *aggregate) (int, er
 			queued++
 		}
 	}
-	err := flush(true)
-	b.cache.invalidate()
-	return len(agg.scores), err
+	return len(agg.scores), flush(true)
 }
 
 // drainLate adds the entries awarded during the rebuild that the ledger

@@ -287,7 +287,13 @@ func TestSuspiciousSessionsWaitForReview(t *testing.T) {
 		}
 	})
 	t.Run("too many in a day", func(t *testing.T) {
-		day := base.Add(-48 * time.Hour)
+		// Seven sessions 90 minutes apart from 07:00 of a local day two
+		// days back, so that all seven fall on that day in Vietnam (from
+		// base itself the seventh crossed midnight when the tests ran in
+		// the afternoon there, and was rightly not counted).
+		vn := time.FixedZone("ICT", 7*3600)
+		y, mo, d := base.In(vn).Date()
+		day := time.Date(y, mo, d-2, 7, 0, 0, 0, vn)
 		var last map[string]any
 		for i := range 7 {
 			_, last = m.heldFor(hh, day.Add(time.Duration(i)*90*time.Minute), 0)

@@ -23,10 +23,11 @@ func benchWho(i int) Who {
 }
 
 // BenchmarkAwards makes DAISUSO_BENCH_AWARDS awards (default 20,000) from
-// DAISUSO_BENCH_AWARDERS goroutines (default 50) end to end (ledger insert, then every board in one
-// pipeline), with a national campaign running besides the all-time one,
-// and then the boards' share alone: the same number of entries applied to
-// Redis without the ledger.
+// DAISUSO_BENCH_AWARDERS goroutines (default 50) end to end (the awards
+// made at the same time go as a group: one ledger insert, then every board
+// in one pipeline), with a national campaign running besides the all-time
+// one, and then the boards' share alone: the same number of entries
+// applied to Redis without the ledger, one pipeline per award.
 func BenchmarkAwards(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()

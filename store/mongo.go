@@ -54,6 +54,7 @@ func OpenMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, *mongo.Data
 // a loopback port: the embedded default of `make run` and the tests' store.
 type Ferret struct {
 	URI    string
+	dir    string // the SQLite databases' folder; "" with PostgreSQL
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -121,7 +122,11 @@ func StartFerret(cfg FerretConfig) (*Ferret, error) {
 		<-done
 		return nil, fmt.Errorf("start ferretdb: %w", err)
 	}
-	return &Ferret{URI: f.MongoDBURI(), cancel: cancel, done: done}, nil
+	fr := &Ferret{URI: f.MongoDBURI(), cancel: cancel, done: done}
+	if cfg.PostgresURL == "" {
+		fr.dir, _ = filepath.Abs(cfg.Dir)
+	}
+	return fr, nil
 }
 
 // Stop closes FerretDB's listener and its backend.

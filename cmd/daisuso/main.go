@@ -77,8 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// MongoDB: the given one, or FerretDB embedded in this process.
 	mongoURI := cfg.MongoURI
+	var ferret *store.Ferret
 	if mongoURI == "" {
-		ferret, err := store.StartFerret(store.FerretConfig{
+		var err error
+		ferret, err = store.StartFerret(store.FerretConfig{
 			Dir: filepath.Join(cfg.DataDir, "ferretdb"), PostgresURL: cfg.FerretPostgres,
 			Logger: log.With("component", "ferretdb").WithGroup("ferretdb"),
 		})
@@ -207,6 +209,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		sessionsSvc.EnsureIndexes, notifySvc.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			return err
+		}
+	}
+	if ferret != nil {
+		// Now that every collection with an index exists.
+		if n, err := ferret.IndexIDs(ctx); err != nil {
+			log.Warn("FerretDB _id indexes not created; lookups by _id scan their tables", "err", err)
+		} else if n > 0 {
+			log.Info("FerretDB _id indexes created", "count", n)
 		}
 	}
 	// Redis keeps no boards after a restart (or with the in-process Redis):

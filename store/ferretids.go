@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // FerretDB's own SQLite driver, registered as "sqlite"
+)
+
+// IndexIDs works around FerretDB 1.24's SQLite backend, which looks a
+// document up by `_ferretdb_sjson->'$._id'` but builds its unique _id
+// index on `_ferretdb_sjson->"_id"`: SQLite does not take the one for the
+// other, so every {_id: x} scans its table (docs/PERFORMANCE.md). It
+// creates, in every collection table of the SQLite databases FerretDB
+// keeps, an index on the expression the lookups use, and returns how many
+// it created.
+// FerretDB does not list these indexes and drops them with their tables;
+// uniqueness stays with its own index. Collections created later are
+// covered the next time it runs. With the PostgreSQL backend it does
+// nothing.
+func (f *Ferret) IndexIDs(ctx context.Context) (int, error) {
+	if f.dir == "" {
+		return 0, nil
+	}
+	files, err := filepath.Glob(filepath.Join(f.dir, "*.sqlite"))
+	if err != nil {
+		return 0, err
+	}
+	created := 0
+	for _, file := range files {
+		n, err := indexIDsIn(ctx, file)
+		created += n
+		if err != nil {
+			return created, fmt.Errorf("index _id in %s: %w", filepath.Base(file), err)
+		}
+	}
+	return created, nil
+}
+
+func indexIDsIn(ctx context.Context, file string) (int, error) {
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
+	if err != nil {
+		return 0, err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	created := 0
+	for _, t := range tables {
+		name := t + "_daisuso_id"
+		var exists int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&exists); err != nil {
+			return created, err
+		}
+		if exists > 0 {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, name, t)); err != nil {
+			return created, err
+		}
+		created++
+	}
+	return created, nil
+}

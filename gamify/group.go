@@ -101,15 +101,12 @@ func (w *awardWriter) writeGroup(ctx context.Context, group []*pendingAward) {
 		}
 		return
 	}
-	for i, p := range group {
-		if !fresh[i] {
-			p.err = store.ErrDuplicate
-		}
-	}
 	var made []Entry
-	for _, p := range group {
-		if p.err == nil {
+	for i, p := range group {
+		if fresh[i] {
 			made = append(made, p.e)
+		} else {
+			p.err = store.ErrDuplicate
 		}
 	}
 	if len(made) == 0 {

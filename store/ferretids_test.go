@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,4 +80,72 @@ func TestFerretIndexIDs(t *testing.T) {
 	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "t050"}}); !errors.Is(WrapMongo(err), ErrDuplicate) {
 		t.Fatalf("a second t050 was not refused: %v", err)
 	}
+}
+
+// BenchmarkFerretIDLookup measures what the _id lookups of FerretDB 1.24
+// on SQLite cost in a collection of 50,000 small documents: {_id: x} for
+// the first and the last document, {_id: {$in: [500 ids]}}, and {_id: x}
+// for the last once IndexIDs has run. It prints a table, also written to
+// bench/results/ferret-id-lookup.md.
+func BenchmarkFerretIDLookup(b *testing.B) {
+	ctx := context.Background()
+	f, err := StartFerret(FerretConfig{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Stop()
+	client, db, err := OpenMongo(ctx, MongoConfig{URI: f.URI, Database: "ids", Timeout: 30 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	coll := db.Collection("outcomes")
+	const n = 50_000
+	id := func(i int) string { return fmt.Sprintf("id-%07d", i) }
+	docs := make([]any, 0, 1000)
+	for i := range n {
+		docs = append(docs, bson.D{{Key: "_id", Value: id(i)}, {Key: "state", Value: "sent"}, {Key: "at", Value: time.Now()}})
+		if len(docs) == cap(docs) {
+			if _, err := coll.InsertMany(ctx, docs); err != nil {
+				b.Fatal(err)
+			}
+			docs = docs[:0]
+		}
+	}
+	one := func(key string) time.Duration {
+		const tries = 10
+		start := time.Now()
+		for range tries {
+			if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start) / tries
+	}
+	b.ResetTimer()
+	first, last := one(id(0)), one(id(n-1))
+	ids := make([]string, 500)
+	for i := range ids {
+		ids[i] = id(i * (n / len(ids)))
+	}
+	start := time.Now()
+	got, err := FindAll[bson.M](ctx, coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil || len(got) != len(ids) {
+		b.Fatalf("$in found %d (%v)", len(got), err)
+	}
+	in := time.Since(start)
+	if _, err := f.IndexIDs(ctx); err != nil {
+		b.Fatal(err)
+	}
+	indexed := one(id(n - 1))
+	b.StopTimer()
+	text := fmt.Sprintf("FerretDB 1.24 in-process (SQLite), one collection of %d small documents; mean of 10 lookups each\n\n", n) +
+		"| query | time |\n| --- | --- |\n" +
+		fmt.Sprintf("| {_id: x}, the first document | %v |\n", first.Round(10*time.Microsecond)) +
+		fmt.Sprintf("| {_id: x}, the last document | %v |\n", last.Round(10*time.Microsecond)) +
+		fmt.Sprintf("| {_id: {$in: [500 ids]}} (once) | %v |\n", in.Round(time.Millisecond)) +
+		fmt.Sprintf("| {_id: x}, the last document, after IndexIDs | %v |\n", indexed.Round(10*time.Microsecond))
+	fmt.Print("\n" + text)
+	_ = os.MkdirAll("../bench/results", 0o755)
+	_ = os.WriteFile("../bench/results/ferret-id-lookup.md", []byte(text), 0o644)
 }

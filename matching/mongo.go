@@ -24,12 +24,14 @@ import (
 //	runs         batch proposals; run_decisions: _id = run id, insert-only
 type mongoStore struct {
 	mentors, requests, slots, assignments, runs, decisions *mongo.Collection
+	// view is told of every mentor write and release of slots made here.
+	view *view
 }
 
-func newMongoStore(db *mongo.Database) *mongoStore {
+func newMongoStore(db *mongo.Database, v *view) *mongoStore {
 	return &mongoStore{mentors: db.Collection("mentors"), requests: db.Collection("help_requests"),
 		slots: db.Collection("slots"), assignments: db.Collection("assignments"),
-		runs: db.Collection("matching_runs"), decisions: db.Collection("run_decisions")}
+		runs: db.Collection("matching_runs"), decisions: db.Collection("run_decisions"), view: v}
 }
 
 func (s *mongoStore) ensureIndexes(ctx context.Context) error {
@@ -98,11 +100,13 @@ func (d mentorDoc) mentor() Mentor {
 // upsertMentor writes the index entry of a mentor. One writer per mentor
 // (their profile edits); no invariant rests on it.
 func (s *mongoStore) upsertMentor(ctx context.Context, m Mentor) error {
+	defer s.view.forgetMentors()
 	_, err := s.mentors.ReplaceOne(ctx, bson.D{{Key: "_id", Value: m.ID}}, toMentorDoc(m), options.Replace().SetUpsert(true))
 	return store.WrapMongo(err)
 }
 
 func (s *mongoStore) deleteMentor(ctx context.Context, id string) error {
+	defer s.view.forgetMentors()
 	_, err := s.mentors.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return store.WrapMongo(err)
 }
@@ -119,6 +123,19 @@ func (s *mongoStore) mentorsIn(ctx context.Context, res int, cells []geo.Cell) (
 		field = "cell7"
 	}
 	return s.findMentors(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: hex}}}})
+}
+
+// mentor reads one mentor by id; ErrNotFound if there is none.
+func (s *mongoStore) mentor(ctx context.Context, id string) (Mentor, error) {
+	var d mentorDoc
+	err := s.mentors.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Mentor{}, ErrNotFound
+	}
+	if err != nil {
+		return Mentor{}, store.WrapMongo(err)
+	}
+	return d.mentor(), nil
 }
 
 func (s *mongoStore) findMentors(ctx context.Context, filter bson.D) ([]Mentor, error) {
@@ -241,18 +258,19 @@ func (s *mongoStore) usedSlots(ctx context.Context, mentorIDs []string) (map[str
 	return out, nil
 }
 
-// takeSlot inserts one slot; false if another request holds it.
-func (s *mongoStore) takeSlot(ctx context.Context, mentorID string, i int, requestID string, now time.Time) (bool, error) {
-	_, err := s.slots.InsertOne(ctx, slotDoc{ID: slotID(mentorID, i), MentorID: mentorID, Index: i, RequestID: requestID, CreatedAt: now})
-	err = store.WrapMongo(err)
-	if errors.Is(err, store.ErrDuplicate) {
-		return false, nil
+// takeSlots inserts slots idx of a mentor in one unordered insert and
+// reports which of them this request got (false: another holds it).
+func (s *mongoStore) takeSlots(ctx context.Context, mentorID string, idx []int, requestID string, now time.Time) ([]bool, error) {
+	docs := make([]slotDoc, len(idx))
+	for k, i := range idx {
+		docs[k] = slotDoc{ID: slotID(mentorID, i), MentorID: mentorID, Index: i, RequestID: requestID, CreatedAt: now}
 	}
-	return err == nil, err
+	return store.InsertNew(ctx, s.slots, docs)
 }
 
 // releaseSlots frees the slots a request holds (of any mentor).
 func (s *mongoStore) releaseSlots(ctx context.Context, filter bson.D) error {
+	defer s.view.forgetSlots()
 	_, err := s.slots.DeleteMany(ctx, filter)
 	return store.WrapMongo(err)
 }

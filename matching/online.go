@@ -39,7 +39,7 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: newMongoStore(db), now: now}
+	return &Service{st: newMongoStore(db, newView(viewTTL)), now: now}
 }
 
 // EnsureIndexes creates matching's indexes.
@@ -158,13 +158,14 @@ func (s *Service) match(ctx context.Context, r Request) (Outcome, error) {
 	var last Unserved
 	for _, radius := range radii(r.RadiusKm) {
 		tried = append(tried, radius)
-		cands, err := s.candidates(ctx, r, radius)
-		if err != nil {
-			return Outcome{}, err
-		}
-		last = unservedOf(r, cands)
-		for _, c := range rankOnline(r, cands) {
-			a, ok, err := s.reserve(ctx, r, c, radius, "online")
+		// From the view first; a radius is given up only on a fresh read.
+		for _, fresh := range []bool{false, true} {
+			cands, err := s.candidates(ctx, r, radius, fresh)
+			if err != nil {
+				return Outcome{}, err
+			}
+			last = unservedOf(r, cands)
+			a, ok, err := s.serve(ctx, r, cands, radius, !fresh)
 			if err != nil {
 				return Outcome{}, err
 			}
@@ -183,6 +184,28 @@ func (s *Service) match(ctx context.Context, r Request) (Outcome, error) {
 	return Outcome{Request: r, State: StateWaiting, Unserved: &last}, nil
 }
 
+// serve gives r to the best of cands that has room, checking each against
+// the store first when they come from the view.
+func (s *Service) serve(ctx context.Context, r Request, cands []candidate, radius float64, fromView bool) (Assignment, bool, error) {
+	for _, c := range rankOnline(r, cands) {
+		if fromView {
+			now, ok, err := s.current(ctx, c)
+			if err != nil {
+				return Assignment{}, false, err
+			}
+			if !ok || now.free() < r.Learners {
+				continue
+			}
+			c = now
+		}
+		a, ok, err := s.reserve(ctx, r, c, radius, "online")
+		if err != nil || ok {
+			return a, ok, err
+		}
+	}
+	return Assignment{}, false, nil
+}
+
 // radii is the request's own radius, then the wider steps up to 15 km.
 func radii(own float64) []float64 {
 	out := []float64{own}
@@ -196,16 +219,30 @@ func radii(own float64) []float64 {
 
 // candidates finds the mentors who could serve r within radius: the disk of
 // rings around r's cell from the index, then the exact rule (within both
-// radii, not paused). Capacity in use is read with them.
-func (s *Service) candidates(ctx context.Context, r Request, radius float64) ([]candidate, error) {
+// radii, not paused). Capacity in use is read with them, the slots being
+// taken here counted as in use. Unless fresh, both come from the view
+// where it holds them (see view).
+func (s *Service) candidates(ctx context.Context, r Request, radius float64, fresh bool) ([]candidate, error) {
 	res := geo.IndexResolution(radius)
 	centre, err := r.Cell.Parent(res)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := s.st.mentorsIn(ctx, res, centre.Disk(geo.RingsFor(radius, res)))
-	if err != nil {
-		return nil, err
+	v := s.st.view
+	disk := centre.Disk(geo.RingsFor(radius, res))
+	var ms []Mentor
+	missing := disk
+	if !fresh {
+		ms, missing = v.mentorsOf(res, disk, time.Now())
+	}
+	if len(missing) > 0 {
+		mEpoch, _ := v.epochs()
+		read, err := s.st.mentorsIn(ctx, res, missing)
+		if err != nil {
+			return nil, err
+		}
+		v.putMentors(res, missing, read, mEpoch, time.Now())
+		ms = append(ms, read...)
 	}
 	var out []candidate
 	rc := r.Cell.Center()
@@ -220,14 +257,46 @@ func (s *Service) candidates(ctx context.Context, r Request, radius float64) ([]
 	for i, c := range out {
 		ids[i] = c.m.ID
 	}
-	used, err := s.st.usedSlots(ctx, ids)
-	if err != nil {
-		return nil, err
+	used := map[string][]int{}
+	ask := ids
+	if !fresh {
+		ask = v.usedOf(ids, used, time.Now())
+	}
+	if len(ask) > 0 {
+		_, sEpoch := v.epochs()
+		read, err := s.st.usedSlots(ctx, ask)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ask {
+			used[id] = read[id]
+		}
+		v.putUsed(ask, used, sEpoch, time.Now())
 	}
 	for i := range out {
 		out[i].used = used[out[i].m.ID]
 	}
 	return out, nil
+}
+
+// current checks a mentor the view offered against the store: false if
+// they are gone, paused, moved or changed their radius since (the view is
+// then emptied of mentors), else c with their capacity as it is now.
+func (s *Service) current(ctx context.Context, c candidate) (candidate, bool, error) {
+	m, err := s.st.mentor(ctx, c.m.ID)
+	if errors.Is(err, ErrNotFound) {
+		s.st.view.forgetMentors()
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, err
+	}
+	if m.Paused || m.Cell != c.m.Cell || m.RadiusKm != c.m.RadiusKm {
+		s.st.view.forgetMentors()
+		return c, false, nil
+	}
+	c.m = m
+	return c, true, nil
 }
 
 // unservedOf says why none of cands can serve r.
@@ -291,28 +360,42 @@ func covered(want, has []string) []string {
 // slots it took are then given back.
 func (s *Service) reserve(ctx context.Context, r Request, c candidate, radius float64, source string) (Assignment, bool, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	var taken []int
+	var taken, tried []int
 	giveBack := func() {
-		if len(taken) == 0 {
+		if len(tried) == 0 {
 			return
 		}
-		ids := make([]string, len(taken))
-		for i, t := range taken {
+		ids := make([]string, len(tried))
+		for i, t := range tried {
 			ids[i] = slotID(c.m.ID, t)
 		}
 		_ = s.st.releaseSlots(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: r.ID}})
 	}
-	for i := 0; i < c.m.Capacity && len(taken) < r.Learners; i++ {
-		if slices.Contains(c.used, i) {
-			continue
+	// The slots a request needs go in one insert; those another request
+	// got first are refused one by one, and the next free ones are tried.
+	for i := 0; i < c.m.Capacity && len(taken) < r.Learners; {
+		var try []int
+		for ; i < c.m.Capacity && len(taken)+len(try) < r.Learners; i++ {
+			// A slot another request here is taking is skipped like one in use.
+			if !slices.Contains(c.used, i) && s.st.view.hold(c.m.ID, i) {
+				try = append(try, i)
+			}
 		}
-		ok, err := s.st.takeSlot(ctx, c.m.ID, i, r.ID, now)
+		if len(try) == 0 {
+			break
+		}
+		tried = append(tried, try...)
+		got, err := s.st.takeSlots(ctx, c.m.ID, try, r.ID, now)
+		for k, i := range try {
+			s.st.view.settle(c.m.ID, i, err == nil)
+			if err == nil && got[k] {
+				taken = append(taken, i)
+			}
+		}
 		if err != nil {
+			// Which of them were written is not known: give back all tried.
 			giveBack()
 			return Assignment{}, false, err
-		}
-		if ok {
-			taken = append(taken, i)
 		}
 	}
 	if len(taken) < r.Learners {

@@ -68,7 +68,7 @@ func TestSweepSlots(t *testing.T) {
 	s := NewService(storetest.Mongo(t), func() time.Time { return now })
 	ctx := context.Background()
 	take := func(mentor string, i int, req string, at time.Time) {
-		if ok, err := s.st.takeSlot(ctx, mentor, i, req, at); !ok || err != nil {
+		if ok, err := s.st.takeSlots(ctx, mentor, []int{i}, req, at); err != nil || !ok[0] {
 			t.Fatalf("take %s:%d: %v %v", mentor, i, ok, err)
 		}
 	}

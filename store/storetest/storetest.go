@@ -48,6 +48,7 @@ var (
 	redisErr  error
 	redisOnce sync.Once
 	redisUsed bool
+	ferret    *store.Ferret // the in-process FerretDB, when the tests run one
 )
 
 // Main runs the package's tests and then stops what they started.
@@ -97,7 +98,7 @@ func MongoURI(t testing.TB) string {
 			_ = os.RemoveAll(dir)
 			return
 		}
-		mongoURI = f.URI
+		mongoURI, ferret = f.URI, f
 		atExit(func() { f.Stop(); _ = os.RemoveAll(dir) })
 	})
 	if mongoErr != nil {
@@ -425,6 +426,23 @@ func packageDir() string {
 type quietRedisLog struct{}
 
 func (quietRedisLog) Printf(context.Context, string, ...interface{}) {}
+
+// IndexFerretIDs applies store.Ferret.IndexIDs to the in-process FerretDB
+// on SQLite, as the service does at start: every collection that exists
+// now gets an index FerretDB's {_id: x} lookups use. It does nothing on
+// another store. Benchmarks call it once their collections exist and say
+// so in their reports.
+func IndexFerretIDs(t testing.TB) int {
+	t.Helper()
+	if ferret == nil {
+		return 0
+	}
+	n, err := ferret.IndexIDs(context.Background())
+	if err != nil {
+		t.Fatalf("index ferretdb _id: %v", err)
+	}
+	return n
+}
 
 // MongoKind says which MongoDB the tests use, for benchmark reports.
 func MongoKind() string {

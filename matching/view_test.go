@@ -24,7 +24,9 @@ func TestViewSeesOtherInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := geo.Point{Lat: 21.0, Lng: 105.8}
-	at := func(km float64) geo.Cell { return geo.CellAt(geo.Point{Lat: home.Lat + km/110.57, Lng: home.Lng}, geo.HomeResolution) }
+	at := func(km float64) geo.Cell {
+		return geo.CellAt(geo.Point{Lat: home.Lat + km/110.57, Lng: home.Lng}, geo.HomeResolution)
+	}
 	m1 := Mentor{ID: "m1", CommuneID: "cm_x", Cell: at(0.3), RadiusKm: 5, Capacity: 2, Languages: []string{"vi"}}
 	m2 := Mentor{ID: "m2", CommuneID: "cm_x", Cell: at(1), RadiusKm: 5, Capacity: 2, Languages: []string{"vi"}}
 	for _, m := range []Mentor{m1, m2} {

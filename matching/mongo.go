@@ -271,6 +271,12 @@ func (s *mongoStore) takeSlots(ctx context.Context, mentorID string, idx []int, 
 // releaseSlots frees the slots a request holds (of any mentor).
 func (s *mongoStore) releaseSlots(ctx context.Context, filter bson.D) error {
 	defer s.view.forgetSlots()
+	return s.deleteSlots(ctx, filter)
+}
+
+// deleteSlots deletes slots without telling the view: for a caller that
+// tells it precisely what was freed.
+func (s *mongoStore) deleteSlots(ctx context.Context, filter bson.D) error {
 	_, err := s.slots.DeleteMany(ctx, filter)
 	return store.WrapMongo(err)
 }

@@ -39,7 +39,7 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: newMongoStore(db, newView(viewTTL)), now: now}
+	return &Service{st: newMongoStore(db, newView(viewTTL, slotsTTL)), now: now}
 }
 
 // EnsureIndexes creates matching's indexes.
@@ -156,10 +156,12 @@ func (s *Service) SweepSlots(ctx context.Context, grace time.Duration) (int, err
 func (s *Service) match(ctx context.Context, r Request) (Outcome, error) {
 	var tried []float64
 	var last Unserved
-	for _, radius := range radii(r.RadiusKm) {
-		tried = append(tried, radius)
-		// From the view first; a radius is given up only on a fresh read.
-		for _, fresh := range []bool{false, true} {
+	// From the view first; the request is given up only after a pass on a
+	// fresh read.
+	for _, fresh := range []bool{false, true} {
+		tried = tried[:0]
+		for _, radius := range radii(r.RadiusKm) {
+			tried = append(tried, radius)
 			cands, err := s.candidates(ctx, r, radius, fresh)
 			if err != nil {
 				return Outcome{}, err
@@ -369,7 +371,14 @@ func (s *Service) reserve(ctx context.Context, r Request, c candidate, radius fl
 		for i, t := range tried {
 			ids[i] = slotID(c.m.ID, t)
 		}
-		_ = s.st.releaseSlots(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: r.ID}})
+		// Only this request's own are deleted; the view learns that those
+		// it got are free again, and keeps the rest of what it holds.
+		err := s.st.deleteSlots(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: r.ID}})
+		if err != nil {
+			s.st.view.forgetSlots()
+			return
+		}
+		s.st.view.freed(c.m.ID, taken)
 	}
 	// The slots a request needs go in one insert; those another request
 	// got first are refused one by one, and the next free ones are tried.

@@ -28,9 +28,10 @@ import (
 // mentor once this one is full, instead of colliding in the store.
 //
 // Local writes keep it honest: any mentor write empties the mentor part,
-// any release of slots the slot part.
+// any release of slots the slot part, except a reservation giving back the
+// slots it took, which the view is told of one by one.
 type view struct {
-	ttl time.Duration
+	ttl, slotsTTL time.Duration
 
 	mu      sync.Mutex
 	mEpoch  uint64 // moved on by every local mentor write
@@ -51,14 +52,23 @@ type viewEntry[T any] struct {
 	epoch uint64
 }
 
-// viewTTL is how long the view trusts what it read.
-const viewTTL = 2 * time.Second
+// How long the view trusts what it read: mentors for viewTTL, the slots
+// in use for slotsTTL. The slots part is kept longer because reading it
+// is what costs (on FerretDB, a scan of every slot), and what it can miss
+// matters less: slots another instance took are learned the first time
+// they are refused, and capacity freed elsewhere (an erasure, a release)
+// is rare and always found before a request is called unserved; until
+// then a request may go to a mentor farther than one just freed.
+const (
+	viewTTL  = 2 * time.Second
+	slotsTTL = 10 * time.Second
+)
 
 // viewMax bounds each map; a full map is started afresh.
 const viewMax = 200_000
 
-func newView(ttl time.Duration) *view {
-	return &view{ttl: ttl, cells: map[cellKey]viewEntry[[]Mentor]{}, slots: map[string]viewEntry[[]int]{},
+func newView(ttl, slotsTTL time.Duration) *view {
+	return &view{ttl: ttl, slotsTTL: slotsTTL, cells: map[cellKey]viewEntry[[]Mentor]{}, slots: map[string]viewEntry[[]int]{},
 		holding: map[string][]int{}}
 }
 
@@ -125,7 +135,7 @@ func (v *view) usedOf(ids []string, used map[string][]int, now time.Time) (missi
 	defer v.mu.Unlock()
 	for _, id := range ids {
 		e, ok := v.slots[id]
-		if !ok || e.epoch != v.sEpoch || now.Sub(e.at) >= v.ttl {
+		if !ok || e.epoch != v.sEpoch || now.Sub(e.at) >= v.slotsTTL {
 			missing = append(missing, id)
 			continue
 		}
@@ -176,6 +186,17 @@ func (v *view) settle(mentor string, i int, taken bool) {
 	}
 	if e, ok := v.slots[mentor]; ok && taken && !slices.Contains(e.v, i) {
 		e.v = append(slices.Clone(e.v), i)
+		v.slots[mentor] = e
+	}
+}
+
+// freed records that slots idx of a mentor, which this instance held, are
+// free again.
+func (v *view) freed(mentor string, idx []int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e, ok := v.slots[mentor]; ok {
+		e.v = slices.DeleteFunc(slices.Clone(e.v), func(x int) bool { return slices.Contains(idx, x) })
 		v.slots[mentor] = e
 	}
 }

@@ -19,7 +19,7 @@ func TestViewSeesOtherInstances(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Mongo(t)
 	a, b := NewService(db, nil), NewService(db, nil)
-	b.st.view.ttl = time.Hour
+	b.st.view.ttl, b.st.view.slotsTTL = time.Hour, time.Hour
 	if err := a.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestViewSeesOtherInstances(t *testing.T) {
 // as in use for the others until it is settled, and a settled take is
 // in use for good.
 func TestViewHoldsSlotsBeingTaken(t *testing.T) {
-	v := newView(time.Hour)
+	v := newView(time.Hour, time.Hour)
 	now := time.Now()
 	used := map[string][]int{"m1": {0}}
 	v.putUsed([]string{"m1"}, used, 0, now)
@@ -121,7 +121,7 @@ func TestReserveTakesTheNextFreeSlots(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Mongo(t)
 	a, b := NewService(db, nil), NewService(db, nil)
-	b.st.view.ttl = time.Hour
+	b.st.view.ttl, b.st.view.slotsTTL = time.Hour, time.Hour
 	if err := a.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	dstore "daisuso/store"
 	"context"
 	"fmt"
 	"io"
@@ -54,6 +55,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	// As the service does at start (make run): FerretDB's {_id: x}
 	// lookups on SQLite use an index only with this.
 	indexed := storetest.IndexFerretIDs(b)
+	dstore.TraceReport()
 	// How many of the households ask (DAISUSO_BENCH_REQUESTS, default 500):
 	// on FerretDB every query but {_id} scans its collection, and all 3,000
 	// took over 15 minutes here.
@@ -114,6 +116,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	wg.Wait()
 	took := time.Since(start)
 	b.StopTimer()
+	dstore.TraceReport()
 	pct := percentiles(lat, time.Millisecond)
 	store := storetest.MongoKind()
 	var t strings.Builder

@@ -15,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"daisuso/people"
-	"daisuso/store"
 	"daisuso/store/storetest"
 )
 
@@ -466,21 +465,17 @@ func TestAwardGroupReportsDuplicatesPerEntry(t *testing.T) {
 	if _, made, err := f.Award(ctx, Award{Key: "session:old", Reason: ReasonSession, Who: who(1), At: f.now}); err != nil || !made {
 		t.Fatal(made, err)
 	}
-	entry := func(key string, i int) *pendingAward {
-		return &pendingAward{e: Entry{ID: key, Reason: ReasonSession, Points: 10, At: f.now, Who: who(i),
-			Credits: []Credit{{Campaign: AllTime, Points: 10}}}, done: make(chan struct{})}
+	entry := func(key string, i int) Entry {
+		return Entry{ID: key, Reason: ReasonSession, Points: 10, At: f.now, Who: who(i),
+			Credits: []Credit{{Campaign: AllTime, Points: 10}}}
 	}
-	group := []*pendingAward{entry("session:a", 2), entry("session:b", 3), entry("session:a", 2), entry("session:old", 1)}
-	f.writer.writeGroup(ctx, group)
-	for i, want := range []bool{false, false, true, true} {
-		if got := errors.Is(group[i].err, store.ErrDuplicate); got != want || (!want && group[i].err != nil) {
-			t.Fatalf("entry %d (%s): err %v, want duplicate %v", i, group[i].e.ID, group[i].err, want)
-		}
-		select {
-		case <-group[i].done:
-		default:
-			t.Fatalf("entry %d not told it was done", i)
-		}
+	// One call's entries always go in one group.
+	fresh, err := f.writer.Insert(ctx, entry("session:a", 2), entry("session:b", 3), entry("session:a", 2), entry("session:old", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{true, true, false, false}; !slices.Equal(fresh, want) {
+		t.Fatalf("new entries %v, want %v", fresh, want)
 	}
 	n, err := f.ledger.coll.CountDocuments(ctx, bson.D{})
 	if err != nil || n != 3 {

@@ -2,7 +2,6 @@ package gamify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -89,11 +88,14 @@ func (s *Service) Award(ctx context.Context, a Award) (e Entry, made bool, err e
 	}
 	e = Entry{ID: a.Key, Reason: a.Reason, Source: a.Source, Points: base, At: at, Who: a.Who}
 	e.Credits = credits(list, e)
-	if err := s.writer.write(ctx, e); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			return Entry{}, false, nil
-		}
+	// When ctx ends first, the award may still be written (as a single
+	// insert cut off by a timeout may be).
+	fresh, err := s.writer.Insert(ctx, e)
+	if err != nil {
 		return Entry{}, false, err
+	}
+	if !fresh[0] {
+		return Entry{}, false, nil
 	}
 	return e, true, nil
 }

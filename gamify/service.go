@@ -25,7 +25,7 @@ type Service struct {
 	badges    *badgeStore
 	campaigns *campaigns
 	boards    *boards
-	writer    *awardWriter
+	writer    *store.Grouper[Entry]
 	log       *slog.Logger
 	now       func() time.Time
 	onBadge   []func(context.Context, string, Earned)
@@ -74,7 +74,7 @@ func New(c Config) *Service {
 			cache: readCache{ttl: c.ReadCacheTTL}},
 		log: c.Logger, now: c.Now,
 	}
-	s.writer = &awardWriter{coll: s.ledger.coll, boards: s.boards, log: s.log}
+	s.writer = newAwardWriter(s.ledger, s.boards, s.log)
 	return s
 }
 

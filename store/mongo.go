@@ -37,6 +37,7 @@ func OpenMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, *mongo.Data
 		SetConnectTimeout(cfg.Timeout).
 		SetTimeout(2 * cfg.Timeout).
 		SetAppName("daisuso")
+	TraceOpts(opts)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mongodb connect: %w", err)

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Grouper inserts documents into one collection in groups (group commit):
+// callers who insert at the same time wait together for one unordered
+// insert of all their documents, instead of one round trip and one commit
+// apiece. On FerretDB every write is a transaction of its own, so under
+// load this is what bounds write throughput; on MongoDB it saves round
+// trips. A duplicate _id is still reported per document (InsertNew), so
+// insert-only invariants under unique keys hold as with single inserts.
+//
+// At most MaxFlushers groups are written at once, so that one group's
+// After overlaps the next group's insert; a group holds about MaxGroup
+// documents (one call's documents are never split). A lone insert is
+// written at once, as a group of one.
+type Grouper[T any] struct {
+	Coll *mongo.Collection
+	Doc  func(T) any // the document to insert for an item
+	// After, when set, runs once per group with the items whose documents
+	// were new, before their callers are answered.
+	After func(ctx context.Context, made []T)
+
+	mu       sync.Mutex
+	queue    []*groupCall[T]
+	flushers int
+}
+
+// Group sizes, when a Grouper does not set its own.
+const (
+	MaxGroup    = 500
+	MaxFlushers = 2
+)
+
+type groupCall[T any] struct {
+	items []T
+	fresh []bool
+	err   error
+	done  chan struct{}
+}
+
+// Insert inserts items' documents and reports, per item, whether its
+// document was new (false: its _id was there already). Any other failure
+// fails the whole group, as InsertNew does: which documents were written
+// is then not known. When ctx ends first, they may still be written (as a
+// single insert cut off by a timeout may be).
+func (g *Grouper[T]) Insert(ctx context.Context, items ...T) ([]bool, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	c := &groupCall[T]{items: items, done: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, c)
+	if g.flushers < MaxFlushers {
+		g.flushers++
+		// Not bound to the caller: the group carries other callers'
+		// documents. The store bounds each operation by its timeout.
+		go g.flush(context.WithoutCancel(ctx))
+	}
+	g.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.fresh, c.err
+	case <-ctx.Done():
+		return nil, WrapMongo(ctx.Err())
+	}
+}
+
+// flush writes groups until the queue is empty.
+func (g *Grouper[T]) flush(ctx context.Context) {
+	for {
+		g.mu.Lock()
+		if len(g.queue) == 0 {
+			g.flushers--
+			g.mu.Unlock()
+			return
+		}
+		n, size := 0, 0
+		for n < len(g.queue) && (n == 0 || size+len(g.queue[n].items) <= MaxGroup) {
+			size += len(g.queue[n].items)
+			n++
+		}
+		group := make([]*groupCall[T], n)
+		copy(group, g.queue)
+		g.queue = append(g.queue[:0], g.queue[n:]...)
+		g.mu.Unlock()
+		g.write(ctx, group, size)
+	}
+}
+
+func (g *Grouper[T]) write(ctx context.Context, group []*groupCall[T], size int) {
+	defer func() {
+		for _, c := range group {
+			close(c.done)
+		}
+	}()
+	docs := make([]any, 0, size)
+	for _, c := range group {
+		for _, it := range c.items {
+			docs = append(docs, g.Doc(it))
+		}
+	}
+	fresh, err := InsertNew(ctx, g.Coll, docs)
+	if err != nil {
+		for _, c := range group {
+			c.err = err
+		}
+		return
+	}
+	var made []T
+	k := 0
+	for _, c := range group {
+		c.fresh = fresh[k : k+len(c.items)]
+		for i, it := range c.items {
+			if c.fresh[i] {
+				made = append(made, it)
+			}
+		}
+		k += len(c.items)
+	}
+	if g.After != nil && len(made) > 0 {
+		g.After(ctx, made)
+	}
+}

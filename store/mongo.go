@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"log/slog"
 	"net"
 	"os"
@@ -25,6 +26,8 @@ type MongoConfig struct {
 	// Timeout bounds dialling, server selection and each operation that has
 	// no deadline of its own, so that a dead MongoDB fails fast.
 	Timeout time.Duration
+	// Monitor, when set, is told of every command (benchmarks count them).
+	Monitor *event.CommandMonitor
 }
 
 // OpenMongo connects to MongoDB and checks that it answers.
@@ -37,7 +40,9 @@ func OpenMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, *mongo.Data
 		SetConnectTimeout(cfg.Timeout).
 		SetTimeout(2 * cfg.Timeout).
 		SetAppName("daisuso")
-	TraceOpts(opts)
+	if cfg.Monitor != nil {
+		opts.SetMonitor(cfg.Monitor)
+	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mongodb connect: %w", err)

@@ -118,7 +118,7 @@ func Mongo(t testing.TB) *mongo.Database {
 func MongoAt(t testing.TB, uri string) *mongo.Database {
 	t.Helper()
 	client, db, err := store.OpenMongo(context.Background(), store.MongoConfig{
-		URI: uri, Database: Name("t_"), Timeout: 2 * time.Second,
+		URI: uri, Database: Name("t_"), Timeout: 2 * time.Second, Monitor: commands.monitor(),
 	})
 	if err != nil {
 		t.Fatalf("open test mongodb: %v", err)

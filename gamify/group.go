@@ -19,5 +19,11 @@ func newAwardWriter(l *ledger, b *boards, log *slog.Logger) *store.Grouper[Entry
 				b.markDirty()
 				log.Warn("board update failed; boards will be rebuilt from the ledger", "entries", len(made), "err", err)
 			}
+		},
+		// The store may have written some of the group (a timeout cut the
+		// insert off) that no board has: the boards are rebuilt.
+		Failed: func(_ context.Context, items []Entry, err error) {
+			b.markDirty()
+			log.Warn("ledger insert failed; boards will be rebuilt from the ledger", "entries", len(items), "err", err)
 		}}
 }

@@ -26,34 +26,12 @@ type mongoStore struct {
 	mentors, requests, slots, assignments, runs, decisions *mongo.Collection
 	// view is told of every mentor write and release of slots made here.
 	view *view
-	// Requests, slots and assignments are inserted in groups: the online
-	// path writes each of them once per request.
-	requestGroup    *store.Grouper[requestDoc]
-	slotGroup       *store.Grouper[slotDoc]
-	assignmentGroup *store.Grouper[assignmentDoc]
 }
 
 func newMongoStore(db *mongo.Database, v *view) *mongoStore {
-	s := &mongoStore{mentors: db.Collection("mentors"), requests: db.Collection("help_requests"),
+	return &mongoStore{mentors: db.Collection("mentors"), requests: db.Collection("help_requests"),
 		slots: db.Collection("slots"), assignments: db.Collection("assignments"),
 		runs: db.Collection("matching_runs"), decisions: db.Collection("run_decisions"), view: v}
-	s.requestGroup = &store.Grouper[requestDoc]{Coll: s.requests, Doc: func(d requestDoc) any { return d }}
-	s.slotGroup = &store.Grouper[slotDoc]{Coll: s.slots, Doc: func(d slotDoc) any { return d }}
-	s.assignmentGroup = &store.Grouper[assignmentDoc]{Coll: s.assignments, Doc: func(d assignmentDoc) any { return d }}
-	return s
-}
-
-// insertOne inserts one document through g; store.ErrDuplicate if its _id
-// is taken.
-func insertOne[T any](ctx context.Context, g *store.Grouper[T], doc T) error {
-	fresh, err := g.Insert(ctx, doc)
-	if err != nil {
-		return err
-	}
-	if !fresh[0] {
-		return store.ErrDuplicate
-	}
-	return nil
 }
 
 func (s *mongoStore) ensureIndexes(ctx context.Context) error {
@@ -201,9 +179,10 @@ func (d requestDoc) request() Request {
 }
 
 func (s *mongoStore) insertRequest(ctx context.Context, r Request) error {
-	return insertOne(ctx, s.requestGroup, requestDoc{ID: r.ID, HouseholdID: r.HouseholdID, CommuneID: r.CommuneID,
+	_, err := s.requests.InsertOne(ctx, requestDoc{ID: r.ID, HouseholdID: r.HouseholdID, CommuneID: r.CommuneID,
 		RequestedBy: r.RequestedBy, Cell: r.Cell.String(), Cell7: parentHex(r.Cell, 7), Learners: r.Learners,
 		Language: r.Language, LanguageRequired: r.LanguageRequired, Topics: r.Topics, RadiusKm: r.RadiusKm, CreatedAt: r.CreatedAt})
+	return store.WrapMongo(err)
 }
 
 func (s *mongoStore) request(ctx context.Context, id string) (Request, *Unserved, error) {
@@ -286,7 +265,7 @@ func (s *mongoStore) takeSlots(ctx context.Context, mentorID string, idx []int, 
 	for k, i := range idx {
 		docs[k] = slotDoc{ID: slotID(mentorID, i), MentorID: mentorID, Index: i, RequestID: requestID, CreatedAt: now}
 	}
-	return s.slotGroup.Insert(ctx, docs...)
+	return store.InsertNew(ctx, s.slots, docs)
 }
 
 // releaseSlots frees the slots a request holds (of any mentor).
@@ -336,9 +315,10 @@ func (d assignmentDoc) assignment() Assignment {
 
 // insertAssignment records a match; ErrDuplicate if the request is served.
 func (s *mongoStore) insertAssignment(ctx context.Context, a Assignment) error {
-	return insertOne(ctx, s.assignmentGroup, assignmentDoc{RequestID: a.RequestID, MentorID: a.MentorID,
+	_, err := s.assignments.InsertOne(ctx, assignmentDoc{RequestID: a.RequestID, MentorID: a.MentorID,
 		HouseholdID: a.HouseholdID, CommuneID: a.CommuneID, Learners: a.Learners, DistanceKm: a.DistanceKm,
 		Slots: a.Slots, Explanation: explanationDoc(a.Explanation), Source: a.Source, CreatedAt: a.CreatedAt})
+	return store.WrapMongo(err)
 }
 
 func (s *mongoStore) findAssignments(ctx context.Context, filter bson.D) ([]Assignment, error) {

@@ -415,11 +415,16 @@ func (s *Service) reserve(ctx context.Context, r Request, c candidate, radius fl
 		Learners: r.Learners, DistanceKm: c.distKm, Slots: taken, Source: source, CreatedAt: now,
 		Explanation: explain(r, c, radius)}
 	if err := s.st.insertAssignment(ctx, a); err != nil {
-		giveBack()
 		if errors.Is(err, store.ErrDuplicate) {
 			// Served meanwhile (a retry, or a batch applied): keep that one.
+			giveBack()
 			return Assignment{}, false, nil
 		}
+		// Whether the store wrote the assignment is not known, so its
+		// slots stay: given back, they could go to another request while
+		// this one holds the assignment. A retry of the request finds the
+		// assignment or frees them (resume); SweepSlots frees those of a
+		// request never retried.
 		return Assignment{}, false, err
 	}
 	for _, f := range s.assigned {

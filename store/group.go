@@ -25,6 +25,9 @@ type Grouper[T any] struct {
 	// After, when set, runs once per group with the items whose documents
 	// were new, before their callers are answered.
 	After func(ctx context.Context, made []T)
+	// Failed, when set, runs once per group whose insert failed: which of
+	// its documents the store wrote is then not known.
+	Failed func(ctx context.Context, items []T, err error)
 
 	mu       sync.Mutex
 	queue    []*groupCall[T]
@@ -47,8 +50,13 @@ type groupCall[T any] struct {
 // Insert inserts items' documents and reports, per item, whether its
 // document was new (false: its _id was there already). Any other failure
 // fails the whole group, as InsertNew does: which documents were written
-// is then not known. When ctx ends first, they may still be written (as a
-// single insert cut off by a timeout may be).
+// is then not known.
+//
+// It answers only once its group has been written, even when ctx ends
+// first: a caller told "failed" must not find its document written later
+// (a reservation gives its capacity back when its assignment failed). The
+// group's insert is bounded by the store's own operation timeout, so a
+// caller may wait past its deadline by up to that.
 func (g *Grouper[T]) Insert(ctx context.Context, items ...T) ([]bool, error) {
 	if len(items) == 0 {
 		return nil, nil
@@ -63,12 +71,8 @@ func (g *Grouper[T]) Insert(ctx context.Context, items ...T) ([]bool, error) {
 		go g.flush(context.WithoutCancel(ctx))
 	}
 	g.mu.Unlock()
-	select {
-	case <-c.done:
-		return c.fresh, c.err
-	case <-ctx.Done():
-		return nil, WrapMongo(ctx.Err())
-	}
+	<-c.done
+	return c.fresh, c.err
 }
 
 // flush writes groups until the queue is empty.
@@ -107,8 +111,13 @@ func (g *Grouper[T]) write(ctx context.Context, group []*groupCall[T], size int)
 	}
 	fresh, err := InsertNew(ctx, g.Coll, docs)
 	if err != nil {
+		var items []T
 		for _, c := range group {
 			c.err = err
+			items = append(items, c.items...)
+		}
+		if g.Failed != nil {
+			g.Failed(ctx, items, err)
 		}
 		return
 	}

@@ -77,3 +77,30 @@ func TestGrouperReportsEachDocument(t *testing.T) {
 		t.Fatalf("After saw %v", after)
 	}
 }
+
+type badDoc struct {
+	ID  string `bson:"_id"`
+	Bad int    `bson:"$bad"`
+}
+
+// TestGrouperFailsTheWholeGroup: an insert that fails for another reason
+// than a duplicate fails every caller of its group, and Failed is told of
+// all their items.
+func TestGrouperFailsTheWholeGroup(t *testing.T) {
+	ctx := context.Background()
+	coll := storetest.Mongo(t).Collection("grouped")
+	var failed []string
+	g := &store.Grouper[string]{Coll: coll, Doc: func(id string) any {
+		if id == "bad" {
+			return badDoc{ID: id}
+		}
+		return groupDoc{ID: id}
+	}, Failed: func(_ context.Context, items []string, _ error) { failed = append(failed, items...) }}
+	fresh, err := g.Insert(ctx, "a", "bad")
+	if err == nil {
+		t.Fatalf("a document with a $ field was accepted: %v", fresh)
+	}
+	if !slices.Equal(failed, []string{"a", "bad"}) {
+		t.Fatalf("Failed saw %v", failed)
+	}
+}

@@ -10,6 +10,18 @@ import (
 	"daisuso/store/storetest"
 )
 
+// twoInstances returns two services on one fresh database; b's view
+// trusts what it read for an hour.
+func twoInstances(t *testing.T) (a, b *Service) {
+	db := storetest.Mongo(t)
+	a, b = NewService(db, nil), NewService(db, nil)
+	b.st.view.ttl, b.st.view.slotsTTL = time.Hour, time.Hour
+	if err := a.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
 // TestViewSeesOtherInstances: an instance whose view of the mentors and
 // slots is old (its ttl is an hour here, so nothing it read expires)
 // still never gives a learner to a mentor another instance paused, and
@@ -17,12 +29,7 @@ import (
 // mentor it added, before it would call a request unserved.
 func TestViewSeesOtherInstances(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Mongo(t)
-	a, b := NewService(db, nil), NewService(db, nil)
-	b.st.view.ttl, b.st.view.slotsTTL = time.Hour, time.Hour
-	if err := a.EnsureIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoInstances(t)
 	home := geo.Point{Lat: 21.0, Lng: 105.8}
 	at := func(km float64) geo.Cell {
 		return geo.CellAt(geo.Point{Lat: home.Lat + km/110.57, Lng: home.Lng}, geo.HomeResolution)
@@ -119,12 +126,7 @@ func TestViewHoldsSlotsBeingTaken(t *testing.T) {
 // one and the next free ones taken, and nothing is over-assigned.
 func TestReserveTakesTheNextFreeSlots(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Mongo(t)
-	a, b := NewService(db, nil), NewService(db, nil)
-	b.st.view.ttl, b.st.view.slotsTTL = time.Hour, time.Hour
-	if err := a.EnsureIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoInstances(t)
 	home := geo.CellAt(geo.Point{Lat: 21.0, Lng: 105.8}, geo.HomeResolution)
 	if err := a.SaveMentor(ctx, Mentor{ID: "m1", CommuneID: "cm_x", Cell: home, RadiusKm: 5, Capacity: 5, Languages: []string{"vi"}}); err != nil {
 		t.Fatal(err)

@@ -88,8 +88,9 @@ func (s *Service) Award(ctx context.Context, a Award) (e Entry, made bool, err e
 	}
 	e = Entry{ID: a.Key, Reason: a.Reason, Source: a.Source, Points: base, At: at, Who: a.Who}
 	e.Credits = credits(list, e)
-	// When ctx ends first, the award may still be written (as a single
-	// insert cut off by a timeout may be).
+	// Answered once the award's group is written, even past ctx's end
+	// (store.Grouper); on an error the ledger may hold it or not, and a
+	// retry under the same key finds out.
 	fresh, err := s.writer.Insert(ctx, e)
 	if err != nil {
 		return Entry{}, false, err

@@ -282,8 +282,9 @@ func (s *Service) candidates(ctx context.Context, r Request, radius float64, fre
 }
 
 // current checks a mentor the view offered against the store: false if
-// they are gone, paused, moved or changed their radius since (the view is
-// then emptied of mentors), else c with their capacity as it is now.
+// they are gone, paused, moved, or changed their radius or languages since
+// (the view is then emptied of mentors), else c with their capacity as it
+// is now.
 func (s *Service) current(ctx context.Context, c candidate) (candidate, bool, error) {
 	m, err := s.st.mentor(ctx, c.m.ID)
 	if errors.Is(err, ErrNotFound) {
@@ -293,7 +294,7 @@ func (s *Service) current(ctx context.Context, c candidate) (candidate, bool, er
 	if err != nil {
 		return c, false, err
 	}
-	if m.Paused || m.Cell != c.m.Cell || m.RadiusKm != c.m.RadiusKm {
+	if m.Paused || m.Cell != c.m.Cell || m.RadiusKm != c.m.RadiusKm || !slices.Equal(m.Languages, c.m.Languages) {
 		s.st.view.forgetMentors()
 		return c, false, nil
 	}

@@ -18,10 +18,11 @@ import (
 // slot documents' unique _id: a slot the view thinks free but another
 // instance took is refused by the store, and the view then learns it. A
 // mentor the view holds is read again by _id before a slot is taken, so a
-// pause or a deletion elsewhere is seen at once. What the view can miss
-// for up to ttl is capacity freed and mentors added by another instance;
-// so match never declares a request unserved from the view: it asks the
-// store again first.
+// pause, a deletion or a changed radius or language elsewhere is seen at
+// once. What the view can miss, for up to its ttl (viewTTL, slotsTTL), is
+// capacity freed and mentors added by another instance; so match never
+// declares a request unserved from the view: it asks the store again
+// first.
 //
 // Slots this instance is taking right now are held in the view, so that
 // requests in flight together here go to different slots, or to another

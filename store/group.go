@@ -14,6 +14,11 @@ import (
 // load this is what bounds write throughput; on MongoDB it saves round
 // trips. A duplicate _id is still reported per document (InsertNew), so
 // insert-only invariants under unique keys hold as with single inserts.
+// FerretDB writes a group that holds a duplicate again document by
+// document, so groups gain little where duplicates are common, and one
+// group cut off by a timeout fails all its callers at once: matching's
+// reservations, which contend for the same keys, do not use it (see
+// docs/RELIABILITY.md).
 //
 // At most MaxFlushers groups are written at once, so that one group's
 // After overlaps the next group's insert; a group holds about MaxGroup
@@ -34,7 +39,7 @@ type Grouper[T any] struct {
 	flushers int
 }
 
-// Group sizes, when a Grouper does not set its own.
+// Group sizes.
 const (
 	MaxGroup    = 500
 	MaxFlushers = 2
@@ -53,10 +58,10 @@ type groupCall[T any] struct {
 // is then not known.
 //
 // It answers only once its group has been written, even when ctx ends
-// first: a caller told "failed" must not find its document written later
-// (a reservation gives its capacity back when its assignment failed). The
-// group's insert is bounded by the store's own operation timeout, so a
-// caller may wait past its deadline by up to that.
+// first, so that no caller is told "failed" while its group may still
+// write its document and run After. The group's insert is bounded by the
+// store's own operation timeout, so a caller may wait past its deadline by
+// up to that.
 func (g *Grouper[T]) Insert(ctx context.Context, items ...T) ([]bool, error) {
 	if len(items) == 0 {
 		return nil, nil

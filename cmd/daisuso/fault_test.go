@@ -98,9 +98,12 @@ func sharedStores(t *testing.T, fcm *fcmtest.Server) map[string]string {
 		"REDIS_URL": storetest.RedisURL(t), "REDIS_PREFIX": storetest.Name("f") + ":",
 		"DEV_MODE": "true", "DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn",
 		"FIREBASE_PROJECT_ID": fcmtest.ProjectID, "FCM_ENDPOINT": fcm.URL,
-		// A killed instance's claims come back after 3 s, not a minute;
-		// reminders go at any hour, whenever the test runs.
-		"PUSH_LEASE": "3s", "QUIET_HOURS": "off",
+		// A killed instance's claims come back after 10 s, not a minute;
+		// reminders go at any hour, whenever the test runs. The lease must
+		// outlast a batch's send (config.go): at 3 s, a batch of 200 under
+		// the race detector in a loaded make test outlasted it, another
+		// worker took the batch again, and pushes arrived three times.
+		"PUSH_LEASE": "10s", "QUIET_HOURS": "off",
 		"RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0",
 		// Under the race detector FerretDB is slow; this test is about
 		// counts, not speed.

@@ -36,6 +36,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	ta := newTestAPI(b, func(d *Deps) {
 		d.RateLimits = RateLimits{}
 		d.RequestTimeout = 30 * time.Second
+		d.UserCacheTTL = 10 * time.Second // as in production (USER_CACHE_TTL)
 	})
 	ctx := context.Background()
 	plan := seed.Generate(seed.Config{Seed: 5, Households: 3000, Communes: 1})
@@ -120,7 +121,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	var t strings.Builder
 	fmt.Fprintf(&t, "Online matching through HTTP: %d help requests from %d clients, commune of %d households and %d volunteers;\n",
 		len(ids), clients, households, len(plan.Volunteers))
-	fmt.Fprintf(&t, "store: %s with store.Ferret.IndexIDs applied (%d indexes), and a real redis-server; %d cores, load generator on the same machine\n\n", store, indexed, runtime.NumCPU())
+	fmt.Fprintf(&t, "store: %s with store.Ferret.IndexIDs applied (%d indexes), and a real redis-server; users cached for 10 s as in production; %d cores, load generator on the same machine\n\n", store, indexed, runtime.NumCPU())
 	fmt.Fprintln(&t, "| requests | errors | matched | waiting | req/s | p50 | p95 | p99 | max |")
 	fmt.Fprintln(&t, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&t, "| %d | %d | %d | %d | %.0f | %v | %v | %v | %v |\n", len(ids), errs, states["matched"], states["waiting"],

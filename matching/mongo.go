@@ -125,15 +125,21 @@ func (s *mongoStore) mentorsIn(ctx context.Context, res int, cells []geo.Cell) (
 	return s.findMentors(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: hex}}}})
 }
 
+// byID reads one document by _id; ErrNotFound if there is none.
+func byID[T any](ctx context.Context, coll *mongo.Collection, id string) (T, error) {
+	var d T
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return d, ErrNotFound
+	}
+	return d, store.WrapMongo(err)
+}
+
 // mentor reads one mentor by id; ErrNotFound if there is none.
 func (s *mongoStore) mentor(ctx context.Context, id string) (Mentor, error) {
-	var d mentorDoc
-	err := s.mentors.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Mentor{}, ErrNotFound
-	}
+	d, err := byID[mentorDoc](ctx, s.mentors, id)
 	if err != nil {
-		return Mentor{}, store.WrapMongo(err)
+		return Mentor{}, err
 	}
 	return d.mentor(), nil
 }
@@ -186,13 +192,9 @@ func (s *mongoStore) insertRequest(ctx context.Context, r Request) error {
 }
 
 func (s *mongoStore) request(ctx context.Context, id string) (Request, *Unserved, error) {
-	var d requestDoc
-	err := s.requests.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Request{}, nil, ErrNotFound
-	}
+	d, err := byID[requestDoc](ctx, s.requests, id)
 	if err != nil {
-		return Request{}, nil, store.WrapMongo(err)
+		return Request{}, nil, err
 	}
 	var u *Unserved
 	if d.UnservedReason != "" {

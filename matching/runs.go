@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"daisuso/geo"
 	"daisuso/store"
@@ -372,13 +371,9 @@ func (s *mongoStore) insertRun(ctx context.Context, r Run) error {
 }
 
 func (s *mongoStore) run(ctx context.Context, id string) (Run, error) {
-	var d runDoc
-	err := s.runs.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Run{}, ErrNotFound
-	}
+	d, err := byID[runDoc](ctx, s.runs, id)
 	if err != nil {
-		return Run{}, store.WrapMongo(err)
+		return Run{}, err
 	}
 	r := Run{ID: d.ID, Status: d.Status, Area: Area{ScopeID: d.ScopeID, CommuneIDs: d.CommuneIDs}, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt,
 		Pairs: make([]Pair, len(d.Pairs)), Summary: Summary{Requests: d.Summary.Requests, Learners: d.Summary.Learners,
@@ -394,13 +389,12 @@ func (s *mongoStore) run(ctx context.Context, id string) (Run, error) {
 	for i, p := range d.Pairs {
 		r.Pairs[i] = Pair(p)
 	}
-	var dec decisionDoc
-	err = s.decisions.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&dec)
+	dec, err := byID[decisionDoc](ctx, s.decisions, id)
 	switch {
 	case err == nil:
 		r.Decision, r.DecidedBy, r.DecidedAt, r.Applied, r.Skipped = dec.Decision, dec.By, dec.At, dec.Applied, dec.Skipped
-	case !errors.Is(err, mongo.ErrNoDocuments):
-		return Run{}, store.WrapMongo(err)
+	case !errors.Is(err, ErrNotFound):
+		return Run{}, err
 	}
 	return r, nil
 }

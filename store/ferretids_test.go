@@ -1,18 +1,39 @@
-package store
+package store_test
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"daisuso/store"
+	"daisuso/store/storetest"
 )
+
+// ferretIn starts a FerretDB of its own on SQLite in dir (the files
+// IndexIDs works on) and returns it with its database "ids"; both are
+// closed when the test ends.
+func ferretIn(tb testing.TB, dir string, timeout time.Duration) (*store.Ferret, *mongo.Database) {
+	tb.Helper()
+	f, err := store.StartFerret(store.FerretConfig{Dir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(f.Stop)
+	client, db, err := store.OpenMongo(context.Background(), store.MongoConfig{URI: f.URI, Database: "ids", Timeout: timeout})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return f, db
+}
 
 // IndexIDs gives each collection table an index on the expression FerretDB
 // looks _id up by, which SQLite then plans with; lookups and the unique _id
@@ -20,16 +41,7 @@ import (
 func TestFerretIndexIDs(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	f, err := StartFerret(FerretConfig{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Stop()
-	client, db, err := OpenMongo(ctx, MongoConfig{URI: f.URI, Database: "ids", Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Disconnect(ctx)
+	f, db := ferretIn(t, dir, 2*time.Second)
 	coll := db.Collection("things")
 	docs := make([]any, 100)
 	for i := range docs {
@@ -77,7 +89,7 @@ func TestFerretIndexIDs(t *testing.T) {
 	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: "t050"}}).Decode(&got); err != nil || got["n"] != int32(50) {
 		t.Fatalf("lookup after IndexIDs: %v %v", got, err)
 	}
-	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "t050"}}); !errors.Is(WrapMongo(err), ErrDuplicate) {
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "t050"}}); !errors.Is(store.WrapMongo(err), store.ErrDuplicate) {
 		t.Fatalf("a second t050 was not refused: %v", err)
 	}
 }
@@ -89,16 +101,7 @@ func TestFerretIndexIDs(t *testing.T) {
 // bench/results/ferret-id-lookup.md.
 func BenchmarkFerretIDLookup(b *testing.B) {
 	ctx := context.Background()
-	f, err := StartFerret(FerretConfig{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Stop()
-	client, db, err := OpenMongo(ctx, MongoConfig{URI: f.URI, Database: "ids", Timeout: 30 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Disconnect(ctx)
+	f, db := ferretIn(b, b.TempDir(), 30*time.Second)
 	coll := db.Collection("outcomes")
 	const n = 50_000
 	id := func(i int) string { return fmt.Sprintf("id-%07d", i) }
@@ -129,7 +132,7 @@ func BenchmarkFerretIDLookup(b *testing.B) {
 		ids[i] = id(i * (n / len(ids)))
 	}
 	start := time.Now()
-	got, err := FindAll[bson.M](ctx, coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	got, err := store.FindAll[bson.M](ctx, coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil || len(got) != len(ids) {
 		b.Fatalf("$in found %d (%v)", len(got), err)
 	}
@@ -145,7 +148,5 @@ func BenchmarkFerretIDLookup(b *testing.B) {
 		fmt.Sprintf("| {_id: x}, the last document | %v |\n", last.Round(10*time.Microsecond)) +
 		fmt.Sprintf("| {_id: {$in: [500 ids]}} (once) | %v |\n", in.Round(time.Millisecond)) +
 		fmt.Sprintf("| {_id: x}, the last document, after IndexIDs | %v |\n", indexed.Round(10*time.Microsecond))
-	fmt.Print("\n" + text)
-	_ = os.MkdirAll("../bench/results", 0o755)
-	_ = os.WriteFile("../bench/results/ferret-id-lookup.md", []byte(text), 0o644)
+	storetest.WriteResult("ferret-id-lookup.md", text)
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // readCache keeps what this instance read from the boards for a short
-// while (ttl: Config.ReadCacheTTL, a second by default): the top rows of each board and the display names of
-// members. A board everyone opens at once (the national top 10 on
+// while (ttl: Config.ReadCacheTTL, a second by default): the top rows of
+// each board and the display names of members. A board everyone opens at once (the national top 10 on
 // campaign day) is then read from Redis about once a second per instance,
 // not once a request, and a `me` needs one round trip, not two, for names
 // it has seen. Any board write by this instance (an award, a rebuild, an

@@ -115,9 +115,6 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	// of their own, which no search needs to look into.
 	sink := nR + nM + 2*nH
 	g := newFlowNet(sink+1, nR*(nearestK+1)+2*nM+2*nH)
-	// Costs are multiplied by the number of nodes plus one, which is what
-	// lets cost scaling stop at reduced costs of -1 (see scaling.go).
-	sc := g.scale()
 	hubCap := make([]int64, sink+1)
 	quotaW := int64(maxArcMetres)*int64(2*nM+2) + 1
 	unservedU := 2 * quotaW
@@ -151,10 +148,10 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 			g.balance[sink] -= int64(r.Learners)
 			for _, j := range near.js[:near.n] {
 				d := idx.metres(centres[i], j)
-				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(g.addArc(i, nR+int(j), int32(r.Learners), d*sc))})
+				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(g.addArc(i, nR+int(j), int32(r.Learners), d))})
 			}
 			h := hubOf[near.js[0]] + int32(nH)
-			unservedArc[i] = int32(g.addArc(i, int(h), int32(r.Learners), unservedU*sc))
+			unservedArc[i] = int32(g.addArc(i, int(h), int32(r.Learners), unservedU))
 			hubCap[h] += int64(r.Learners)
 		case anyInReach:
 			sum.UnservedLearners[ReasonNoLanguage] += r.Learners
@@ -166,21 +163,17 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	// requests that could go to them, so that one outside a village (whom
 	// no request counts among its nearest) can be filled without waiting
 	// for the pricing to find them.
-	mentorSide := newTakers(reqs, centres, cands, idx)
-	seedMentors(mentorSide, cands, active, used, g, sc)
+	seedMentors(reqs, centres, cands, active, used, idx, g)
 	free := make([]int, nM)
 	var quotaArcs []int
-	quotaArcOf := make([]int32, nM)
 	deficits, forcedMissing := 0, 0 // slots missing to five; those no one in reach can fill
 	for j, m := range active {
 		free[j] = max(0, m.Capacity-used[m.ID])
 		deficit := min(free[j], max(0, Quota-used[m.ID]))
 		deficits += deficit
 		forcedMissing += max(0, deficit-inReach[j])
-		quotaArcOf[j] = -1
 		if deficit > 0 {
-			quotaArcOf[j] = int32(g.addArc(nR+j, int(hubOf[j]), int32(deficit), -quotaW*sc))
-			quotaArcs = append(quotaArcs, int(quotaArcOf[j]))
+			quotaArcs = append(quotaArcs, g.addArc(nR+j, int(hubOf[j]), int32(deficit), -quotaW))
 		}
 		if free[j]-deficit > 0 {
 			g.addArc(nR+j, int(hubOf[j]), int32(free[j]-deficit), 0)
@@ -191,13 +184,13 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 		g.addArc(h, sink, int32(min(hubCap[h], math.MaxInt32)), 0)
 		// Every path to the sink may pass one quota arc, so the hubs and
 		// the sink start at -W and every reduced cost is non-negative.
-		g.pot[h] = -quotaW * sc
+		g.pot[h] = -quotaW
 	}
-	g.pot[sink] = -quotaW * sc
+	g.pot[sink] = -quotaW
 
-	// Requests in cell order, so that successive shortest paths, if they
-	// are needed, stay near each other. A request always reaches the sink
-	// (its learners may stay unserved), so none is left with a surplus.
+	// Successive shortest paths, requests in cell order so that searches
+	// in turn stay near each other. A request always reaches the sink (its
+	// learners may stay unserved), so none is left with a surplus.
 	order := make([]int, 0, nR)
 	for i := range reqs {
 		if len(cands[i]) > 0 {
@@ -206,79 +199,55 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(reqs[a].Cell, reqs[b].Cell) })
 	g.build()
-	// The first solve is by cost scaling from prices as coarse as the
-	// largest cost. Should it fail (a potential leaving the safe range,
-	// which the costs here keep far off), the network is solved again from
-	// the start by successive shortest paths, which cannot.
-	start0 := g.snapshot()
-	scaling := useScaling && g.costScale(unservedU*sc)
-	if !scaling {
-		g.restore(start0)
-		for _, i := range order {
-			g.augment(i)
-		}
+	for _, i := range order {
+		g.augment(i)
 	}
 
 	// Price every pair in reach against the potentials; a request takes
-	// up to pricedPerRound of those whose reduced cost is below -slack,
-	// the lowest first, and the flow is solved again with them. Until no
-	// pair is left to take: the flow is then optimal over all pairs. With
-	// cost scaling the potentials leave reduced costs of -1 (slack 1), and
-	// a flow with none below is optimal (scaling.go); with successive
-	// shortest paths none is below zero.
+	// up to pricedPerRound of those whose reduced cost is below the least
+	// of the pairs it holds (which is never above zero), the lowest first,
+	// which are saturated, and the surpluses that leaves are sent on.
+	// Until no pair is left to take: the gap (see SolveWithin) is then
+	// zero and the flow optimal. A pair below zero but not below what the
+	// request holds could not make the flow cheaper, so it is not taken.
 	var worst nearest
 	var gapMetres int64
 	for {
-		slack := int64(0)
-		if scaling {
-			slack = 1
-		}
 		var added []int
-		var violation int64 // the most negative reduced cost taken
-		gapScaled := g.gapOffRequests(nR)
+		gapMetres = 0
 		for _, i := range order {
 			r := reqs[i]
-			g.raiseRequest(i, cands[i], unservedArc[i], slack)
 			pi := g.pot[i]
 			// The least reduced cost among the pairs held.
 			ua := g.edges[unservedArc[i]]
 			held := ua.cost + pi - g.pot[ua.to]
 			for _, c := range cands[i] {
-				held = min(held, c.metres*sc+pi-g.pot[nR+int(c.j)])
+				held = min(held, c.metres+pi-g.pot[nR+int(c.j)])
 			}
 			worst.reset()
 			idx.visit(centres[i], func(j int32, c2 float64) {
 				pj := g.pot[nR+int(j)]
 				// The chord is never longer than the arc, so its metres
 				// bound the cost from below.
-				if int64(math.Sqrt(c2)*1000)*sc+pi-pj >= -slack {
+				if int64(math.Sqrt(c2)*1000)+pi-pj >= held {
 					return
 				}
 				d := idx.metres(centres[i], j)
-				if rc := d*sc + pi - pj; rc < -slack && !slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == j }) &&
+				if rc := d + pi - pj; rc < held && !slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == j }) &&
 					(!r.LanguageRequired || slices.Contains(active[j].Languages, r.Language)) {
 					worst.offer(j, float64(rc))
 				}
 			})
-			// Any flow pays at least b(i) times the least reduced cost of
-			// all i's pairs, this one at most b(i)·slack (see SolveWithin).
-			least := min(held, -slack)
 			if worst.n > 0 {
-				least = min(least, int64(worst.c2[0]))
+				gapMetres += int64(r.Learners) * (held - int64(worst.c2[0]))
 			}
-			gapScaled += int64(r.Learners) * (slack - least)
 			for _, j := range worst.js[:min(worst.n, pricedPerRound)] {
 				d := idx.metres(centres[i], j)
-				a := g.addArc(i, nR+int(j), int32(r.Learners), d*sc)
+				a := g.addArc(i, nR+int(j), int32(r.Learners), d)
 				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(a)})
 				added = append(added, a)
 			}
 		}
-		added = priceMentors(mentorSide, cands, active, quotaArcOf, g, sc, slack, added)
-		for _, a := range added {
-			violation = min(violation, g.edgeRC(a))
-		}
-		gapMetres = (gapScaled + sc - 1) / sc
 		if len(added) == 0 {
 			break
 		}
@@ -287,19 +256,6 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 			// The arcs just added carry no flow: the flow is the one the
 			// gap was computed for.
 			break
-		}
-		if scaling {
-			g.build()
-			if g.costScale(-violation) {
-				continue
-			}
-			// Solve again from the start, with every pair taken so far.
-			scaling = false
-			g.restore(start0)
-			for _, i := range order {
-				g.augment(i)
-			}
-			continue
 		}
 		for _, a := range added {
 			g.saturate(a)
@@ -324,106 +280,49 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	return pairs, sum
 }
 
-// takers finds, for a mentor, the requests that could go to them: those
-// with some mentor in reach (a request with none has no node in the
-// network), in a grid of cells about a kilometre wide.
-type takers struct {
-	reqs    []Request
-	centres []geo.Point
-	xyz     []vec3
-	byCell  grid
-	idx     *reachIndex
-}
-
-func newTakers(reqs []Request, centres []geo.Point, cands [][]candArc, idx *reachIndex) *takers {
-	t := &takers{reqs: reqs, centres: centres, xyz: make([]vec3, len(reqs)), idx: idx}
+// seedMentors adds, for each mentor short of five, arcs from the nearestK
+// nearest requests in reach that do not hold them yet.
+func seedMentors(reqs []Request, centres []geo.Point, cands [][]candArc, active []Mentor, used map[string]int, idx *reachIndex, g *flowNet) {
 	var with []int32
 	for i := range reqs {
 		if len(cands[i]) > 0 {
 			with = append(with, int32(i))
-			t.xyz[i] = toVec3(centres[i])
 		}
 	}
-	t.byCell = newGrid(centres, with, 1)
-	return t
-}
-
-// visit calls f for every request that mentor j (m) reaches and could take
-// (speaking the language where it is required), with the squared chord
-// between them.
-func (t *takers) visit(j int32, m Mentor, f func(i int32, c2 float64)) {
-	t.byCell.window(t.idx.centres[j], t.idx.radius[j], func(members []int32) {
-		for _, i := range members {
-			r := t.reqs[i]
-			if r.LanguageRequired && !slices.Contains(m.Languages, r.Language) {
-				continue
-			}
-			if c2, ok := t.idx.covers(t.xyz[i], t.centres[i], j); ok {
-				f(i, c2)
-			}
-		}
-	})
-}
-
-// addPair adds the arc of request i to mentor j (costs in metres times sc)
-// unless i holds it already, and returns it or -1.
-func addPair(g *flowNet, reqs []Request, cands [][]candArc, t *takers, i, j int32, sc int64) int {
-	if slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == j }) {
-		return -1
+	if len(with) == 0 {
+		return
 	}
-	d := t.idx.metres(t.centres[i], j)
-	a := g.addArc(int(i), len(reqs)+int(j), int32(reqs[i].Learners), d*sc)
-	cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(a)})
-	return a
-}
-
-// seedMentors adds, for each mentor short of five, arcs from the nearestK
-// nearest requests in reach that do not hold them yet.
-func seedMentors(t *takers, cands [][]candArc, active []Mentor, used map[string]int, g *flowNet, sc int64) {
+	nR := len(reqs)
+	xyz := make([]vec3, nR)
+	for _, i := range with {
+		xyz[i] = toVec3(centres[i])
+	}
+	byCell := newGrid(centres, with, 1)
 	var near nearest
 	for j, m := range active {
 		if Quota-used[m.ID] <= 0 || m.Capacity-used[m.ID] <= 0 {
 			continue
 		}
 		near.reset()
-		t.visit(int32(j), m, near.offer)
-		for _, i := range near.js[:near.n] {
-			addPair(g, t.reqs, cands, t, i, int32(j), sc)
-		}
-	}
-}
-
-// priceMentors is pricing from the side of the mentors still short of five
-// in the flow (their quota arc not full): each takes up to pricedPerRound
-// requests whose pair with them has a reduced cost below -slack, the
-// lowest first. Requests alone would find those mentors slowly where many
-// of them are crowded round a few: each takes the same nearest few, and
-// a mentor farther off waits for the rounds after.
-func priceMentors(t *takers, cands [][]candArc, active []Mentor, quotaArcOf []int32, g *flowNet, sc, slack int64, added []int) []int {
-	nR := len(t.reqs)
-	var worst nearest
-	for j, m := range active {
-		if qa := quotaArcOf[j]; qa < 0 || g.flow(int(qa)) >= g.edges[qa].cap {
-			continue
-		}
-		pj := g.pot[nR+j]
-		worst.reset()
-		t.visit(int32(j), m, func(i int32, c2 float64) {
-			pi := g.pot[i]
-			if int64(math.Sqrt(c2)*1000)*sc+pi-pj >= -slack {
-				return
-			}
-			if rc := t.idx.metres(t.centres[i], int32(j))*sc + pi - pj; rc < -slack {
-				worst.offer(i, float64(rc))
+		byCell.window(idx.centres[j], idx.radius[j], func(members []int32) {
+			for _, i := range members {
+				r := reqs[i]
+				if r.LanguageRequired && !slices.Contains(m.Languages, r.Language) {
+					continue
+				}
+				if c2, ok := idx.covers(xyz[i], centres[i], int32(j)); ok {
+					near.offer(i, c2)
+				}
 			}
 		})
-		for _, i := range worst.js[:min(worst.n, pricedPerRound)] {
-			if a := addPair(g, t.reqs, cands, t, i, int32(j), sc); a >= 0 {
-				added = append(added, a)
+		for _, i := range near.js[:near.n] {
+			if slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == int32(j) }) {
+				continue
 			}
+			d := idx.metres(centres[i], int32(j))
+			cands[i] = append(cands[i], candArc{j: int32(j), metres: d, arc: int32(g.addArc(int(i), nR+j, int32(reqs[i].Learners), d))})
 		}
 	}
-	return added
 }
 
 // settled reports whether the flow serves every learner some mentor can

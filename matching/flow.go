@@ -31,11 +31,6 @@ type flowNet struct {
 	pred    []int32 // arc by which the search reached each node
 	touched []int32
 	heap    pq
-
-	// For cost scaling's price updates: each node's distance in steps
-	// from the nearest deficit, and whether it is final.
-	rank []int64
-	done []bool
 }
 
 type edge struct {

@@ -8,8 +8,9 @@ import (
 	"daisuso/geo"
 )
 
-// The successive-shortest-paths solver that Solve used before the cost
-// scaling one, kept as an independent reference for the tests.
+// A successive-shortest-paths solver over every pair in reach at once,
+// without the reach index, hubs or pricing of Solve, kept as an
+// independent reference for the tests.
 
 // refQuotaWeight makes one learner more for a mentor below five worth more
 // than any saving of distance: it exceeds the largest possible total

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"daisuso/store/storetest"
 )
 
@@ -96,6 +98,7 @@ func BenchmarkReminders(b *testing.B) {
 	peak := heapPeak(stopSampling)
 	d := &dying{die: make(chan struct{}), dead: make(chan struct{})}
 	a := f.instance(b, func(s Sender) Sender { d.Sender = s; return d })
+	d.redis = a.cfg.Redis.(*redis.Client)
 	a.cfg.SendTimeout = 30 * time.Second // the default, as in production
 	start = time.Now()
 	go a.Run(context.Background()) // killed inside a send: never returns

@@ -84,7 +84,11 @@ func (f *fixture) instance(t testing.TB, wrap func(Sender) Sender) *Service {
 	if wrap != nil {
 		sender = wrap(sender)
 	}
-	return New(Config{DB: f.db, Redis: f.rdb, RedisPrefix: f.prefix, Sender: sender, Now: f.clock.Now,
+	// Each instance has its own Redis connections, as a server process
+	// does; kill closes them.
+	rdb := redis.NewClient(f.rdb.Options())
+	t.Cleanup(func() { _ = rdb.Close() })
+	return New(Config{DB: f.db, Redis: rdb, RedisPrefix: f.prefix, Sender: sender, Now: f.clock.Now,
 		Still: f.still, Lease: time.Minute, SendTimeout: 20 * time.Second, RetryBase: 30 * time.Second, Poll: 20 * time.Millisecond})
 }
 
@@ -514,19 +518,25 @@ func checkOnce(t testing.TB, got map[string]int, ns []Notification) {
 
 // dying forwards batches to the real sender until it is told to die; then
 // it lets one more batch reach FCM and never returns from it, like a
-// process killed between sending and recording.
+// process killed between sending and recording. Its instance's Redis
+// connections close then, as a killed process's do, so that its leases
+// are no longer renewed.
 type dying struct {
 	Sender
-	die  chan struct{}
-	dead chan struct{}
-	once sync.Once
+	die   chan struct{}
+	dead  chan struct{}
+	once  sync.Once
+	redis *redis.Client
 }
 
 func (d *dying) Send(ctx context.Context, msgs []Message) ([]Result, error) {
 	select {
 	case <-d.die:
 		res, err := d.Sender.Send(ctx, msgs)
-		d.once.Do(func() { close(d.dead) })
+		d.once.Do(func() {
+			_ = d.redis.Close()
+			close(d.dead)
+		})
 		<-make(chan struct{}) // never returns: this instance is gone
 		return res, err
 	default:
@@ -541,6 +551,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	f.enqueue(t, ns...)
 	d := &dying{die: make(chan struct{}), dead: make(chan struct{})}
 	a := f.instance(t, func(s Sender) Sender { d.Sender = s; return d })
+	d.redis = a.cfg.Redis.(*redis.Client)
 	a.cfg.Workers, a.cfg.Batch = 1, 200
 	go a.Run(context.Background()) // never stopped: it dies inside a send
 	waitFor(t, func() bool { return f.fcm.Accepted() >= 600 })
@@ -591,6 +602,30 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 			t.Fatalf("%s: state %s, want sent", n.Key, st)
 		}
 	}
+}
+
+// TestSlowSendKeepsItsLease: a batch whose send outlasts the lease is not
+// taken by another worker, because its worker renews the lease while it
+// sends.
+func TestSlowSendKeepsItsLease(t *testing.T) {
+	f := newFixture(t)
+	f.devices(t, 20)
+	ns := manyMatches(20, 1)
+	f.enqueue(t, ns...)
+	f.fcm.SetAll(fcmtest.Behaviour{Delay: 1500 * time.Millisecond})
+	f.clock.Start() // leases run out in real time
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		s := f.instance(t, nil)
+		s.cfg.Workers, s.cfg.Lease = 1, 300*time.Millisecond
+		wg.Go(func() { s.Run(ctx) })
+	}
+	waitFor(t, func() bool { return f.fcm.Accepted() >= len(ns) })
+	time.Sleep(2 * time.Second) // a second send of the batch would arrive now
+	cancel()
+	wg.Wait()
+	checkOnce(t, f.fcm.PerID(), ns)
 }
 
 func TestGracefulStopSendsNothingTwice(t *testing.T) {

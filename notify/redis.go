@@ -85,9 +85,9 @@ type claimed struct {
 	doc    *notifDoc // nil when the envelope is missing
 }
 
-func (q *queue) claim(ctx context.Context, now time.Time, n int, lease time.Duration) ([]claimed, error) {
+func (q *queue) claim(ctx context.Context, now time.Time, n int, until time.Time) ([]claimed, error) {
 	res, err := claimScript.Run(ctx, q.rdb, []string{q.key("due"), q.key("env"), q.key("claims")},
-		now.UnixMilli(), n, now.Add(lease).UnixMilli()).Slice()
+		now.UnixMilli(), n, until.UnixMilli()).Slice()
 	if err != nil {
 		return nil, store.WrapRedis(err)
 	}
@@ -107,6 +107,34 @@ func (q *queue) claim(ctx context.Context, now time.Time, n int, lease time.Dura
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// renewScript moves the lease of each notification of ARGV[3...] still
+// held under the lease ending at ARGV[1] (its score) to end at ARGV[2].
+// One recorded, moved to a retry or claimed by another worker since has
+// another score (or none) and keeps it. It returns how many it renewed.
+var renewScript = redis.NewScript(`
+local n = 0
+for i = 3, #ARGV do
+  local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if s and tonumber(s) == tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+`)
+
+// renew moves the lease of the notifications ids still claimed until from
+// to end at until.
+func (q *queue) renew(ctx context.Context, ids []string, from, until time.Time) (int, error) {
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, from.UnixMilli(), until.UnixMilli())
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	n, err := renewScript.Run(ctx, q.rdb, []string{q.key("due")}, args...).Int()
+	return n, store.WrapRedis(err)
 }
 
 // done removes notifications whose outcome is recorded.

@@ -47,7 +47,9 @@ type Config struct {
 	// 500); Workers how many batches one instance sends at once (default 4).
 	Batch, Workers int
 	// Lease is how long a claim holds before another worker may take the
-	// notification again (default 60 s; it must outlast a batch's send).
+	// notification again (default 60 s). The worker renews it every third
+	// of it while it deals with the batch, so it bounds how long the
+	// notifications of a dead worker wait, not how long a send may take.
 	Lease time.Duration
 	// SendTimeout bounds one batch's send (default 30 s).
 	SendTimeout time.Duration

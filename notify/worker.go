@@ -46,7 +46,9 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 	if err != nil || !ready {
 		return 0, err // maintenance loads the queue from MongoDB first
 	}
-	cl, err := s.q.claim(ctx, s.now(), s.cfg.Batch, s.cfg.Lease)
+	now := s.now()
+	until := now.Add(s.cfg.Lease)
+	cl, err := s.q.claim(ctx, now, s.cfg.Batch, until)
 	s.stats.storeNanos.Add(int64(time.Since(start)))
 	if err != nil || len(cl) == 0 {
 		return 0, err
@@ -55,7 +57,43 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 	// From here the batch is ours: finish it even if ctx ends.
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout+10*time.Second)
 	defer cancel()
+	defer s.keepLease(work, cl, until)()
 	return len(cl), s.process(work, cl)
+}
+
+// keepLease renews the claims of a batch every third of the lease while
+// the batch is dealt with, and returns the function that stops it. A send
+// slower than the lease (a slow FCM, a loaded machine) is then not taken
+// and sent again by another worker; a worker that dies stops renewing,
+// and its claims run out as before.
+func (s *Service) keepLease(ctx context.Context, cl []claimed, until time.Time) (stop func()) {
+	ids := make([]string, len(cl))
+	for i, c := range cl {
+		ids[i] = c.id
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(s.cfg.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				next := s.now().Add(s.cfg.Lease)
+				if _, err := s.q.renew(ctx, ids, until, next); err != nil {
+					if ctx.Err() == nil {
+						s.log.Warn("notification lease not renewed", "err", err)
+					}
+					continue
+				}
+				until = next
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // job is one claimed notification on its way.

@@ -44,7 +44,7 @@ var settings = []setting{
 	{name: "STORE_TIMEOUT", def: "500ms", help: "Dial and I/O timeout of MongoDB and Redis, so a dead store fails fast."},
 	{name: "SHUTDOWN_DRAIN", def: "3s", help: "After SIGTERM, how long the server keeps serving with /readyz at 503 and Connection: close on every answer, so that load balancers and clients move away before the listener closes."},
 	{name: "SHUTDOWN_TIMEOUT", def: "15s", help: "How long SIGTERM waits for in-flight requests."},
-	{name: "PUSH_LEASE", def: "60s", help: "How long a push worker's claim on a notification holds before another instance may send it (a crashed instance's claims come back after it); longer than a batch's send."},
+	{name: "PUSH_LEASE", def: "60s", help: "How long a push worker's claim on a notification holds before another instance may send it (a crashed instance's claims come back after it); the worker renews it every third of it while it sends a batch."},
 	{name: "QUIET_HOURS", def: "on", help: "Hold reminders between 21:00 and 07:00 Vietnam time. off is accepted in dev mode only (tests and demos)."},
 	{name: "BODY_LIMIT", def: "1048576", help: "Largest request body in bytes (413 above)."},
 	{name: "RATE_LIMIT_USER", def: "600", help: "Requests per minute per signed-in user (0: off)."},

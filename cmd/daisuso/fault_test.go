@@ -99,10 +99,10 @@ func sharedStores(t *testing.T, fcm *fcmtest.Server) map[string]string {
 		"DEV_MODE": "true", "DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn",
 		"FIREBASE_PROJECT_ID": fcmtest.ProjectID, "FCM_ENDPOINT": fcm.URL,
 		// A killed instance's claims come back after 10 s, not a minute;
-		// reminders go at any hour, whenever the test runs. The lease must
-		// outlast a batch's send (config.go): at 3 s, a batch of 200 under
-		// the race detector in a loaded make test outlasted it, another
-		// worker took the batch again, and pushes arrived three times.
+		// reminders go at any hour, whenever the test runs. (Before the
+		// worker renewed its leases, a 3 s lease let another worker take a
+		// batch of 200 still being sent under the race detector in a loaded
+		// make test, and pushes arrived three times.)
 		"PUSH_LEASE": "10s", "QUIET_HOURS": "off",
 		"RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0",
 		// Under the race detector FerretDB is slow; this test is about

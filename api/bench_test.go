@@ -127,7 +127,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	fmt.Fprintf(&t, "| %d | %d | %d | %d | %.0f | %v | %v | %v | %v |\n", len(ids), errs, states["matched"], states["waiting"],
 		float64(len(lat))/took.Seconds(), pct(.5), pct(.95),
 		pct(.99), pct(1))
-	fmt.Fprintf(&t, "\nMongoDB commands the service sent while the requests ran (mean time as its client saw it, waits included):\n\n%s",
+	fmt.Fprintf(&t, "\nMongoDB commands the service sent while the requests ran (mean time from when the command left the driver, so the wait for one of its connections is not included, and the wait inside FerretDB is):\n\n%s",
 		storetest.CommandTable(len(ids)))
 	storetest.WriteResult("online-http.md", t.String())
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -70,6 +71,14 @@ type Ferret struct {
 type FerretConfig struct {
 	Dir         string
 	PostgresURL string
+	// SyncFull makes SQLite wait for the disk at every commit
+	// (synchronous=FULL, SQLite's default): no acknowledged write is lost
+	// even if the machine stops. Without it (synchronous=NORMAL, which
+	// SQLite's documentation calls a good choice in the write-ahead-log
+	// mode FerretDB uses) every acknowledged write survives a crash of
+	// this process, and the last ones may be lost if the machine itself
+	// stops.
+	SyncFull bool
 	// Addr is the TCP address to listen on; empty means a free loopback port.
 	Addr   string
 	Logger *slog.Logger
@@ -105,13 +114,7 @@ func StartFerret(cfg FerretConfig) (*Ferret, error) {
 			return nil, fmt.Errorf("ferretdb dir: %w", err)
 		}
 		fc.Handler = "sqlite"
-		// Write transactions take SQLite's write lock when they begin
-		// (_txlock=immediate) and so wait for it (FerretDB sets a 10 s
-		// busy_timeout). Deferred ones, FerretDB's default, start as
-		// readers and fail at once with SQLITE_BUSY when they cannot
-		// upgrade (the busy handler is not called then): under load,
-		// concurrent updates came back as 500s.
-		fc.SQLiteURL = "file:" + dir + "/?_txlock=immediate"
+		fc.SQLiteURL = sqliteURL(dir, cfg.SyncFull)
 	}
 	f, err := ferretdb.New(fc)
 	if err != nil {
@@ -131,8 +134,42 @@ func StartFerret(cfg FerretConfig) (*Ferret, error) {
 	fr := &Ferret{URI: f.MongoDBURI(), cancel: cancel, done: done}
 	if cfg.PostgresURL == "" {
 		fr.dir, _ = filepath.Abs(cfg.Dir)
+		fr.URI = withPoolLimit(fr.URI, sqlitePool)
 	}
 	return fr, nil
+}
+
+// sqliteURL is the SQLite URL FerretDB opens its files in dir with.
+// Write transactions take SQLite's write lock when they begin
+// (_txlock=immediate) and so wait for it (FerretDB sets a 10 s
+// busy_timeout). Deferred ones, FerretDB's default, start as readers and
+// fail at once with SQLITE_BUSY when they cannot upgrade (the busy handler
+// is not called then): under load, concurrent updates came back as 500s.
+// For synchronous, see FerretConfig.SyncFull.
+func sqliteURL(dir string, syncFull bool) string {
+	sync := "NORMAL"
+	if syncFull {
+		sync = "FULL"
+	}
+	return "file:" + dir + "/?_txlock=immediate&_pragma=synchronous(" + sync + ")"
+}
+
+// sqlitePool is how many connections a client of the embedded FerretDB on
+// SQLite opens. SQLite writes one transaction at a time, and a writer that
+// finds the lock taken sleeps in SQLite's busy handler, 1 ms, then 2, 5,
+// 10 and on up to 100 ms between tries, however soon the lock is free: with
+// 50 requests writing at once, some slept for seconds while others went
+// ahead. With a few connections, the commands wait in the driver's queue
+// instead, in turn, and each finds SQLite nearly free.
+const sqlitePool = 4
+
+// withPoolLimit adds maxPoolSize to a MongoDB URI.
+func withPoolLimit(uri string, n int) string {
+	sep := "?"
+	if strings.Contains(uri, "?") {
+		sep = "&"
+	}
+	return fmt.Sprintf("%s%smaxPoolSize=%d", uri, sep, n)
 }
 
 // Stop closes FerretDB's listener and its backend.

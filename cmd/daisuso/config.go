@@ -26,6 +26,7 @@ var settings = []setting{
 	{name: "MONGODB_URI", help: "MongoDB connection string. Unset: an embedded FerretDB (SQLite files in DATA_DIR), and dev mode on."},
 	{name: "MONGODB_DATABASE", def: "daisuso", help: "Database name."},
 	{name: "DATA_DIR", def: "./data", help: "Where the embedded FerretDB keeps its files and dev mode its token secret."},
+	{name: "DATA_SYNC", def: "normal", help: "How the embedded FerretDB's SQLite files reach the disk. normal: every acknowledged write survives a crash of the service; the last ones may be lost if the machine itself stops (power cut). full: each commit waits for the disk, so nothing is lost even then, and writes are slower."},
 	{name: "FERRETDB_POSTGRES_URL", help: "Run the embedded FerretDB on this PostgreSQL database instead of SQLite.", secret: true},
 	{name: "REDIS_URL", help: "Redis URL (redis://host:port/db). Unset: an in-process Redis-protocol server, leaderboards rebuilt from MongoDB at start."},
 	{name: "REDIS_CLUSTER", help: "Seed addresses of a Redis Cluster (host:port,host:port,...), instead of REDIS_URL; every key that meets another in one command shares its hash tag."},
@@ -58,6 +59,7 @@ type config struct {
 	Host, Port                 string
 	MongoURI, MongoDatabase    string
 	DataDir, FerretPostgres    string
+	DataSyncFull               bool
 	RedisURL, RedisPrefix      string
 	RedisCluster               []string // seed addresses
 	PushLease                  time.Duration
@@ -138,6 +140,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case "false", "0", "no":
 	default:
 		bad("DEV_MODE", "must be true or false")
+	}
+	switch get("DATA_SYNC") {
+	case "normal":
+	case "full":
+		c.DataSyncFull = true
+	default:
+		bad("DATA_SYNC", "must be normal or full")
 	}
 	switch get("QUIET_HOURS") {
 	case "on":

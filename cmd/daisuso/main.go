@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if mongoURI == "" {
 		var err error
 		ferret, err = store.StartFerret(store.FerretConfig{
-			Dir: filepath.Join(cfg.DataDir, "ferretdb"), PostgresURL: cfg.FerretPostgres,
+			Dir: filepath.Join(cfg.DataDir, "ferretdb"), PostgresURL: cfg.FerretPostgres, SyncFull: cfg.DataSyncFull,
 			Logger: log.With("component", "ferretdb").WithGroup("ferretdb"),
 		})
 		if err != nil {

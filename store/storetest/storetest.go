@@ -452,5 +452,5 @@ func MongoKind() string {
 	case os.Getenv("DAISUSO_TEST_POSTGRES_URL") != "":
 		return "FerretDB 1.24 in-process (PostgreSQL)"
 	}
-	return "FerretDB 1.24 in-process (SQLite)"
+	return "FerretDB 1.24 in-process (SQLite, synchronous=NORMAL, clients of 4 connections)"
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 )
 
@@ -65,6 +66,14 @@ func isOutage(err error) bool {
 	}
 	var sel topology.ServerSelectionError
 	if errors.As(err, &sel) {
+		return true
+	}
+	// An operation waiting for a connection when another on the same
+	// server failed and the pool was cleared (the driver's
+	// poolClearedError, which it retries once and then returns): the server
+	// went away.
+	var cleared driver.RetryablePoolError
+	if errors.As(err, &cleared) && cleared.Retryable() {
 		return true
 	}
 	var netErr net.Error

@@ -1,10 +1,8 @@
 package matching
 
 import (
-	"cmp"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"daisuso/geo"
@@ -55,26 +53,29 @@ const (
 // candidate with room, otherwise it stays unserved, so the optimum is exact
 // for single-learner requests and nearly so otherwise.
 //
-// The network: request (supplying its learners) -> mentor (each mentor in
-// reach: within the mentor's radius and MaxRadiusKm, not paused, speaking
-// the language if required) -> sink, by two arcs: the slots missing to five
-// at cost -W, and the rest of the free capacity at cost 0; and request ->
-// sink at cost U for learners left unserved. Distances are whole metres. W
-// exceeds the distance of any simple cycle of the network, so no saving of
-// distance can outweigh a slot missing to five, and U exceeds W, so none
-// outweighs a learner served: a minimum-cost flow is the rule's optimum.
+// The network is built between groups of requests and of mentors that
+// the rule cannot tell apart (see problem), and its flow is shared out to
+// them afterwards: request group (supplying its learners) -> mentor group
+// (each in reach: within the mentor's radius and MaxRadiusKm, not paused,
+// speaking the language if required) -> sink, by two arcs: the members'
+// slots missing to five at cost -W, and the rest of their free capacity
+// at cost 0; and request group -> sink at cost U for learners left
+// unserved. Distances are whole metres. W exceeds the distance of any
+// simple cycle of the network, so no saving of distance can outweigh a
+// slot missing to five, and U exceeds W, so none outweighs a learner
+// served: a minimum-cost flow is the rule's optimum.
 //
-// A province has tens of millions of pairs in reach (72 million on the
-// clustered benchmark), too many to hold, so the network is grown as it is
-// solved (column generation). It starts with each request's nearestK
-// nearest mentors and is solved by successive shortest paths (flowNet).
-// Then every pair in reach is priced against the solution's potentials:
-// each request takes up to pricedPerRound pairs of negative reduced cost,
-// those arcs are saturated, which keeps the potentials valid, and the
-// surpluses that leaves are sent on. When a pass finds no such pair, the
-// potentials prove the flow optimal over all pairs, not only those held.
-// Mentors reach the sink through hubs of hubSize, so that no node has an
-// arc per mentor.
+// Even between groups a province has a million or two pairs in reach, so
+// the network is grown as it is solved (column generation). It starts
+// with each request group's nearestK nearest mentor groups and is solved
+// by successive shortest paths (flowNet). Then every pair in reach is
+// priced against the solution's potentials: each request group takes up
+// to pricedPerRound pairs of negative reduced cost, those arcs are
+// saturated, which keeps the potentials valid, and the surpluses that
+// leaves are sent on. When a pass finds no such pair, the potentials prove
+// the flow optimal over all pairs, not only those held. Mentor groups
+// reach the sink through hubs of hubSize, so that no node has an arc per
+// mentor.
 func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summary) {
 	return SolveWithin(reqs, mentors, used, 0)
 }
@@ -96,21 +97,30 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol float64) ([]Pair, Summary) {
 	start := time.Now()
 	sum, active := startSummary(reqs, mentors)
-	idx := newReachIndex(active)
-	nR, nM := len(reqs), len(active)
-	// Mentors go through hubs of hubSize neighbours (in cell order) to the
-	// sink, so that no node has an arc per mentor: a search that passes
-	// the sink looks at a few hundred arcs, not all of them.
+	p := group(reqs, active, used)
+	flows, reach, gapMetres := p.solve(tol, &sum)
+	pairs := p.readBack(flows, reach, &sum)
+	if tol > 0 {
+		sum.GapBoundKm = float64(gapMetres) / 1000
+	}
+	sum.Took = time.Since(start)
+	return pairs, sum
+}
+
+// solve computes the flow between groups (see Solve), counts the learners
+// no mentor can reach or speaks to in sum, and returns the flow of each
+// request group to each mentor group it holds, whether any request was in
+// each mentor group's reach, and the gap bound in metres.
+func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, int64) {
+	rg, mg := p.rg, p.mg
+	idx := newReachIndex(mg)
+	nR, nM := len(rg), len(mg)
+	// Mentor groups go through hubs of hubSize neighbours (in cell order,
+	// as the groups are) to the sink, so that no node has an arc per
+	// mentor: a search that passes the sink looks at a few hundred arcs,
+	// not all of them.
 	nH := (nM + hubSize - 1) / hubSize
-	hubOf := make([]int32, nM)
-	byCell := make([]int32, nM)
-	for j := range byCell {
-		byCell[j] = int32(j)
-	}
-	slices.SortFunc(byCell, func(a, b int32) int { return cmp.Compare(active[a].Cell, active[b].Cell) })
-	for rank, j := range byCell {
-		hubOf[j] = int32(nR + nM + rank/hubSize)
-	}
+	hubOf := func(j int) int32 { return int32(nR + nM + j/hubSize) }
 	// The learners a request leaves unserved go to the sink through hubs
 	// of their own, which no search needs to look into.
 	sink := nR + nM + 2*nH
@@ -119,66 +129,66 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	quotaW := int64(maxArcMetres)*int64(2*nM+2) + 1
 	unservedU := 2 * quotaW
 
-	// The mentors each request starts with: its nearestK in reach.
+	// The mentor groups each request group starts with: its nearestK in
+	// reach.
 	centres := make([]geo.Point, nR)
 	cands := make([][]candArc, nR)
 	reach := make([]bool, nM)
-	inReach := make([]int, nM) // learners who could go to each mentor
+	inReach := make([]int, nM) // learners who could go to each mentor group
 	unservedArc := make([]int32, nR)
 	servable := 0 // learners with some mentor in reach
 	var near nearest
-	for i, r := range reqs {
-		sum.Learners += r.Learners
-		centres[i] = r.Cell.Center()
+	for i := range rg {
+		r := &rg[i]
+		supply := r.supply()
+		sum.Learners += supply
+		centres[i] = r.cell.Center()
 		anyInReach := false
 		near.reset()
 		idx.visit(centres[i], func(j int32, c2 float64) {
 			anyInReach = true
 			reach[j] = true
-			if r.LanguageRequired && !slices.Contains(active[j].Languages, r.Language) {
+			if r.language != "" && !slices.Contains(mg[j].languages, r.language) {
 				return
 			}
-			inReach[j] += r.Learners
+			inReach[j] += supply
 			near.offer(j, c2)
 		})
 		switch {
 		case near.n > 0:
-			servable += r.Learners
-			g.balance[i] = int64(r.Learners)
-			g.balance[sink] -= int64(r.Learners)
+			servable += supply
+			g.balance[i] = int64(supply)
+			g.balance[sink] -= int64(supply)
 			for _, j := range near.js[:near.n] {
 				d := idx.metres(centres[i], j)
-				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(g.addArc(i, nR+int(j), int32(r.Learners), d))})
+				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(g.addArc(i, nR+int(j), int32(supply), d))})
 			}
-			h := hubOf[near.js[0]] + int32(nH)
-			unservedArc[i] = int32(g.addArc(i, int(h), int32(r.Learners), unservedU))
-			hubCap[h] += int64(r.Learners)
+			h := hubOf(int(near.js[0])) + int32(nH)
+			unservedArc[i] = int32(g.addArc(i, int(h), int32(supply), unservedU))
+			hubCap[h] += int64(supply)
 		case anyInReach:
-			sum.UnservedLearners[ReasonNoLanguage] += r.Learners
+			sum.UnservedLearners[ReasonNoLanguage] += supply
 		default:
-			sum.UnservedLearners[ReasonNoMentor] += r.Learners
+			sum.UnservedLearners[ReasonNoMentor] += supply
 		}
 	}
-	// Each mentor short of five also starts with the nearestK nearest
-	// requests that could go to them, so that one outside a village (whom
-	// no request counts among its nearest) can be filled without waiting
-	// for the pricing to find them.
-	seedMentors(reqs, centres, cands, active, used, idx, g)
-	free := make([]int, nM)
+	// Each mentor group short of five also starts with the nearestK
+	// nearest request groups that could go to it, so that one outside a
+	// village (whom no request counts among its nearest) can be filled
+	// without waiting for the pricing to find them.
+	p.seedMentors(centres, cands, idx, g)
 	var quotaArcs []int
 	deficits, forcedMissing := 0, 0 // slots missing to five; those no one in reach can fill
-	for j, m := range active {
-		free[j] = max(0, m.Capacity-used[m.ID])
-		deficit := min(free[j], max(0, Quota-used[m.ID]))
-		deficits += deficit
-		forcedMissing += max(0, deficit-inReach[j])
-		if deficit > 0 {
-			quotaArcs = append(quotaArcs, g.addArc(nR+j, int(hubOf[j]), int32(deficit), -quotaW))
+	for j, m := range mg {
+		deficits += m.deficit
+		forcedMissing += max(0, m.deficit-inReach[j])
+		if m.deficit > 0 {
+			quotaArcs = append(quotaArcs, g.addArc(nR+j, int(hubOf(j)), int32(m.deficit), -quotaW))
 		}
-		if free[j]-deficit > 0 {
-			g.addArc(nR+j, int(hubOf[j]), int32(free[j]-deficit), 0)
+		if m.free-m.deficit > 0 {
+			g.addArc(nR+j, int(hubOf(j)), int32(m.free-m.deficit), 0)
 		}
-		hubCap[hubOf[j]] += int64(free[j])
+		hubCap[hubOf(j)] += int64(m.free)
 	}
 	for h := nR + nM; h < sink; h++ {
 		g.addArc(h, sink, int32(min(hubCap[h], math.MaxInt32)), 0)
@@ -188,26 +198,26 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	}
 	g.pot[sink] = -quotaW
 
-	// Successive shortest paths, requests in cell order so that searches
-	// in turn stay near each other. A request always reaches the sink (its
-	// learners may stay unserved), so none is left with a surplus.
+	// Successive shortest paths, request groups in cell order so that
+	// searches in turn stay near each other. A request always reaches the
+	// sink (its learners may stay unserved), so none is left with a
+	// surplus.
 	order := make([]int, 0, nR)
-	for i := range reqs {
+	for i := range rg {
 		if len(cands[i]) > 0 {
 			order = append(order, i)
 		}
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(reqs[a].Cell, reqs[b].Cell) })
 	g.build()
 	for _, i := range order {
 		g.augment(i)
 	}
 
-	// Price every pair in reach against the potentials; a request takes
-	// up to pricedPerRound of those whose reduced cost is below the least
-	// of the pairs it holds (which is never above zero), the lowest first,
-	// which are saturated, and the surpluses that leaves are sent on.
-	// Until no pair is left to take: the gap (see SolveWithin) is then
+	// Price every pair in reach against the potentials; a request group
+	// takes up to pricedPerRound of those whose reduced cost is below the
+	// least of the pairs it holds (which is never above zero), the lowest
+	// first, which are saturated, and the surpluses that leaves are sent
+	// on. Until no pair is left to take: the gap (see SolveWithin) is then
 	// zero and the flow optimal. A pair below zero but not below what the
 	// request holds could not make the flow cheaper, so it is not taken.
 	var worst nearest
@@ -216,7 +226,7 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 		var added []int
 		gapMetres = 0
 		for _, i := range order {
-			r := reqs[i]
+			r := &rg[i]
 			pi := g.pot[i]
 			// The least reduced cost among the pairs held.
 			ua := g.edges[unservedArc[i]]
@@ -234,16 +244,16 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 				}
 				d := idx.metres(centres[i], j)
 				if rc := d + pi - pj; rc < held && !slices.ContainsFunc(cands[i], func(c candArc) bool { return c.j == j }) &&
-					(!r.LanguageRequired || slices.Contains(active[j].Languages, r.Language)) {
+					(r.language == "" || slices.Contains(mg[j].languages, r.language)) {
 					worst.offer(j, float64(rc))
 				}
 			})
 			if worst.n > 0 {
-				gapMetres += int64(r.Learners) * (held - int64(worst.c2[0]))
+				gapMetres += int64(r.supply()) * (held - int64(worst.c2[0]))
 			}
 			for _, j := range worst.js[:min(worst.n, pricedPerRound)] {
 				d := idx.metres(centres[i], j)
-				a := g.addArc(i, nR+int(j), int32(r.Learners), d)
+				a := g.addArc(i, nR+int(j), int32(r.supply()), d)
 				cands[i] = append(cands[i], candArc{j: j, metres: d, arc: int32(a)})
 				added = append(added, a)
 			}
@@ -267,24 +277,19 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	}
 
 	flows := make([][]candFlow, nR)
-	for i := range reqs {
+	for i := range rg {
 		for _, c := range cands[i] {
 			flows[i] = append(flows[i], candFlow{j: int(c.j), km: float64(c.metres) / 1000, flow: int(g.flow(int(c.arc)))})
 		}
 	}
-	pairs := readBack(reqs, active, used, free, reach, flows, &sum)
-	if tol > 0 {
-		sum.GapBoundKm = float64(gapMetres) / 1000
-	}
-	sum.Took = time.Since(start)
-	return pairs, sum
+	return flows, reach, gapMetres
 }
 
-// seedMentors adds, for each mentor short of five, arcs from the nearestK
-// nearest requests in reach that do not hold them yet.
-func seedMentors(reqs []Request, centres []geo.Point, cands [][]candArc, active []Mentor, used map[string]int, idx *reachIndex, g *flowNet) {
+// seedMentors adds, for each mentor group short of five, arcs from the
+// nearestK nearest request groups in reach that do not hold it yet.
+func (p *problem) seedMentors(centres []geo.Point, cands [][]candArc, idx *reachIndex, g *flowNet) {
 	var with []int32
-	for i := range reqs {
+	for i := range p.rg {
 		if len(cands[i]) > 0 {
 			with = append(with, int32(i))
 		}
@@ -292,22 +297,21 @@ func seedMentors(reqs []Request, centres []geo.Point, cands [][]candArc, active 
 	if len(with) == 0 {
 		return
 	}
-	nR := len(reqs)
+	nR := len(p.rg)
 	xyz := make([]vec3, nR)
 	for _, i := range with {
 		xyz[i] = toVec3(centres[i])
 	}
 	byCell := newGrid(centres, with, 1)
 	var near nearest
-	for j, m := range active {
-		if Quota-used[m.ID] <= 0 || m.Capacity-used[m.ID] <= 0 {
+	for j, m := range p.mg {
+		if m.deficit <= 0 {
 			continue
 		}
 		near.reset()
 		byCell.window(idx.centres[j], idx.radius[j], func(members []int32) {
 			for _, i := range members {
-				r := reqs[i]
-				if r.LanguageRequired && !slices.Contains(m.Languages, r.Language) {
+				if l := p.rg[i].language; l != "" && !slices.Contains(m.languages, l) {
 					continue
 				}
 				if c2, ok := idx.covers(xyz[i], centres[i], int32(j)); ok {
@@ -320,7 +324,7 @@ func seedMentors(reqs []Request, centres []geo.Point, cands [][]candArc, active 
 				continue
 			}
 			d := idx.metres(centres[i], int32(j))
-			cands[i] = append(cands[i], candArc{j: int32(j), metres: d, arc: int32(g.addArc(int(i), nR+j, int32(reqs[i].Learners), d))})
+			cands[i] = append(cands[i], candArc{j: int32(j), metres: d, arc: int32(g.addArc(int(i), nR+j, int32(p.rg[i].supply()), d))})
 		}
 	}
 }
@@ -402,86 +406,6 @@ func (s *nearest) offer(j int32, c2 float64) {
 	}
 	s.js[k], s.c2[k] = j, c2
 	s.n = min(s.n+1, nearestK)
-}
-
-// candFlow is what a solver carried from a request to one mentor.
-type candFlow struct {
-	j    int
-	km   float64
-	flow int
-}
-
-// readBack turns a flow into pairs, one mentor per request, and completes
-// the summary. free is each mentor's free capacity and reach whether any
-// request was in the mentor's reach.
-func readBack(reqs []Request, active []Mentor, used map[string]int, free []int, reach []bool, flows [][]candFlow, sum *Summary) []Pair {
-	load := make([]int, len(active))
-	assigned := make([]int, len(reqs))
-	var split []int
-	for i, r := range reqs {
-		assigned[i] = -1
-		best, bestFlow, total := -1, 0, 0
-		for _, c := range flows[i] {
-			total += c.flow
-			if c.flow > bestFlow {
-				best, bestFlow = c.j, c.flow
-			}
-		}
-		switch {
-		case total == 0:
-		case bestFlow == r.Learners:
-			assigned[i] = best
-			load[best] += r.Learners
-		default:
-			split = append(split, i)
-		}
-	}
-	for _, i := range split {
-		r := reqs[i]
-		sort.SliceStable(flows[i], func(a, b int) bool { return flows[i][a].flow > flows[i][b].flow })
-		for _, c := range flows[i] {
-			if free[c.j]-load[c.j] >= r.Learners {
-				assigned[i] = c.j
-				load[c.j] += r.Learners
-				break
-			}
-		}
-	}
-	var pairs []Pair
-	for i, r := range reqs {
-		j := assigned[i]
-		if j < 0 {
-			if len(flows[i]) > 0 {
-				sum.UnservedLearners[ReasonAllFull] += r.Learners
-			}
-			continue
-		}
-		var d float64
-		for _, c := range flows[i] {
-			if c.j == j {
-				d = c.km
-			}
-		}
-		pairs = append(pairs, Pair{RequestID: r.ID, MentorID: active[j].ID, Learners: r.Learners, DistanceKm: d})
-		sum.ServedRequests++
-		sum.ServedLearners += r.Learners
-		sum.TotalDistanceKm += d * float64(r.Learners)
-	}
-	for j, m := range active {
-		if have := used[m.ID] + load[j]; have < Quota {
-			sum.MentorsUnderQuota++
-			sum.MissingSlots += Quota - have
-			if reach[j] {
-				sum.UnderQuotaWhy[WhyTooFewInReach]++
-			} else {
-				sum.UnderQuotaWhy[WhyNoLearnerInReach]++
-			}
-		}
-	}
-	if sum.ServedLearners > 0 {
-		sum.MeanDistanceKm = sum.TotalDistanceKm / float64(sum.ServedLearners)
-	}
-	return pairs
 }
 
 // hubSize is how many mentors share a hub on their way to the sink.

@@ -59,7 +59,7 @@ type reachClass struct {
 	grid
 }
 
-func newReachIndex(ms []Mentor) *reachIndex {
+func newReachIndex(ms []mentorGroup) *reachIndex {
 	x := &reachIndex{
 		xyz:     make([]vec3, len(ms)),
 		thr2:    make([]float64, len(ms)),
@@ -68,8 +68,8 @@ func newReachIndex(ms []Mentor) *reachIndex {
 	}
 	byClass := make([][]int32, len(radiusClasses))
 	for j, m := range ms {
-		r := max(0, min(m.RadiusKm, MaxRadiusKm))
-		c := m.Cell.Center()
+		r := max(0, min(m.radiusKm, MaxRadiusKm))
+		c := m.cell.Center()
 		x.centres[j], x.xyz[j], x.radius[j] = c, toVec3(c), r
 		ch := chordKm(r)
 		x.thr2[j] = ch * ch

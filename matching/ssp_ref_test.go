@@ -115,7 +115,7 @@ func solveSSP(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Su
 			flows[i] = append(flows[i], candFlow{j: c.j, km: c.dist, flow: int(net.flow(c.arc))})
 		}
 	}
-	pairs := readBack(reqs, active, used, free, reach, flows, &sum)
+	pairs := singletons(reqs, active, used).readBack(flows, reach, &sum)
 	sum.Took = time.Since(start)
 	return pairs, sum
 }

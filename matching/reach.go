@@ -87,12 +87,12 @@ func newReachIndex(ms []mentorGroup) *reachIndex {
 	return x
 }
 
-// Kilometres per degree, rounded so that windows come out wider, never
-// narrower, than the radius needs.
-const (
-	kmPerDegLat = 110.5
-	kmPerDegLng = 111.4
-)
+// kmPerDeg is taken for the kilometres in a degree of latitude, and of
+// longitude at the equator: on the sphere of geo.DistanceKm a degree is
+// 111.195 km, and dividing by less makes windows come out wider, never
+// narrower, than the radius needs (111.4 for longitude once made them
+// 0.18% too narrow, and a pair at 2,998 m of a 3 km radius was missed).
+const kmPerDeg = 111.0
 
 // newGrid puts the points of members (indexes into points) in cells about
 // cellKm wide.
@@ -104,8 +104,8 @@ func newGrid(points []geo.Point, members []int32, cellKm float64) grid {
 		c.minLng, c.maxLng = min(c.minLng, p.Lng), max(c.maxLng, p.Lng)
 	}
 	cellKm = max(cellKm, 0.25)
-	c.cellLat = cellKm / kmPerDegLat
-	c.cellLng = cellKm / (kmPerDegLng * math.Cos(math.Min(89, math.Max(math.Abs(c.minLat), math.Abs(c.maxLat)))*math.Pi/180))
+	c.cellLat = cellKm / kmPerDeg
+	c.cellLng = cellKm / (kmPerDeg * math.Cos(math.Min(89, math.Max(math.Abs(c.minLat), math.Abs(c.maxLat)))*math.Pi/180))
 	// No more than about 4 million cells, however spread the points are.
 	for {
 		c.nx = int((c.maxLng-c.minLng)/c.cellLng) + 1
@@ -141,11 +141,11 @@ func newGrid(points []geo.Point, members []int32, cellKm float64) grid {
 // window calls f with the points of each row of cells that holds points
 // within rKm of p (and some farther).
 func (c *grid) window(p geo.Point, rKm float64, f func(members []int32)) {
-	dLat := rKm / kmPerDegLat
+	dLat := rKm / kmPerDeg
 	if len(c.members) == 0 || p.Lat+dLat < c.minLat || p.Lat-dLat > c.maxLat {
 		return
 	}
-	dLng := rKm / (kmPerDegLng * math.Cos(math.Min(89, math.Abs(p.Lat)+dLat)*math.Pi/180))
+	dLng := rKm / (kmPerDeg * math.Cos(math.Min(89, math.Abs(p.Lat)+dLat)*math.Pi/180))
 	y0, y1 := clampCell(math.Floor((p.Lat-dLat-c.lat0)/c.cellLat), c.ny), clampCell(math.Floor((p.Lat+dLat-c.lat0)/c.cellLat), c.ny)
 	x0, x1 := clampCell(math.Floor((p.Lng-dLng-c.lng0)/c.cellLng), c.nx), clampCell(math.Floor((p.Lng+dLng-c.lng0)/c.cellLng), c.nx)
 	for y := y0; y <= y1; y++ {

@@ -135,13 +135,13 @@ func measure(instanceName, solver string, f func() Summary) batchRow {
 	return batchRow{instance: instanceName, solver: solver, s: s, heapMB: float64(after.TotalAlloc-before.TotalAlloc) / (1 << 20)}
 }
 
-// exactSolver names Solve in the table: min-cost flow by successive
-// shortest paths over a network grown by pricing until proven optimal.
-const exactSolver = "exact (min-cost flow, priced)"
+// exactSolver names Solve in the table: maximum flows for learners served
+// and slots missing, then the distance by cost scaling, between groups.
+const exactSolver = "exact (max flow, then cost scaling)"
 
-// withinSolver names SolveWithin at 0.5%: the same, stopped once served and
-// missing slots are optimal and the gap bound is within 0.5%.
-const withinSolver = "within 0.5% (priced, stopped early)"
+// withinSolver names SolveWithin at 0.5%: the same, the cost scaling
+// stopped once the gap bound is within 0.5%.
+const withinSolver = "within 0.5% (cost scaling stopped early)"
 
 // BenchmarkBatchMatching solves synthetic provinces exactly and greedily
 // and prints the table the issue asks for, also written to

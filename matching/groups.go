@@ -150,8 +150,9 @@ type candFlow struct {
 }
 
 // readBack shares the flow between groups (flows[i]: request group i's to
-// each mentor group) out to requests and mentors, one mentor per request,
-// and completes the summary. reach tells whether any request was in each
+// each mentor group; nil when the solver found no mentor who could take
+// them and counted them unserved) out to requests and mentors, one mentor
+// per request, and completes the summary. reach tells whether any request was in each
 // mentor group's reach.
 //
 // A request group's requests go to its mentor groups in turn, as many as
@@ -256,8 +257,8 @@ func (p *problem) readBack(flows [][]candFlow, reach []bool, sum *Summary) []Pai
 		sum.TotalDistanceKm += km[i] * float64(r.Learners)
 	}
 	for i, g := range p.rg {
-		if len(flows[i]) == 0 {
-			continue // unserved for want of reach or language, counted by the solver
+		if flows[i] == nil {
+			continue // no mentor can take them: counted by the solver
 		}
 		for _, r := range g.members {
 			if assigned[r] < 0 {

@@ -9,12 +9,9 @@ const inf = math.MaxInt64 / 4
 // shortest augmenting path at a time, to the nearest node with a deficit
 // (balance below zero). Reduced costs c(u,v) + pot(u) - pot(v) of residual
 // arcs stay non-negative throughout; the caller sets pot so at the start
-// (arcs into the sink may cost less than zero), and the final potentials
-// prove the flow optimal, which is what lets Solve price arcs it left out.
-//
-// Edges are added to a list; build lays them out in compressed rows (a
-// node's arcs side by side, which is what makes the searches fast) and is
-// called again after more are added, keeping the flow.
+// (arcs into the sink may cost less than zero). It was the batch solver's
+// until cost scaling replaced it, and stays as the reference solver's
+// (ssp_ref_test.go), by an algorithm of its own.
 type flowNet struct {
 	edges   []edge
 	balance []int64 // supply not yet sent (>0) or demand not yet met (<0)
@@ -93,19 +90,6 @@ func (f *flowNet) build() {
 		f.fwd[i] = a
 	}
 	f.built = m
-}
-
-// saturate fills an edge not yet built whose reduced cost is below zero
-// (one just added that the potentials price as worth having). Its twin
-// then has a positive reduced cost, so the potentials stay valid, and the
-// flow moved leaves a surplus at the head and a deficit at the tail for
-// augment to settle.
-func (f *flowNet) saturate(e int) {
-	x := &f.edges[e]
-	c := x.cap - x.flow
-	x.flow = x.cap
-	f.balance[x.from] -= int64(c)
-	f.balance[x.to] += int64(c)
 }
 
 // augment sends node src's surplus away, one shortest augmenting path at a

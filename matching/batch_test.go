@@ -59,19 +59,27 @@ func evaluate(reqs []Request, ms []Mentor, used map[string]int, pick []int) (obj
 }
 
 // TestSolveIsOptimal compares Solve with an exhaustive search of every
-// assignment on 300 small random instances of single-learner requests.
+// assignment on 600 small random instances of single-learner requests:
+// half spread over 6 km, half within 400 m, where requests and mentors
+// share cells and go to the solver as groups (in reach of each other or
+// not, by the radii).
 func TestSolveIsOptimal(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for n := range 300 {
+	grouped := 0
+	for n := range 600 {
+		spread := []float64{6, 0.4}[n%2]
 		nReq, nM := 2+r.IntN(6), 1+r.IntN(3)
 		var reqs []Request
 		for i := range nReq {
-			reqs = append(reqs, Request{ID: fmt.Sprint("r", i), Cell: cellNear(r, 6), Learners: 1})
+			reqs = append(reqs, Request{ID: fmt.Sprint("r", i), Cell: cellNear(r, spread), Learners: 1})
 		}
 		var ms []Mentor
 		used := map[string]int{}
 		for j := range nM {
-			m := Mentor{ID: fmt.Sprint("m", j), Cell: cellNear(r, 6), RadiusKm: []float64{1, 2, 3, 5}[r.IntN(4)], Capacity: 5 + r.IntN(3)}
+			m := Mentor{ID: fmt.Sprint("m", j), Cell: cellNear(r, spread), RadiusKm: []float64{0.2, 1, 2, 3, 5}[r.IntN(5)], Capacity: 5 + r.IntN(3)}
+			if j > 0 && r.IntN(2) == 0 {
+				m.Cell, m.RadiusKm = ms[0].Cell, ms[0].RadiusKm // with other room in use
+			}
 			used[m.ID] = r.IntN(m.Capacity + 1)
 			ms = append(ms, m)
 		}
@@ -92,6 +100,9 @@ func TestSolveIsOptimal(t *testing.T) {
 			}
 		}
 		walk(0)
+		if p := group(reqs, ms, used); len(p.rg) < len(reqs) || len(p.mg) < len(ms) {
+			grouped++
+		}
 		pairs, sum := Solve(reqs, ms, used)
 		idx := map[string]int{}
 		for j, m := range ms {
@@ -119,6 +130,9 @@ func TestSolveIsOptimal(t *testing.T) {
 			t.Fatalf("instance %d: summary %+v disagrees with %+v", n, sum, o)
 		}
 	}
+	if grouped < 100 {
+		t.Fatalf("only %d of 600 instances had requests or mentors grouped", grouped)
+	}
 }
 
 func TestSolveRules(t *testing.T) {
@@ -138,6 +152,22 @@ func TestSolveRules(t *testing.T) {
 		pairs, _ := Solve(reqs, ms, map[string]int{"a": 3, "b": 0})
 		if len(pairs) != 1 || pairs[0].MentorID != "b" || pairs[0].Learners != 4 {
 			t.Fatalf("%+v", pairs)
+		}
+	})
+	t.Run("a group's mentors share out households whole", func(t *testing.T) {
+		reqs := []Request{{ID: "h1", Cell: home, Learners: 3}, {ID: "h2", Cell: home, Learners: 3}}
+		ms := []Mentor{{ID: "a", Cell: home, RadiusKm: 2, Capacity: 4}, {ID: "b", Cell: home, RadiusKm: 2, Capacity: 4}}
+		pairs, sum := Solve(reqs, ms, nil)
+		if len(pairs) != 2 || pairs[0].MentorID == pairs[1].MentorID || sum.ServedLearners != 6 || sum.MissingSlots != 4 {
+			t.Fatalf("%+v %+v", pairs, sum)
+		}
+	})
+	t.Run("a household no mentor of the group has room for", func(t *testing.T) {
+		reqs := []Request{{ID: "h", Cell: home, Learners: 4}}
+		ms := []Mentor{{ID: "a", Cell: home, RadiusKm: 2, Capacity: 3}, {ID: "b", Cell: home, RadiusKm: 2, Capacity: 3}}
+		pairs, sum := Solve(reqs, ms, nil)
+		if len(pairs) != 0 || sum.UnservedLearners[ReasonAllFull] != 4 || sum.MissingSlots != 10 {
+			t.Fatalf("%+v %+v", pairs, sum)
 		}
 	})
 	t.Run("paused mentors take no one", func(t *testing.T) {

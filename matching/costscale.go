@@ -276,9 +276,10 @@ func (f *csNet) admissibleFrom(w int32) bool {
 
 // relabel lowers v's price as far as ε-optimality allows: until its
 // cheapest arc with room has reduced cost -ε; false if it has none. A
-// price never rises (that could break ε-optimality on the arcs into v): if
-// an arc is admissible already, the price stays and the discharge looks
-// again from the start.
+// price never rises (that could break ε-optimality on the arcs into v):
+// were an arc admissible already, the price would stay and the discharge
+// look again from the start. No test reaches that: the current arc's rule
+// (no admissible arc before it) leaves none when a relabel comes.
 func (f *csNet) relabel(v int32, eps int64) bool {
 	best := int64(math.MinInt64)
 	end := f.end(v)

@@ -84,30 +84,29 @@ func clustered(seed uint64, mentors, reqs int, side float64) instance {
 }
 
 // greedy is the nearest-first baseline: each request in turn to the
-// nearest mentor in reach with room.
+// nearest mentor in reach with room, found through the same reach index
+// as Solve's (one mentor a group).
 func greedy(reqs []Request, mentors []Mentor) Summary {
 	start := time.Now()
-	res, k, byCell, centres := h3Index(mentors)
+	idx := newReachIndex(singletons(nil, mentors, nil).mg)
 	load := make([]int, len(mentors))
 	s := Summary{Requests: len(reqs), Mentors: len(mentors)}
 	for _, r := range reqs {
 		s.Learners += r.Learners
-		c, _ := r.Cell.Parent(res)
-		best, bestD := -1, math.Inf(1)
+		best, bestD := int32(-1), int64(math.MaxInt64)
 		rc := r.Cell.Center()
-		for _, cell := range c.Disk(k) {
-			for _, j := range byCell[cell] {
-				m := mentors[j]
-				d := geo.DistanceKm(rc, centres[j])
-				if d <= m.RadiusKm && d < bestD && m.Capacity-load[j] >= r.Learners {
-					best, bestD = j, d
-				}
+		idx.visit(rc, func(j int32, _ float64) {
+			if mentors[j].Capacity-load[j] < r.Learners {
+				return
 			}
-		}
+			if d := idx.metres(rc, j); d < bestD {
+				best, bestD = j, d
+			}
+		})
 		if best >= 0 {
 			load[best] += r.Learners
 			s.ServedLearners += r.Learners
-			s.TotalDistanceKm += bestD * float64(r.Learners)
+			s.TotalDistanceKm += float64(bestD) / 1000 * float64(r.Learners)
 		}
 	}
 	for j := range mentors {

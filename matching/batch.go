@@ -92,7 +92,7 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 	start := time.Now()
 	sum, active := startSummary(reqs, mentors)
 	p := group(reqs, active, used)
-	flows, reach, gapMetres := p.solve(tol, &sum)
+	flows, reach, gapMetres, _ := p.solve(tol, &sum)
 	pairs := p.readBack(flows, reach, &sum)
 	if tol > 0 {
 		sum.GapBoundKm = gapMetres / 1000
@@ -104,8 +104,9 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 // solve computes the flow between groups (see Solve), counts the learners
 // no mentor can reach or speaks to in sum, and returns the flow of each
 // request group to each mentor group in reach, whether any request was in
-// each mentor group's reach, and the gap bound in metres (when tol > 0).
-func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float64) {
+// each mentor group's reach, the gap bound in metres (when tol > 0) and
+// the cost scaling's work.
+func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float64, csStats) {
 	rg, mg := p.rg, p.mg
 	idx := newReachIndex(mg)
 	nR, nM := len(rg), len(mg)
@@ -149,7 +150,7 @@ func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float6
 	}
 	flows := make([][]candFlow, nR)
 	if total == 0 {
-		return flows, reach, 0
+		return flows, reach, 0, csStats{}
 	}
 
 	// 1. The most slots missing to five filled, then the most learners
@@ -231,7 +232,7 @@ func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float6
 			}
 		}
 	}
-	return flows, reach, gap
+	return flows, reach, gap, g.stats
 }
 
 // startSummary begins the summary of a solve and returns the mentors who

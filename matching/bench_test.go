@@ -192,6 +192,29 @@ func BenchmarkBatchMatching(b *testing.B) {
 	_ = os.WriteFile(fmt.Sprintf("../bench/results/batch-%d.md", n), []byte(t.String()), 0o644)
 }
 
+// BenchmarkBatchWork prints the cost scaling's work on the province
+// instances (DAISUSO_BENCH_SIZE requests as BenchmarkBatchMatching, default
+// the province's 100,000): refinements, global updates, relabels, pushes
+// and arcs looked at. Unlike a time these do not change with what else
+// the machine does, so settings are compared by them.
+func BenchmarkBatchWork(b *testing.B) {
+	n := 100000
+	if v := os.Getenv("DAISUSO_BENCH_SIZE"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	side := 50 * math.Sqrt(float64(n)/100000)
+	for i := 0; i < b.N; i++ {
+		for _, in := range []instance{uniform(1, n/5, n, side), clustered(2, n/5, n, side)} {
+			sum, active := startSummary(in.reqs, in.mentors)
+			p := group(in.reqs, active, nil)
+			start := time.Now()
+			_, _, _, st := p.solve(0, &sum)
+			fmt.Printf("%s, %d requests: %d request groups, %d mentor groups; %v; %+v\n",
+				in.name, n, len(p.rg), len(p.mg), time.Since(start).Round(time.Millisecond), st)
+		}
+	}
+}
+
 // BenchmarkOnlineMatcherCPU is the online matcher's own time per request on
 // a province instance (20,000 mentors, 100,000 requests), apart from the
 // store: the disk of rings, the index lookup in memory, the exact distance

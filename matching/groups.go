@@ -28,8 +28,8 @@ type problem struct {
 	rgOf   []int32 // each request's group
 }
 
-// reqGroup is requests of one cell, each of learners learners, needing the
-// language language ("" when they speak Vietnamese).
+// reqGroup is the requests of one cell with as many learners each and the
+// same language requirement (language is "" when they speak Vietnamese).
 type reqGroup struct {
 	cell     geo.Cell
 	learners int
@@ -39,7 +39,8 @@ type reqGroup struct {
 
 func (g *reqGroup) supply() int { return g.learners * len(g.members) }
 
-// mentorGroup is mentors of one cell with the same radius and languages.
+// mentorGroup is the mentors of one cell with the same radius, speaking the
+// same of the languages some request requires (languages).
 type mentorGroup struct {
 	cell      geo.Cell
 	radiusKm  float64
@@ -152,17 +153,19 @@ type candFlow struct {
 // readBack shares the flow between groups (flows[i]: request group i's to
 // each mentor group; nil when the solver found no mentor who could take
 // them and counted them unserved) out to requests and mentors, one mentor
-// per request, and completes the summary. reach tells whether any request was in each
-// mentor group's reach.
+// per request, and completes the summary. reach tells whether any request
+// was in each mentor group's reach.
 //
 // A request group's requests go to its mentor groups in turn, as many as
-// each one's flow carries whole; within a mentor group each request goes
-// to the member who then lacks most to five, or failing that has the most
-// room, so the slots missing to five are the flow's and the learners are
-// shared out evenly beyond. Single learners always fit: the optimum is
-// exact for them. A household that the flow split, or that found no
-// member of its group with room, goes to the candidate with room that the
-// flow gave most, otherwise it stays unserved.
+// each one's flow carries whole; within a mentor group, households
+// largest first, each request goes to the member with room whose slots
+// missing to five it fills most, then to the one with the most room, so
+// the slots missing to five are the flow's and the learners are shared out
+// evenly beyond. Single learners always fit (a group's flow is within its
+// members' room): the optimum is exact for them. A household that the
+// flow split, or that found no member of its group with room, goes to the
+// candidate with room that the flow gave most, otherwise it stays
+// unserved.
 func (p *problem) readBack(flows [][]candFlow, reach []bool, sum *Summary) []Pair {
 	reqs, active := p.reqs, p.active
 	load := make([]int, len(active))
@@ -220,7 +223,6 @@ func (p *problem) readBack(flows [][]candFlow, reach []bool, sum *Summary) []Pai
 		}
 	}
 	for h := range p.mg {
-		// Households first, largest first, while there is most room.
 		order := make([]int, len(given[h]))
 		for x := range order {
 			order[x] = x

@@ -74,7 +74,7 @@ const (
 //
 // No weight stands for "more important than any distance", so the costs
 // span 0-15,000 and the scaling takes few rounds.
-func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summary) {
+func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summary, error) {
 	return SolveWithin(reqs, mentors, used, 0)
 }
 
@@ -88,17 +88,23 @@ func Solve(reqs []Request, mentors []Mentor, used map[string]int) ([]Pair, Summa
 // The gap: for any prices p, every flow y that meets the supplies costs
 // Σ c_p(e)·y(e) - Σ p(v)·b(v), which is at least Σ cap(e)·min(0, c_p(e))
 // - Σ p(v)·b(v) (LP duality); the flow found costs that bound plus the gap.
-func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol float64) ([]Pair, Summary) {
+//
+// An error means a defect of the solver (supplies its maximum flows found
+// feasible that the cost scaling could not meet), not of the input.
+func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol float64) ([]Pair, Summary, error) {
 	start := time.Now()
 	sum, active := startSummary(reqs, mentors)
 	p := group(reqs, active, used)
-	flows, reach, gapMetres, _ := p.solve(tol, &sum)
+	flows, reach, gapMetres, _, err := p.solve(tol, &sum)
+	if err != nil {
+		return nil, Summary{}, err
+	}
 	pairs := p.readBack(flows, reach, &sum)
 	if tol > 0 {
 		sum.GapBoundKm = gapMetres / 1000
 	}
 	sum.Took = time.Since(start)
-	return pairs, sum
+	return pairs, sum, nil
 }
 
 // solve computes the flow between groups (see Solve), counts the learners
@@ -106,7 +112,7 @@ func SolveWithin(reqs []Request, mentors []Mentor, used map[string]int, tol floa
 // request group to each mentor group in reach, whether any request was in
 // each mentor group's reach, the gap bound in metres (when tol > 0) and
 // the cost scaling's work.
-func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float64, csStats) {
+func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float64, csStats, error) {
 	rg, mg := p.rg, p.mg
 	idx := newReachIndex(mg)
 	nR, nM := len(rg), len(mg)
@@ -150,7 +156,7 @@ func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float6
 	}
 	flows := make([][]candFlow, nR)
 	if total == 0 {
-		return flows, reach, 0, csStats{}
+		return flows, reach, 0, csStats{}, nil
 	}
 
 	// 1. The most slots missing to five filled, then the most learners
@@ -217,7 +223,9 @@ func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float6
 			return gap <= tol*float64(c)
 		}
 	}
-	g.solve(done)
+	if err := g.solve(done); err != nil {
+		return nil, nil, 0, g.stats, err
+	}
 
 	// The pairs with flow; households keep the others too, for readBack to
 	// try when the flow split one.
@@ -232,7 +240,7 @@ func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float6
 			}
 		}
 	}
-	return flows, reach, gap, g.stats
+	return flows, reach, gap, g.stats, nil
 }
 
 // startSummary begins the summary of a solve and returns the mentors who

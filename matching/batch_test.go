@@ -9,6 +9,27 @@ import (
 	"daisuso/geo"
 )
 
+// mustSolve is Solve, failing the test on an error.
+func mustSolve(t testing.TB, reqs []Request, ms []Mentor, used map[string]int) ([]Pair, Summary) {
+	t.Helper()
+	pairs, sum, err := Solve(reqs, ms, used)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pairs, sum
+}
+
+// solved is the summary of SolveWithin, failing the benchmark or test on
+// an error.
+func solved(t testing.TB, reqs []Request, ms []Mentor, used map[string]int, tol float64) Summary {
+	t.Helper()
+	_, sum, err := SolveWithin(reqs, ms, used, tol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
 func cellNear(r *rand.Rand, spreadKm float64) geo.Cell {
 	p := geo.Point{Lat: 21.0 + (r.Float64()-0.5)*spreadKm/110.57, Lng: 105.8 + (r.Float64()-0.5)*spreadKm/103.9}
 	c, err := geo.CellOf(p)
@@ -103,7 +124,7 @@ func TestSolveIsOptimal(t *testing.T) {
 		if p := group(reqs, ms, used); len(p.rg) < len(reqs) || len(p.mg) < len(ms) {
 			grouped++
 		}
-		pairs, sum := Solve(reqs, ms, used)
+		pairs, sum := mustSolve(t, reqs, ms, used)
 		idx := map[string]int{}
 		for j, m := range ms {
 			idx[m.ID] = j
@@ -141,7 +162,7 @@ func TestSolveRules(t *testing.T) {
 	t.Run("language required", func(t *testing.T) {
 		reqs := []Request{{ID: "a", Cell: home, Learners: 1, Language: "hmn", LanguageRequired: true}}
 		ms := []Mentor{{ID: "vi", Cell: home, RadiusKm: 2, Capacity: 10, Languages: []string{"vi"}}}
-		pairs, sum := Solve(reqs, ms, nil)
+		pairs, sum := mustSolve(t, reqs, ms, nil)
 		if len(pairs) != 0 || sum.UnservedLearners[ReasonNoLanguage] != 1 {
 			t.Fatalf("%v %+v", pairs, sum)
 		}
@@ -149,7 +170,7 @@ func TestSolveRules(t *testing.T) {
 	t.Run("a household goes whole to one mentor", func(t *testing.T) {
 		reqs := []Request{{ID: "family", Cell: home, Learners: 4}}
 		ms := []Mentor{{ID: "a", Cell: home, RadiusKm: 2, Capacity: 5}, {ID: "b", Cell: home, RadiusKm: 2, Capacity: 5}}
-		pairs, _ := Solve(reqs, ms, map[string]int{"a": 3, "b": 0})
+		pairs, _ := mustSolve(t, reqs, ms, map[string]int{"a": 3, "b": 0})
 		if len(pairs) != 1 || pairs[0].MentorID != "b" || pairs[0].Learners != 4 {
 			t.Fatalf("%+v", pairs)
 		}
@@ -157,7 +178,7 @@ func TestSolveRules(t *testing.T) {
 	t.Run("a group's mentors share out households whole", func(t *testing.T) {
 		reqs := []Request{{ID: "h1", Cell: home, Learners: 3}, {ID: "h2", Cell: home, Learners: 3}}
 		ms := []Mentor{{ID: "a", Cell: home, RadiusKm: 2, Capacity: 4}, {ID: "b", Cell: home, RadiusKm: 2, Capacity: 4}}
-		pairs, sum := Solve(reqs, ms, nil)
+		pairs, sum := mustSolve(t, reqs, ms, nil)
 		if len(pairs) != 2 || pairs[0].MentorID == pairs[1].MentorID || sum.ServedLearners != 6 || sum.MissingSlots != 4 {
 			t.Fatalf("%+v %+v", pairs, sum)
 		}
@@ -165,7 +186,7 @@ func TestSolveRules(t *testing.T) {
 	t.Run("a household no mentor of the group has room for", func(t *testing.T) {
 		reqs := []Request{{ID: "h", Cell: home, Learners: 4}}
 		ms := []Mentor{{ID: "a", Cell: home, RadiusKm: 2, Capacity: 3}, {ID: "b", Cell: home, RadiusKm: 2, Capacity: 3}}
-		pairs, sum := Solve(reqs, ms, nil)
+		pairs, sum := mustSolve(t, reqs, ms, nil)
 		if len(pairs) != 0 || sum.UnservedLearners[ReasonAllFull] != 4 || sum.MissingSlots != 10 {
 			t.Fatalf("%+v %+v", pairs, sum)
 		}
@@ -173,7 +194,7 @@ func TestSolveRules(t *testing.T) {
 	t.Run("paused mentors take no one", func(t *testing.T) {
 		reqs := []Request{{ID: "a", Cell: home, Learners: 1}}
 		ms := []Mentor{{ID: "p", Cell: home, RadiusKm: 2, Capacity: 10, Paused: true}}
-		if pairs, sum := Solve(reqs, ms, nil); len(pairs) != 0 || sum.Mentors != 0 {
+		if pairs, sum := mustSolve(t, reqs, ms, nil); len(pairs) != 0 || sum.Mentors != 0 {
 			t.Fatalf("%v %+v", pairs, sum)
 		}
 	})
@@ -216,7 +237,7 @@ func TestSolveMatchesReference(t *testing.T) {
 			}
 			return m
 		}
-		gotPairs, got := Solve(in.reqs, in.mentors, used)
+		gotPairs, got := mustSolve(t, in.reqs, in.mentors, used)
 		wantPairs, want := solveSSP(in.reqs, in.mentors, used)
 		if got.ServedLearners != want.ServedLearners || got.MissingSlots != want.MissingSlots || metres(gotPairs) != metres(wantPairs) {
 			t.Fatalf("instance %d (%s, %d requests, %d mentors): served %d, missing %d, %d m; reference %d, %d, %d m",
@@ -226,7 +247,10 @@ func TestSolveMatchesReference(t *testing.T) {
 		// Stopped early at 5%: the same served and missing, and no farther
 		// from the optimum than the bound it reports, nor than 5%.
 		const tol = 0.05
-		nearPairs, near := SolveWithin(in.reqs, in.mentors, used, tol)
+		nearPairs, near, err := SolveWithin(in.reqs, in.mentors, used, tol)
+		if err != nil {
+			t.Fatal(err)
+		}
 		over := metres(nearPairs) - metres(wantPairs)
 		if near.ServedLearners != want.ServedLearners || near.MissingSlots != want.MissingSlots ||
 			over < 0 || float64(over) > near.GapBoundKm*1000+0.5 || float64(over) > tol*float64(metres(nearPairs)) {

@@ -158,10 +158,9 @@ func BenchmarkBatchMatching(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		rows = rows[:0]
 		for _, in := range []instance{uniform(1, n/5, n, side), clustered(2, n/5, n, side)} {
-			rows = append(rows, measure(in.name, exactSolver, func() Summary { _, s := Solve(in.reqs, in.mentors, nil); return s }))
+			rows = append(rows, measure(in.name, exactSolver, func() Summary { return solved(b, in.reqs, in.mentors, nil, 0) }))
 			rows = append(rows, measure(in.name, withinSolver, func() Summary {
-				_, s := SolveWithin(in.reqs, in.mentors, nil, 0.005)
-				return s
+				return solved(b, in.reqs, in.mentors, nil, 0.005)
 			}))
 			rows = append(rows, measure(in.name, "nearest-first greedy", func() Summary { return greedy(in.reqs, in.mentors) }))
 		}
@@ -208,7 +207,10 @@ func BenchmarkBatchWork(b *testing.B) {
 			sum, active := startSummary(in.reqs, in.mentors)
 			p := group(in.reqs, active, nil)
 			start := time.Now()
-			_, _, _, st := p.solve(0, &sum)
+			_, _, _, st, err := p.solve(0, &sum)
+			if err != nil {
+				b.Fatal(err)
+			}
 			fmt.Printf("%s, %d requests: %d request groups, %d mentor groups; %v; %+v\n",
 				in.name, n, len(p.rg), len(p.mg), time.Since(start).Round(time.Millisecond), st)
 		}

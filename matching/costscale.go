@@ -1,6 +1,13 @@
 package matching
 
-import "math"
+import (
+	"errors"
+	"math"
+)
+
+// errInfeasible: supplies no flow can meet, which the batch solver's
+// maximum flows rule out before the cost scaling starts.
+var errInfeasible = errors.New("matching: cost scaling on supplies no flow meets")
 
 // csNet is a min-cost flow network solved by cost scaling: Goldberg and
 // Tarjan's push-relabel with ε-scaling, with global price updates
@@ -144,9 +151,10 @@ func (f *csNet) repartition() {
 }
 
 // solve finds a minimum-cost flow; the supplies must be feasible (the
-// caller knows a flow that meets them). After each refinement, done may
-// end the scaling early (SolveWithin's gap).
-func (f *csNet) solve(done func() bool) {
+// caller knows a flow that meets them), or it fails with errInfeasible.
+// After each refinement, done may end the scaling early (SolveWithin's
+// gap).
+func (f *csNet) solve(done func() bool) error {
 	f.build()
 	var maxCost int64
 	for _, c := range f.cost {
@@ -155,9 +163,11 @@ func (f *csNet) solve(done func() bool) {
 	eps := max(maxCost, 1)
 	for {
 		eps = max(eps/csAlpha, 1)
-		f.refine(eps)
+		if err := f.refine(eps); err != nil {
+			return err
+		}
 		if eps == 1 || (done != nil && done()) {
-			return
+			return nil
 		}
 	}
 }
@@ -166,7 +176,7 @@ func (f *csNet) solve(done func() bool) {
 // ε-optimal one: arcs of negative reduced cost are saturated, which leaves
 // every reduced cost on a residual arc at least 0, and the excesses that
 // creates are pushed on until none is left.
-func (f *csNet) refine(eps int64) {
+func (f *csNet) refine(eps int64) error {
 	f.stats.Refines++
 	for u := range f.n {
 		pu := f.pot[u]
@@ -195,7 +205,9 @@ func (f *csNet) refine(eps int64) {
 	for head := 0; head < len(f.queue); head++ {
 		v := f.queue[head]
 		f.queued[v] = false
-		f.discharge(v, eps)
+		if !f.discharge(v, eps) {
+			return errInfeasible
+		}
 		if f.relabels > csUpdateEvery*f.n {
 			f.relabels = 0
 			// The queue's head is spent: keep what is left of it.
@@ -208,11 +220,13 @@ func (f *csNet) refine(eps int64) {
 			head = -1
 		}
 	}
+	return nil
 }
 
 // discharge pushes v's excess along admissible arcs, lowering v's price
-// when none is left, until the excess is gone.
-func (f *csNet) discharge(v int32, eps int64) {
+// when none is left, until the excess is gone; false if it cannot move
+// (v has no arc with room), which feasible supplies never leave.
+func (f *csNet) discharge(v int32, eps int64) bool {
 	for f.excess[v] > 0 {
 		pv := f.pot[v]
 		a, end := f.cur[v], f.end(v)
@@ -224,9 +238,7 @@ func (f *csNet) discharge(v int32, eps int64) {
 		f.stats.Scans += int(a - f.cur[v])
 		if a == end {
 			if !f.relabel(v, eps) {
-				// An excess that cannot move, which feasible supplies
-				// never leave.
-				panic("matching: cost scaling on infeasible supplies")
+				return false
 			}
 			f.cur[v] = f.first[v]
 			continue
@@ -260,6 +272,7 @@ func (f *csNet) discharge(v int32, eps int64) {
 			f.queued[w] = true
 		}
 	}
+	return true
 }
 
 // admissibleFrom tells whether w has an admissible arc, moving its

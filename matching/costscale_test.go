@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"errors"
 	"math/rand/v2"
 	"testing"
 )
@@ -61,7 +62,9 @@ func TestCostScalingIsOptimal(t *testing.T) {
 		}
 		copy(cs.supply, supply)
 		copy(ref.balance, supply)
-		cs.solve(nil)
+		if err := cs.solve(nil); err != nil {
+			t.Fatalf("network %d: %v", k, err)
+		}
 		ref.build()
 		for v, b := range supply {
 			if b > 0 && !ref.augment(v) {
@@ -152,5 +155,16 @@ func TestMaxFlowIsMaximum(t *testing.T) {
 		if cut != total {
 			t.Fatalf("network %d: flow %d, cut %d", k, total, cut)
 		}
+	}
+}
+
+// TestCostScalingInfeasible: supplies no flow can meet are an error, not
+// a crash (runs are solved in the background of a serving process).
+func TestCostScalingInfeasible(t *testing.T) {
+	f := newCSNet(3, 1)
+	f.addEdge(0, 1, 1, 5)
+	f.supply[0], f.supply[2] = 2, -2 // node 2 cannot be reached
+	if err := f.solve(nil); !errors.Is(err, errInfeasible) {
+		t.Fatalf("got %v, want errInfeasible", err)
 	}
 }

@@ -133,7 +133,10 @@ func (s *Service) solveArea(ctx context.Context, area Area) ([]Pair, Summary, er
 	for id, sl := range slots {
 		used[id] = len(sl)
 	}
-	pairs, sum := Solve(reqs, ms, used)
+	pairs, sum, err := Solve(reqs, ms, used)
+	if err != nil {
+		return nil, Summary{}, fmt.Errorf("propose: %w", err)
+	}
 	return pairs, sum, nil
 }
 

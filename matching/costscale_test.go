@@ -45,6 +45,22 @@ func randomNetwork(r *rand.Rand, n int) (eu, ev, capacity []int32, cost []int64,
 	return eu, ev, capacity, cost, supply
 }
 
+// netFlow checks that every edge's flow is within its capacity and
+// returns what each node sends out in all (less what it takes in).
+func netFlow(t *testing.T, k, n int, eu, ev, capacity []int32, flow func(e int) int32) []int64 {
+	t.Helper()
+	net := make([]int64, n)
+	for e := range eu {
+		f := flow(e)
+		if f < 0 || f > capacity[e] {
+			t.Fatalf("network %d: edge %d carries %d of %d", k, e, f, capacity[e])
+		}
+		net[eu[e]] += int64(f)
+		net[ev[e]] -= int64(f)
+	}
+	return net
+}
+
 // TestCostScalingIsOptimal compares csNet with successive shortest paths
 // (the reference solver's flowNet) on 500 random networks, cycles and
 // arcs both ways included: the same least cost, and a flow within the
@@ -75,15 +91,7 @@ func TestCostScalingIsOptimal(t *testing.T) {
 		for e := range eu {
 			want += cost[e] * int64(ref.flow(e))
 		}
-		net := make([]int64, n)
-		for e := range eu {
-			f := cs.flow(e)
-			if f < 0 || f > capacity[e] {
-				t.Fatalf("network %d: edge %d carries %d of %d", k, e, f, capacity[e])
-			}
-			net[eu[e]] += int64(f)
-			net[ev[e]] -= int64(f)
-		}
+		net := netFlow(t, k, n, eu, ev, capacity, cs.flow)
 		for v := range n {
 			if net[v] != supply[v] {
 				t.Fatalf("network %d: node %d sends %d, its supply is %d", k, v, net[v], supply[v])
@@ -125,15 +133,7 @@ func TestMaxFlowIsMaximum(t *testing.T) {
 			}
 			total += mf.run(s, t1)
 		}
-		net := make([]int64, n)
-		for e := range eu {
-			f := mf.flow(e)
-			if f < 0 || f > capacity[e] {
-				t.Fatalf("network %d: edge %d carries %d of %d", k, e, f, capacity[e])
-			}
-			net[eu[e]] += int64(f)
-			net[ev[e]] -= int64(f)
-		}
+		net := netFlow(t, k, n, eu, ev, capacity, mf.flow)
 		for v := range int32(n) {
 			if v != s && v != t1 && net[v] != 0 {
 				t.Fatalf("network %d: node %d does not conserve flow (%d)", k, v, net[v])

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -86,7 +87,9 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 		radius = *req.RadiusKm
 	}
 	actor := actorOf(c)
-	ctx := c.UserContext()
+	// The household and the mentor's profile are asked for again by the
+	// answer and the new-match reminder: read once.
+	ctx := people.RememberReads(c.UserContext())
 	h, err := a.deps.People.Household(ctx, actor, req.HouseholdID)
 	if err != nil {
 		return err
@@ -112,7 +115,7 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localSubject, h.ID)
-	body, err := a.helpRequestJSON(c, out)
+	body, err := a.helpRequestJSON(ctx, c, out)
 	if err != nil {
 		return err
 	}
@@ -130,21 +133,21 @@ func (a *API) getHelpRequest(c *fiber.Ctx) error {
 	if _, err := a.deps.People.Household(ctx, actorOf(c), out.Request.HouseholdID); err != nil {
 		return err
 	}
-	body, err := a.helpRequestJSON(c, out)
+	body, err := a.helpRequestJSON(c.UserContext(), c, out)
 	if err != nil {
 		return err
 	}
 	return c.JSON(body)
 }
 
-func (a *API) helpRequestJSON(c *fiber.Ctx, o matching.Outcome) (helpRequestJSON, error) {
+func (a *API) helpRequestJSON(ctx context.Context, c *fiber.Ctx, o matching.Outcome) (helpRequestJSON, error) {
 	r := o.Request
 	j := helpRequestJSON{ID: r.ID, HouseholdID: r.HouseholdID, State: o.State, Learners: r.Learners, Language: r.Language,
 		LanguageRequired: r.LanguageRequired, Topics: nonNil(r.Topics), RadiusKm: r.RadiusKm, CreatedAt: r.CreatedAt}
 	lang := language(c)
 	if o.Assignment != nil {
 		as := o.Assignment
-		first, masked, err := a.deps.People.MentorCard(c.UserContext(), as.MentorID)
+		first, masked, err := a.deps.People.MentorCard(ctx, as.MentorID)
 		if err != nil {
 			return j, err
 		}

@@ -3,6 +3,7 @@ package people
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -54,7 +55,7 @@ type userDoc struct {
 
 func (s *userStore) get(ctx context.Context, id string) (User, error) {
 	var d userDoc
-	if err := findByID(ctx, s.coll, id, &d); err != nil {
+	if err := recordByID(ctx, s.coll, id, &d); err != nil {
 		return User{}, err
 	}
 	return User{ID: d.ID, Role: Role(d.Role), BranchID: d.BranchID, CreatedAt: d.CreatedAt}, nil
@@ -123,11 +124,13 @@ func (s *branchStore) find(ctx context.Context, filter bson.D, limit int) ([]Bra
 }
 
 func (s *userStore) setBranch(ctx context.Context, id, branchID string) error {
+	forget(ctx, s.coll, id)
 	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "branch_id", Value: branchID}}}})
 	return store.WrapMongo(err)
 }
 
 func (s *userStore) delete(ctx context.Context, id string) error {
+	forget(ctx, s.coll, id)
 	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return store.WrapMongo(err)
 }
@@ -223,7 +226,7 @@ func (d branchDoc) branch() Branch {
 
 func (s *branchStore) get(ctx context.Context, id string) (Branch, error) {
 	var d branchDoc
-	if err := findByID(ctx, s.coll, id, &d); err != nil {
+	if err := recordByID(ctx, s.coll, id, &d); err != nil {
 		return Branch{}, err
 	}
 	return d.branch(), nil
@@ -329,7 +332,7 @@ func (d volunteerDoc) volunteer() Volunteer {
 
 func (s *volunteerStore) get(ctx context.Context, id string) (Volunteer, error) {
 	var d volunteerDoc
-	if err := findByID(ctx, s.coll, id, &d); err != nil {
+	if err := recordByID(ctx, s.coll, id, &d); err != nil {
 		return Volunteer{}, err
 	}
 	return d.volunteer(), nil
@@ -343,6 +346,7 @@ func (s *volunteerStore) insert(ctx context.Context, v Volunteer) error {
 // replace writes a whole profile. Profiles are edited by one person at a
 // time; no invariant rests on this write.
 func (s *volunteerStore) replace(ctx context.Context, v Volunteer) error {
+	forget(ctx, s.coll, v.ID)
 	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: v.ID}}, toVolunteerDoc(v))
 	if err != nil {
 		return store.WrapMongo(err)
@@ -372,6 +376,7 @@ func (s *volunteerStore) each(ctx context.Context, f func(Volunteer) error) erro
 }
 
 func (s *volunteerStore) delete(ctx context.Context, id string) error {
+	forget(ctx, s.coll, id)
 	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return store.WrapMongo(err)
 }
@@ -434,7 +439,7 @@ func (d householdDoc) household() Household {
 
 func (s *householdStore) get(ctx context.Context, id string) (Household, error) {
 	var d householdDoc
-	if err := findByID(ctx, s.coll, id, &d); err != nil {
+	if err := recordByID(ctx, s.coll, id, &d); err != nil {
 		return Household{}, err
 	}
 	return d.household(), nil
@@ -446,6 +451,7 @@ func (s *householdStore) insert(ctx context.Context, h Household) error {
 }
 
 func (s *householdStore) replace(ctx context.Context, h Household) error {
+	forget(ctx, s.coll, h.ID)
 	res, err := s.coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: h.ID}}, toHouseholdDoc(h))
 	if err != nil {
 		return store.WrapMongo(err)
@@ -476,6 +482,7 @@ func (s *householdStore) cells(ctx context.Context, communeIDs []string) (map[st
 }
 
 func (s *householdStore) delete(ctx context.Context, id string) error {
+	forget(ctx, s.coll, id)
 	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return store.WrapMongo(err)
 }
@@ -488,6 +495,73 @@ func findByID(ctx context.Context, coll *mongo.Collection, id string, out any) e
 		return ErrNotFound
 	}
 	return store.WrapMongo(err)
+}
+
+// recordByID is findByID for the records (users, branches, volunteers,
+// households), through ctx's memo if it has one (RememberReads). Phone
+// claims never go through it: their reads decide who holds a number.
+func recordByID(ctx context.Context, coll *mongo.Collection, id string, out any) error {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	if raw, ok := m.get(coll.Name(), id); ok {
+		return bson.Unmarshal(raw, out)
+	}
+	raw, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return store.WrapMongo(err)
+	}
+	m.put(coll.Name(), id, raw)
+	return bson.Unmarshal(raw, out)
+}
+
+// RememberReads returns ctx with a memo in it: for the rest of ctx's life,
+// what this package reads by id is read from the store once. One help
+// request asks for its household in the access check and the new-match
+// reminder, and for its mentor's profile in the answer and the reminder;
+// with the memo each is one read (on FerretDB two of some nine commands a
+// request sent). A write through this package forgets what it replaces.
+// Meant for one request: what another request writes meanwhile is not
+// seen.
+func RememberReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, memoKey{}, &memo{docs: map[[2]string]bson.Raw{}})
+}
+
+type memoKey struct{}
+
+// memo holds raw documents by collection and id; a nil memo holds nothing.
+type memo struct {
+	mu   sync.Mutex
+	docs map[[2]string]bson.Raw
+}
+
+func (m *memo) get(coll, id string) (bson.Raw, bool) {
+	if m == nil {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	raw, ok := m.docs[[2]string{coll, id}]
+	return raw, ok
+}
+
+func (m *memo) put(coll, id string, raw bson.Raw) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.docs[[2]string{coll, id}] = raw
+}
+
+// forget drops what ctx's memo holds of a document about to be written.
+func forget(ctx context.Context, coll *mongo.Collection, id string) {
+	if m, _ := ctx.Value(memoKey{}).(*memo); m != nil {
+		m.mu.Lock()
+		delete(m.docs, [2]string{coll.Name(), id})
+		m.mu.Unlock()
+	}
 }
 
 // insertErr turns a duplicate _id into ErrConflict.

@@ -99,3 +99,15 @@ func CommandTable(per int) string {
 	}
 	return b.String()
 }
+
+// Commands is how many of a command on a target (as CommandTable names
+// them: "find", "volunteers {_id}") were counted since the last
+// ResetCommands.
+func Commands(cmd, target string) int {
+	commands.mu.Lock()
+	defer commands.mu.Unlock()
+	if t := commands.byKey[commandKey{cmd, target}]; t != nil {
+		return t.n
+	}
+	return 0
+}

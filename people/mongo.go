@@ -512,7 +512,8 @@ func recordByID(ctx context.Context, coll *mongo.Collection, id string, out any)
 	if err != nil {
 		return store.WrapMongo(err)
 	}
-	m.put(coll.Name(), id, raw)
+	// A copy: the memo outlives the driver's buffer.
+	m.put(coll.Name(), id, append(bson.Raw(nil), raw...))
 	return bson.Unmarshal(raw, out)
 }
 
@@ -520,8 +521,8 @@ func recordByID(ctx context.Context, coll *mongo.Collection, id string, out any)
 // what this package reads by id is read from the store once. One help
 // request asks for its household in the access check and the new-match
 // reminder, and for its mentor's profile in the answer and the reminder;
-// with the memo each is one read (on FerretDB two of some nine commands a
-// request sent). A write through this package forgets what it replaces.
+// with the memo each is one read (two of the some ten commands a request
+// sent). A write through this package forgets what it replaces.
 // Meant for one request: what another request writes meanwhile is not
 // seen.
 func RememberReads(ctx context.Context) context.Context {

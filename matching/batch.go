@@ -188,16 +188,16 @@ func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float6
 	// the rest of the room and the learners left unserved.
 	toQuota, toRest, toUnserved := nR+nM, nR+nM+1, nR+nM+2
 	g := newCSNet(nR+nM+3, npairs+2*nM+nR)
-	arcs := make([][]int32, nR)
+	firstEdge := make([]int, nR) // a request group's pairs are edges firstEdge[i]+k
 	for i := range rg {
 		if len(cands[i]) == 0 {
 			continue
 		}
 		sup := rg[i].supply()
 		g.supply[i] = int64(sup)
-		arcs[i] = make([]int32, len(cands[i]))
-		for k, c := range cands[i] {
-			arcs[i][k] = int32(g.addEdge(i, nR+int(c.j), int32(sup), c.metres))
+		firstEdge[i] = len(g.ecost)
+		for _, c := range cands[i] {
+			g.addEdge(i, nR+int(c.j), int32(sup), c.metres)
 		}
 		if served < total {
 			g.addEdge(i, toUnserved, int32(sup), 0)
@@ -235,7 +235,7 @@ func (p *problem) solve(tol float64, sum *Summary) ([][]candFlow, []bool, float6
 		}
 		flows[i] = []candFlow{}
 		for k, c := range cands[i] {
-			if fl := g.flow(int(arcs[i][k])); fl > 0 || rg[i].learners > 1 {
+			if fl := g.flow(firstEdge[i] + k); fl > 0 || rg[i].learners > 1 {
 				flows[i] = append(flows[i], candFlow{j: int(c.j), km: float64(c.metres) / 1000, flow: int(fl)})
 			}
 		}

@@ -118,10 +118,11 @@ func (f *csNet) swapArcs(x, y int32) {
 }
 
 // gained is called when arc a of v's row has gained room: a reverse arc
-// that had none joins the live ones. It is not admissible (its twin was,
-// or was saturated as such), so it may go after v's current arc.
+// that had none (one past the live ones; forward arcs are all before)
+// joins them. It is not admissible (its twin was, or was saturated as
+// such), so it may go after v's current arc.
 func (f *csNet) gained(v, a int32) {
-	if a >= f.fwdEnd[v] && a >= f.end(v) {
+	if a >= f.end(v) {
 		f.swapArcs(a, f.end(v))
 		f.live[v]++
 	}
@@ -172,7 +173,7 @@ func (f *csNet) solve(done func() bool) error {
 	}
 }
 
-// refine turns a 2αε-optimal flow (any flow, at the start) into an
+// refine turns an αε-optimal flow (any flow, at the start) into an
 // ε-optimal one: arcs of negative reduced cost are saturated, which leaves
 // every reduced cost on a residual arc at least 0, and the excesses that
 // creates are pushed on until none is left.

@@ -151,9 +151,9 @@ type candFlow struct {
 }
 
 // readBack shares the flow between groups (flows[i]: request group i's to
-// each mentor group; nil when the solver found no mentor who could take
-// them and counted them unserved) out to requests and mentors, one mentor
-// per request, and completes the summary. reach tells whether any request
+// each mentor group, which it sorts; nil when the solver found no mentor
+// who could take them and counted them unserved) out to requests and
+// mentors, one mentor per request, and completes the summary. reach tells whether any request
 // was in each mentor group's reach.
 //
 // A request group's requests go to its mentor groups in turn, as many as
@@ -201,19 +201,16 @@ func (p *problem) readBack(flows [][]candFlow, reach []bool, sum *Summary) []Pai
 	givenKm := make([][]float64, len(p.mg))
 	var left []int32 // requests not placed whole in a mentor group
 	for i, g := range p.rg {
-		fs := slices.Clone(flows[i])
-		slices.SortStableFunc(fs, func(a, b candFlow) int { return cmp.Or(cmp.Compare(b.flow, a.flow), cmp.Compare(a.km, b.km)) })
-		k := 0
-		for _, f := range fs {
+		// Most flow first, then nearest: the order leftovers try too.
+		slices.SortStableFunc(flows[i], func(a, b candFlow) int { return cmp.Or(cmp.Compare(b.flow, a.flow), cmp.Compare(a.km, b.km)) })
+		k, total := 0, 0
+		for _, f := range flows[i] {
+			total += f.flow
 			for n := f.flow / g.learners; n > 0 && k < len(g.members); n-- {
 				given[f.j] = append(given[f.j], g.members[k])
 				givenKm[f.j] = append(givenKm[f.j], f.km)
 				k++
 			}
-		}
-		total := 0
-		for _, f := range fs {
-			total += f.flow
 		}
 		// Learners the flow served but not whole: a household split
 		// between mentors.
@@ -238,9 +235,7 @@ func (p *problem) readBack(flows [][]candFlow, reach []bool, sum *Summary) []Pai
 		}
 	}
 	for _, i := range left {
-		fs := slices.Clone(flows[p.rgOf[i]])
-		slices.SortStableFunc(fs, func(a, b candFlow) int { return cmp.Or(cmp.Compare(b.flow, a.flow), cmp.Compare(a.km, b.km)) })
-		for _, f := range fs {
+		for _, f := range flows[p.rgOf[i]] {
 			if place(i, f.j, f.km) {
 				break
 			}

@@ -149,15 +149,11 @@ const withinSolver = "within 0.5% (cost scaling stopped early)"
 // that density stays that of 20,000 mentors and 100,000 requests on 50 x 50
 // km); 100000 is the province instance.
 func BenchmarkBatchMatching(b *testing.B) {
-	n := 10000
-	if v := os.Getenv("DAISUSO_BENCH_SIZE"); v != "" {
-		fmt.Sscan(v, &n)
-	}
-	side := 50 * math.Sqrt(float64(n)/100000)
+	n, side, instances := benchInstances(10000)
 	var rows []batchRow
 	for i := 0; i < b.N; i++ {
 		rows = rows[:0]
-		for _, in := range []instance{uniform(1, n/5, n, side), clustered(2, n/5, n, side)} {
+		for _, in := range instances {
 			rows = append(rows, measure(in.name, exactSolver, func() Summary { return solved(b, in.reqs, in.mentors, nil, 0) }))
 			rows = append(rows, measure(in.name, withinSolver, func() Summary {
 				return solved(b, in.reqs, in.mentors, nil, 0.005)
@@ -197,24 +193,38 @@ func BenchmarkBatchMatching(b *testing.B) {
 // and arcs looked at. Unlike a time these do not change with what else
 // the machine does, so settings are compared by them.
 func BenchmarkBatchWork(b *testing.B) {
-	n := 100000
-	if v := os.Getenv("DAISUSO_BENCH_SIZE"); v != "" {
-		fmt.Sscan(v, &n)
-	}
-	side := 50 * math.Sqrt(float64(n)/100000)
+	n, _, instances := benchInstances(100000)
 	for i := 0; i < b.N; i++ {
-		for _, in := range []instance{uniform(1, n/5, n, side), clustered(2, n/5, n, side)} {
+		for _, in := range instances {
 			sum, active := startSummary(in.reqs, in.mentors)
 			p := group(in.reqs, active, nil)
+			// Pairs in reach between the groups (every mentor of these
+			// instances has room and speaks what the requests speak).
+			pairs, idx := 0, newReachIndex(p.mg)
+			for _, g := range p.rg {
+				idx.visit(g.cell.Center(), func(int32, float64) { pairs++ })
+			}
 			start := time.Now()
 			_, _, _, st, err := p.solve(0, &sum)
 			if err != nil {
 				b.Fatal(err)
 			}
-			fmt.Printf("%s, %d requests: %d request groups, %d mentor groups; %v; %+v\n",
-				in.name, n, len(p.rg), len(p.mg), time.Since(start).Round(time.Millisecond), st)
+			fmt.Printf("%s, %d requests: %d request groups, %d mentor groups, %d pairs in reach; %v; %+v\n",
+				in.name, n, len(p.rg), len(p.mg), pairs, time.Since(start).Round(time.Millisecond), st)
 		}
 	}
+}
+
+// benchInstances are the batch benchmarks' two instances, of
+// DAISUSO_BENCH_SIZE requests (else n) and a fifth as many mentors, on a
+// square of side km sized to keep the density of the province's 100,000
+// requests on 50 x 50 km.
+func benchInstances(n int) (int, float64, []instance) {
+	if v := os.Getenv("DAISUSO_BENCH_SIZE"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	side := 50 * math.Sqrt(float64(n)/100000)
+	return n, side, []instance{uniform(1, n/5, n, side), clustered(2, n/5, n, side)}
 }
 
 // BenchmarkOnlineMatcherCPU is the online matcher's own time per request on

@@ -73,6 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stdout)
+	store.TuneGC(getenv)
 	log.Info("starting", append([]any{"dev_mode", cfg.DevMode}, logValues(getenv)...)...)
 
 	// MongoDB: the given one, or FerretDB embedded in this process.
@@ -212,12 +213,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	if ferret != nil {
-		// Now that every collection with an index exists.
-		if n, err := ferret.IndexIDs(ctx); err != nil {
-			log.Warn("FerretDB _id indexes not created; lookups by _id scan their tables", "err", err)
-		} else if n > 0 {
-			log.Info("FerretDB _id indexes created", "count", n)
-		}
+		// Now that every collection with an index exists; ferretIndexIDs
+		// covers those made later (outcomes, ledger, slots...) as they come.
+		indexFerretIDs(ctx, log, ferret)
 	}
 	// Redis keeps no boards after a restart (or with the in-process Redis):
 	// rebuild them from the ledger before serving.
@@ -254,6 +252,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	go matchingUpkeep(workCtx, log, matchingSvc, 10*time.Minute)
 	go gamifySvc.Maintain(workCtx, 10*time.Second)
 	go notifySvc.Maintain(workCtx, time.Minute)
+	if ferret != nil {
+		go ferretIndexIDs(workCtx, log, ferret, time.Minute)
+	}
 	pushing := make(chan struct{})
 	go func() { notifySvc.Run(workCtx); close(pushing) }()
 
@@ -296,6 +297,33 @@ func syncMentorIndex(ctx context.Context, log *slog.Logger, db *mongo.Database, 
 	}
 	log.Info("rebuilding the mentor index", "volunteers", vols, "indexed", idx)
 	return p.EachVolunteer(ctx, func(v people.Volunteer) error { return m.SaveMentor(ctx, api.MentorOf(v)) })
+}
+
+// indexFerretIDs gives every collection table of the embedded FerretDB
+// the index its {_id: x} lookups use (store.Ferret.IndexIDs).
+func indexFerretIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret) {
+	if n, err := ferret.IndexIDs(ctx); err != nil {
+		log.Warn("FerretDB _id indexes not created; lookups by _id scan their tables", "err", err)
+	} else if n > 0 {
+		log.Info("FerretDB _id indexes created", "count", n)
+	}
+}
+
+// ferretIndexIDs runs indexFerretIDs every interval: a collection with no
+// index of its own (notification outcomes, the points ledger) is made by
+// its first insert, after the start's run, and its lookups by _id scanned
+// it until the next start.
+func ferretIndexIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			indexFerretIDs(ctx, log, ferret)
+		}
+	}
 }
 
 // matchingUpkeep gives the learners of long-paused mentors back to

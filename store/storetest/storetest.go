@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -51,10 +52,23 @@ var (
 	ferret    *store.Ferret // the in-process FerretDB, when the tests run one
 )
 
+// gcPercent is the garbage collector target benchmarks run with.
+var gcPercent = "100"
+
+// GCPercent says which garbage collector target (GOGC) the benchmark runs
+// with, for its report.
+func GCPercent() string { return gcPercent }
+
 // Main runs the package's tests and then stops what they started.
 func Main(m *testing.M) {
 	// go-redis logs every failed dial; tests that stop Redis make many.
 	redis.SetLogger(quietRedisLog{})
+	// Benchmarks run with the service's garbage collector target
+	// (cmd/daisuso sets it at start), tests with Go's.
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		gcPercent = store.TuneGC(os.Getenv)
+	}
 	code := m.Run()
 	writeReport()
 	mu.Lock()

@@ -73,7 +73,7 @@ func BenchmarkAwards(b *testing.B) {
 	b.StopTimer()
 	var out strings.Builder
 	fmt.Fprintf(&out, "Point awards, %d from %d goroutines; two campaigns (all-time and a national one), 27 board increments per campaign;\n", n, workers)
-	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storetest.MongoKind(), runtime.NumCPU())
+	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores; GOGC %s\n\n", storetest.MongoKind(), runtime.NumCPU(), storetest.GCPercent())
 	fmt.Fprintln(&out, "| path | awards | errors | seconds | awards/s |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| end to end (ledger insert + boards) | %d | %d | %.2f | %.0f |\n", n, errs1, endToEnd.Seconds(), float64(n)/endToEnd.Seconds())
@@ -119,7 +119,7 @@ func BenchmarkRebuild(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	var out strings.Builder
 	fmt.Fprintf(&out, "Rebuild of every board from %d ledger entries (one volunteer each, over 60 days, 3,300 communes);\n", n)
-	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores\n\n", storetest.MongoKind(), runtime.NumCPU())
+	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores; GOGC %s\n\n", storetest.MongoKind(), runtime.NumCPU(), storetest.GCPercent())
 	fmt.Fprintln(&out, "| entries | boards written | rebuild | of which waiting for awards in flight | allocated | writing the ledger first |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| %d | %d | %.1f s | %.1f s | %d MB | %.1f s |\n", st.Entries, st.Keys, st.Took.Seconds(), 2*f.boards.grace.Seconds(),

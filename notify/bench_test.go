@@ -91,6 +91,16 @@ func BenchmarkReminders(b *testing.B) {
 		}
 	}
 	scheduling := time.Since(start)
+	// As the service does at start and every minute (cmd/daisuso):
+	// FerretDB's {_id: x} lookups use an index, here applied now and again
+	// once the outcomes' collection exists, before the second instance
+	// looks up the outcomes of what it reclaims.
+	// DAISUSO_BENCH_FERRET_ID_INDEX=0 leaves it out, as before 2026-12-03.
+	withIDIndex := storetest.EnvInt("DAISUSO_BENCH_FERRET_ID_INDEX", 1) != 0
+	indexed := 0
+	if withIDIndex {
+		indexed += storetest.IndexFerretIDs(b)
+	}
 
 	runtime.GC()
 	f.clock.Start() // retries and leases fall due in real time from here
@@ -100,14 +110,24 @@ func BenchmarkReminders(b *testing.B) {
 	a := f.instance(b, func(s Sender) Sender { d.Sender = s; return d })
 	d.redis = a.cfg.Redis.(*redis.Client)
 	a.cfg.SendTimeout = 30 * time.Second // the default, as in production
+	a.cfg.Workers = storetest.EnvInt("DAISUSO_BENCH_PUSH_WORKERS", 4)
 	start = time.Now()
+	cpu := storetest.CPUNow(ctx, f.rdb)
+	stopProfile := storetest.ProfileCPU(b, "DAISUSO_BENCH_CPUPROFILE")
 	go a.Run(context.Background()) // killed inside a send: never returns
 	progress(b, "first instance", func() (bool, int) { return f.fcm.Accepted() >= n/2, f.fcm.Accepted() })
+	stopProfile()
 	close(d.die)
 	<-d.dead
 	firstPart := time.Since(start)
+	firstCPU := cpu.Since(ctx, f.rdb)
 	byA := f.fcm.Accepted()
 	f.clock.Add(2 * time.Minute) // the dead instance's claims expire
+	idIndex := "not applied"
+	if withIDIndex {
+		indexed += storetest.IndexFerretIDs(b)
+		idIndex = fmt.Sprintf("applied (%d tables)", indexed)
+	}
 	second := f.instance(b, nil)
 	second.cfg.SendTimeout = 30 * time.Second
 	ctx2, cancel := context.WithCancel(context.Background())
@@ -149,7 +169,8 @@ func BenchmarkReminders(b *testing.B) {
 	sending := firstPart + secondPart
 	var out strings.Builder
 	fmt.Fprintf(&out, "Reminders: %d to %d users with one phone each; store: %s and a real redis-server; FCM: the real Firebase client\n", n, users, storetest.MongoKind())
-	fmt.Fprintf(&out, "to notify/fcmtest on loopback, in the same process; one instance, 4 workers, batches of 500; %d cores\n\n", runtime.NumCPU())
+	fmt.Fprintf(&out, "to notify/fcmtest on loopback, in the same process; one instance, %d workers, batches of 500; %d cores; GOGC %s;\n", a.cfg.Workers, runtime.NumCPU(), storetest.GCPercent())
+	fmt.Fprintf(&out, "FerretDB's _id index (store.Ferret.IndexIDs, as the service applies at start): %s\n\n", idIndex)
 	fmt.Fprintln(&out, "| step | count | seconds | per second |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| phones loaded into the Redis directory (from MongoDB) | %d | %.2f | %.0f |\n", users, devices.Seconds(), float64(users)/devices.Seconds())
@@ -158,6 +179,8 @@ func BenchmarkReminders(b *testing.B) {
 	fmt.Fprintf(&out, "| sent in all (both instances, waits excluded) | %d | %.2f | %.0f |\n\n", len(got), sending.Seconds(), float64(n)/sending.Seconds())
 	fmt.Fprintf(&out, "- worker time in the stores (MongoDB outcome inserts, Redis claims/directory): %.0f%% (%.1f s store, %.1f s sending, summed over workers)\n",
 		100*storeTime.Seconds()/(storeTime+sendTime).Seconds(), storeTime.Seconds(), sendTime.Seconds())
+	fmt.Fprintf(&out, "- CPU while the first instance sent: %s, of %d; %.0f µs of CPU a message in all\n",
+		firstCPU.Cores(firstPart), runtime.NumCPU(), float64((firstCPU.Process+firstCPU.Redis).Microseconds())/float64(byA))
 	fmt.Fprintf(&out, "- peak heap while sending: %.0f MB (the FCM stand-in's record of %d ids is in the same heap)\n", float64(<-peak)/(1<<20), n)
 	fmt.Fprintf(&out, "- retried after an error or timeout: %d; failed: %d\n", sa.Retried+sb.Retried, sa.Outcomes[StateFailed]+sb.Outcomes[StateFailed])
 	fmt.Fprintf(&out, "- lost: %d; outcomes recorded: %d of %d; arrived twice: %d (the batches in flight, one per worker, when the instance was killed; same message id, dropped by the app)\n",

@@ -126,7 +126,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var verifier api.TokenVerifier
 	var sender notify.Sender = notify.LogSender{Log: log.With("component", "push")}
 	if cfg.FirebaseProject != "" {
-		var opts []option.ClientOption
+		// No OpenTelemetry: the service exports none, and the Google
+		// transport's instrumentation still worked out every request's
+		// attributes (about 4% of the CPU of sending pushes, go test -bench
+		// Reminders ./notify/ with DAISUSO_BENCH_CPUPROFILE).
+		opts := []option.ClientOption{option.WithTelemetryDisabled()}
 		if cfg.FCMEndpoint != "" {
 			// Beside a local FCM stand-in there are no Google credentials;
 			// verifying ID tokens needs none (only Google's public keys).
@@ -144,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if cfg.FCMEndpoint != "" {
 			// a local FCM stand-in: no Google credentials
 			fb, err = firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject},
-				option.WithEndpoint(cfg.FCMEndpoint), option.WithoutAuthentication())
+				option.WithEndpoint(cfg.FCMEndpoint), option.WithoutAuthentication(), option.WithTelemetryDisabled())
 			if err != nil {
 				return fmt.Errorf("firebase: %w", err)
 			}

@@ -89,7 +89,7 @@ func (s *Server) Close() {
 // Client returns a real Firebase messaging client that sends here.
 func (s *Server) Client(ctx context.Context) (*messaging.Client, error) {
 	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: ProjectID},
-		option.WithEndpoint(s.URL), option.WithoutAuthentication())
+		option.WithEndpoint(s.URL), option.WithoutAuthentication(), option.WithTelemetryDisabled())
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -193,6 +196,7 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	errs := 0
 	var next atomic.Int64
 	b.ResetTimer()
+	stopProfile := storetest.ProfileCPU(b, "DAISUSO_BENCH_CPUPROFILE")
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range clients {
@@ -223,6 +227,7 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	}
 	wg.Wait()
 	took := time.Since(start)
+	stopProfile()
 	b.StopTimer()
 	var t strings.Builder
 	fmt.Fprintf(&t, "Leaderboard reads through HTTP: %d requests from %d clients on boards of %d volunteers (loaded in %.1f s);\n",
@@ -235,7 +240,60 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 		fmt.Fprintf(&t, "| %s | %d | %v | %v | %v | %v |\n", kind, len(lat[kind]), pct(.5), pct(.95), pct(.99), pct(1))
 	}
 	fmt.Fprintf(&t, "\n%.0f requests/s in all, %d errors\n", float64(reads)/took.Seconds(), errs)
+	wrkReads(b, &t, base, tokens)
 	storetest.WriteResult("leaderboard-http.md", t.String())
+}
+
+// wrkReads measures the same two reads with wrk, the load generator
+// ../shared/FACTS.md's ceilings were measured with, from its own process
+// (2 threads, 50 connections, 10 s each, the same 50 volunteers' tokens):
+// the in-process clients share the server's Go scheduler, and every wait
+// of a request on Redis or the network queues it behind them. Without wrk
+// on the PATH it says how to install it.
+func wrkReads(b *testing.B, t *strings.Builder, base string, tokens [][]string) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fmt.Fprintln(t, "\nwrk: not installed (apt-get install -y wrk), not measured")
+		return
+	}
+	var vals []string
+	for _, tok := range tokens {
+		vals = append(vals, fmt.Sprintf("%q", tok[1]))
+	}
+	script := filepath.Join(b.TempDir(), "tokens.lua")
+	lua := fmt.Sprintf(`local tokens = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", nil, {["%s"] = tokens[n %% #tokens + 1]})
+end
+`, strings.Join(vals, ","), tokens[0][0])
+	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintln(t, "\nThe same reads from wrk in its own process (-t2 -c50 -d10s, one read at a time):")
+	fmt.Fprintln(t, "\n| read | requests/s | p50 | p90 | p99 |")
+	fmt.Fprintln(t, "| --- | --- | --- | --- | --- |")
+	for _, r := range []struct{ kind, path string }{
+		{"top-10", "/v1/leaderboards/all?period=week&limit=10"},
+		{"me", "/v1/leaderboards/all/me?period=week"},
+	} {
+		out, err := exec.Command("wrk", "-t2", "-c50", "-d10s", "--latency", "-s", script, base+r.path).CombinedOutput()
+		if err != nil {
+			b.Fatalf("wrk: %v\n%s", err, out)
+		}
+		if bytes.Contains(out, []byte("Non-2xx")) || bytes.Contains(out, []byte("Socket errors")) {
+			b.Fatalf("wrk %s: errors\n%s", r.kind, out)
+		}
+		field := func(prefix string) string {
+			for line := range strings.SplitSeq(string(out), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && strings.Join(f[:len(f)-1], " ") == prefix {
+					return f[len(f)-1]
+				}
+			}
+			return "?"
+		}
+		fmt.Fprintf(t, "| %s | %s | %s | %s | %s |\n", r.kind, field("Requests/sec:"), field("50%"), field("90%"), field("99%"))
+	}
 }
 
 // readClient returns the benchmark's GET of a path with one header, true

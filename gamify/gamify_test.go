@@ -548,3 +548,43 @@ func TestReadCacheSeesOwnWritesAtOnce(t *testing.T) {
 		t.Fatalf("after its own erasure the cached instance read %v", got)
 	}
 }
+
+// TestLedgerEachReadsAhead: each hands every entry over once across
+// batches while reading the next, and stops with f's error.
+func TestLedgerEachReadsAhead(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 7 {
+		if _, _, err := f.Award(ctx, Award{Key: fmt.Sprintf("e%d", i), Reason: ReasonSession, Who: who(i), At: f.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]int{}
+	var sizes []int
+	n, err := f.ledger.each(ctx, 2, func(es []Entry) error {
+		sizes = append(sizes, len(es))
+		for _, e := range es {
+			seen[e.ID]++
+		}
+		return nil
+	})
+	if err != nil || n != 7 || len(seen) != 7 || !slices.Equal(sizes, []int{2, 2, 2, 1}) {
+		t.Fatalf("each: n %d, err %v, seen %v, batches %v", n, err, seen, sizes)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("%s handed over %d times", id, c)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	n, err = f.ledger.each(ctx, 2, func([]Entry) error {
+		if calls++; calls == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 2 || calls != 2 {
+		t.Fatalf("each after f failed: n %d, err %v, calls %d; want 2, stop, 2", n, err, calls)
+	}
+}

@@ -177,39 +177,67 @@ func (l *ledger) of(ctx context.Context, volunteerID string) ([]Entry, error) {
 	return out, nil
 }
 
-// each streams every entry to f in batches, in no particular order.
+// each streams every entry to f in batches, in no particular order. The
+// next batch is read while f deals with this one: on FerretDB the store
+// decodes a batch in its own goroutine only when asked for it, and a
+// rebuild that asked only once f was done kept one core busy at a time.
 func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []Entry, 2)
+	var readErr error
+	go func() {
+		defer close(batches)
+		readErr = l.read(ctx, batch, func(es []Entry) bool {
+			select {
+			case batches <- es:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	n := 0
+	for es := range batches {
+		if err := f(es); err != nil {
+			cancel()
+			for range batches { // the reader stops at its next batch
+			}
+			return n, err
+		}
+		n += len(es)
+	}
+	return n, readErr // the reader has ended: batches is closed
+}
+
+// read gives every entry to put in batches until put says to stop.
+func (l *ledger) read(ctx context.Context, batch int, put func([]Entry) bool) error {
 	cur, err := l.coll.Find(ctx, bson.D{}, options.Find().SetBatchSize(int32(batch)))
 	if err != nil {
-		return 0, store.WrapMongo(err)
+		return store.WrapMongo(err)
 	}
-	defer cur.Close(ctx)
-	n := 0
+	defer cur.Close(context.WithoutCancel(ctx))
 	buf := make([]Entry, 0, batch)
 	for cur.Next(ctx) {
 		var d entryDoc
 		if err := cur.Decode(&d); err != nil {
-			return n, err
+			return err
 		}
 		buf = append(buf, d.entry())
 		if len(buf) == batch {
-			if err := f(buf); err != nil {
-				return n, err
+			if !put(buf) {
+				return ctx.Err()
 			}
-			n += len(buf)
-			buf = buf[:0]
+			buf = make([]Entry, 0, batch)
 		}
 	}
 	if err := cur.Err(); err != nil {
-		return n, store.WrapMongo(err)
+		return store.WrapMongo(err)
 	}
-	if len(buf) > 0 {
-		if err := f(buf); err != nil {
-			return n, err
-		}
-		n += len(buf)
+	if len(buf) > 0 && !put(buf) {
+		return ctx.Err()
 	}
-	return n, nil
+	return nil
 }
 
 // anonymize takes a volunteer out of their entries: the entries stay, so

@@ -64,8 +64,9 @@ type boards struct {
 	grace  time.Duration // how long an award may be in flight after reading lb:gen
 	dirty  atomic.Bool
 
-	names nameCache
-	cache readCache
+	names     nameCache
+	cache     readCache
+	standings standings
 
 	mu        sync.Mutex // guards the cache of lb:gen and lb:next
 	stateGen  string
@@ -360,7 +361,7 @@ func (b *boards) me(ctx context.Context, ref BoardRef, member string, around int
 		return Standing{}, err
 	}
 	k := b.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period)
-	res, err := standingScript.Run(ctx, b.rdb, []string{k}, member, around).Slice()
+	res, err := b.standings.run(ctx, k, member, around)
 	if errors.Is(err, redis.Nil) {
 		return Standing{Neighbors: []Row{}}, nil
 	}

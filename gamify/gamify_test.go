@@ -588,3 +588,78 @@ func TestLedgerEachReadsAhead(t *testing.T) {
 		t.Fatalf("each after f failed: n %d, err %v, calls %d; want 2, stop, 2", n, err, calls)
 	}
 }
+
+// TestConcurrentMeReadsShareRoundTrips: `me` reads made at the same time
+// (which go to Redis together in pipelines) each get their own standing,
+// a member off the board is told so, and a pipeline still works after
+// Redis has forgotten the script.
+func TestConcurrentMeReadsShareRoundTrips(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 8 {
+		for j := range i + 1 {
+			if _, _, err := f.Award(ctx, Award{Key: fmt.Sprintf("s:%d-%d", i, j), Reason: ReasonSession, Who: who(i), At: f.now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	q := Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodWeek}
+	// v0i has i+1 sessions: rank 8-i with 10(i+1) points; v08 none.
+	check := func(i int, st Standing) error {
+		member := fmt.Sprintf("v%02d", i)
+		if i == 8 && st.OnBoard {
+			return fmt.Errorf("%s on the board: %+v", member, st)
+		}
+		if i < 8 && (!st.OnBoard || st.Rank != 8-i || st.Points != 10*(i+1)) {
+			return fmt.Errorf("%s: %+v, want rank %d with %d points", member, st, 8-i, 10*(i+1))
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 90)
+	for range 10 {
+		for i := range 9 {
+			wg.Go(func() {
+				_, st, err := f.Me(ctx, q, fmt.Sprintf("v%02d", i), 1)
+				if err == nil {
+					err = check(i, st)
+				}
+				if err != nil {
+					errs <- err
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	// One pipeline of three after SCRIPT FLUSH.
+	ref, err := f.ref(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := f.boards.readGen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	key := f.boards.boardKey(gen, ref.Campaign, ref.Board, ref.Scope, ref.Period)
+	var batch []*standingCall
+	for _, m := range []string{"v07", "v08", "v02"} {
+		batch = append(batch, &standingCall{key: key, member: m, around: 1, done: make(chan struct{})})
+	}
+	f.boards.standings.send(ctx, batch)
+	if c := batch[1]; !errors.Is(c.err, redis.Nil) {
+		t.Errorf("v08: %v %v, want redis.Nil", c.res, c.err)
+	}
+	for i, want := range map[int]int64{0: 0, 2: 5} { // 0-based ranks of v07 and v02
+		if rank, _, _, ok := parseStanding(batch[i].res); batch[i].err != nil || !ok || rank != want {
+			t.Errorf("%s after SCRIPT FLUSH: %v %v, want rank %d", batch[i].member, batch[i].res, batch[i].err, want)
+		}
+	}
+}

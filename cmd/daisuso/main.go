@@ -316,7 +316,9 @@ func indexFerretIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret)
 // ferretIndexIDs runs indexFerretIDs every interval: a collection with no
 // index of its own (notification outcomes, the points ledger) is made by
 // its first insert, after the start's run, and its lookups by _id scanned
-// it until the next start.
+// it until the next start. Indexing a table holds SQLite's write lock
+// for as long as it takes over the rows of at most a minute; a table
+// already indexed costs a look at sqlite_master.
 func ferretIndexIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

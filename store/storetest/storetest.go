@@ -9,6 +9,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -52,8 +53,9 @@ var (
 	ferret    *store.Ferret // the in-process FerretDB, when the tests run one
 )
 
-// gcPercent is the garbage collector target benchmarks run with.
-var gcPercent = "100"
+// gcPercent is the garbage collector target benchmarks run with: GOGC,
+// Go's 100 or, once Main has seen -test.bench, the service's.
+var gcPercent = cmp.Or(os.Getenv("GOGC"), "100")
 
 // GCPercent says which garbage collector target (GOGC) the benchmark runs
 // with, for its report.

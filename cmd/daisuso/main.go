@@ -217,8 +217,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	if ferret != nil {
-		// Now that every collection with an index exists; ferretIndexIDs
-		// covers those made later (outcomes, ledger, slots...) as they come.
+		// Now that every collection with an index exists; the run every
+		// minute below covers those made later.
 		indexFerretIDs(ctx, log, ferret)
 	}
 	// Redis keeps no boards after a restart (or with the in-process Redis):
@@ -253,11 +253,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	go srv.RunMaintenance(workCtx, 10*time.Minute)
-	go matchingUpkeep(workCtx, log, matchingSvc, 10*time.Minute)
+	go every(workCtx, 10*time.Minute, func(ctx context.Context) { matchingUpkeep(ctx, log, matchingSvc) })
 	go gamifySvc.Maintain(workCtx, 10*time.Second)
 	go notifySvc.Maintain(workCtx, time.Minute)
 	if ferret != nil {
-		go ferretIndexIDs(workCtx, log, ferret, time.Minute)
+		go every(workCtx, time.Minute, func(ctx context.Context) { indexFerretIDs(ctx, log, ferret) })
 	}
 	pushing := make(chan struct{})
 	go func() { notifySvc.Run(workCtx); close(pushing) }()
@@ -304,7 +304,13 @@ func syncMentorIndex(ctx context.Context, log *slog.Logger, db *mongo.Database, 
 }
 
 // indexFerretIDs gives every collection table of the embedded FerretDB
-// the index its {_id: x} lookups use (store.Ferret.IndexIDs).
+// the index its {_id: x} lookups use (store.Ferret.IndexIDs). It runs at
+// start and every minute: a collection with no index of its own
+// (notification outcomes, the points ledger) is made by its first insert,
+// after the start's run, and its lookups by _id scanned it until the next
+// start. Indexing a table holds SQLite's write lock for as long as it
+// takes over the rows of at most a minute; a table already indexed costs
+// a look at sqlite_master.
 func indexFerretIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret) {
 	if n, err := ferret.IndexIDs(ctx); err != nil {
 		log.Warn("FerretDB _id indexes not created; lookups by _id scan their tables", "err", err)
@@ -313,28 +319,23 @@ func indexFerretIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret)
 	}
 }
 
-// ferretIndexIDs runs indexFerretIDs every interval: a collection with no
-// index of its own (notification outcomes, the points ledger) is made by
-// its first insert, after the start's run, and its lookups by _id scanned
-// it until the next start. Indexing a table holds SQLite's write lock
-// for as long as it takes over the rows of at most a minute; a table
-// already indexed costs a look at sqlite_master.
-func ferretIndexIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			indexFerretIDs(ctx, log, ferret)
-		}
+// matchingUpkeep gives the learners of long-paused mentors back to
+// matching, and frees the slots of reservations that died.
+func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service) {
+	if n, err := m.ReleasePaused(ctx); err != nil {
+		log.Warn("release of paused mentors failed", "err", err)
+	} else if n > 0 {
+		log.Info("learners of paused mentors matched again", "requests", n)
+	}
+	if n, err := m.SweepSlots(ctx, 10*time.Minute); err != nil {
+		log.Warn("slot sweep failed", "err", err)
+	} else if n > 0 {
+		log.Info("capacity slots of reservations that died freed", "slots", n)
 	}
 }
 
-// matchingUpkeep gives the learners of long-paused mentors back to
-// matching, and frees the slots of reservations that died, every interval.
-func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service, interval time.Duration) {
+// every runs f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -342,16 +343,7 @@ func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service, 
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := m.ReleasePaused(ctx); err != nil {
-				log.Warn("release of paused mentors failed", "err", err)
-			} else if n > 0 {
-				log.Info("learners of paused mentors matched again", "requests", n)
-			}
-			if n, err := m.SweepSlots(ctx, 10*time.Minute); err != nil {
-				log.Warn("slot sweep failed", "err", err)
-			} else if n > 0 {
-				log.Info("capacity slots of reservations that died freed", "slots", n)
-			}
+			f(ctx)
 		}
 	}
 }

@@ -66,7 +66,7 @@ type boards struct {
 
 	names     nameCache
 	cache     readCache
-	standings standings
+	standings *standings
 
 	mu        sync.Mutex // guards the cache of lb:gen and lb:next
 	stateGen  string

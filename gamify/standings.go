@@ -2,9 +2,10 @@ package gamify
 
 import (
 	"context"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
+
+	"daisuso/store"
 )
 
 // standings runs the standing script for `me` reads that arrive together
@@ -19,11 +20,14 @@ import (
 // A slow pipeline holds up the reads behind it, for at most the Redis
 // client's timeout.
 type standings struct {
-	rdb redis.UniversalClient
+	rdb     redis.UniversalClient
+	batches store.Batcher[*standingCall]
+}
 
-	mu       sync.Mutex
-	queue    []*standingCall
-	flushers int
+func newStandings(rdb redis.UniversalClient) *standings {
+	s := &standings{rdb: rdb}
+	s.batches = store.Batcher[*standingCall]{Send: s.send, Max: maxStandingBatch, Flushers: maxStandingFlushers}
+	return s
 }
 
 const (
@@ -43,37 +47,12 @@ type standingCall struct {
 // the member is not on it.
 func (s *standings) run(ctx context.Context, key, member string, around int) ([]any, error) {
 	c := &standingCall{key: key, member: member, around: around, done: make(chan struct{})}
-	s.mu.Lock()
-	s.queue = append(s.queue, c)
-	if s.flushers < maxStandingFlushers {
-		s.flushers++
-		// Not bound to this caller: the pipeline carries others' reads;
-		// the client's read and write timeouts bound it.
-		go s.flush(context.WithoutCancel(ctx))
-	}
-	s.mu.Unlock()
+	s.batches.Add(ctx, c)
 	select {
 	case <-c.done:
 		return c.res, c.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-}
-
-func (s *standings) flush(ctx context.Context) {
-	for {
-		s.mu.Lock()
-		n := min(len(s.queue), maxStandingBatch)
-		if n == 0 {
-			s.flushers--
-			s.mu.Unlock()
-			return
-		}
-		batch := make([]*standingCall, n)
-		copy(batch, s.queue)
-		s.queue = append(s.queue[:0], s.queue[n:]...)
-		s.mu.Unlock()
-		s.send(ctx, batch)
 	}
 }
 

@@ -34,9 +34,8 @@ type Grouper[T any] struct {
 	// its documents the store wrote is then not known.
 	Failed func(ctx context.Context, items []T, err error)
 
-	mu       sync.Mutex
-	queue    []*groupCall[T]
-	flushers int
+	once    sync.Once
+	batches *Batcher[*groupCall[T]]
 }
 
 // Group sizes.
@@ -66,49 +65,23 @@ func (g *Grouper[T]) Insert(ctx context.Context, items ...T) ([]bool, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
+	g.once.Do(func() {
+		g.batches = &Batcher[*groupCall[T]]{Send: g.write, Max: MaxGroup, Flushers: MaxFlushers,
+			Weight: func(c *groupCall[T]) int { return len(c.items) }}
+	})
 	c := &groupCall[T]{items: items, done: make(chan struct{})}
-	g.mu.Lock()
-	g.queue = append(g.queue, c)
-	if g.flushers < MaxFlushers {
-		g.flushers++
-		// Not bound to the caller: the group carries other callers'
-		// documents. The store bounds each operation by its timeout.
-		go g.flush(context.WithoutCancel(ctx))
-	}
-	g.mu.Unlock()
+	g.batches.Add(ctx, c)
 	<-c.done
 	return c.fresh, c.err
 }
 
-// flush writes groups until the queue is empty.
-func (g *Grouper[T]) flush(ctx context.Context) {
-	for {
-		g.mu.Lock()
-		if len(g.queue) == 0 {
-			g.flushers--
-			g.mu.Unlock()
-			return
-		}
-		n, size := 0, 0
-		for n < len(g.queue) && (n == 0 || size+len(g.queue[n].items) <= MaxGroup) {
-			size += len(g.queue[n].items)
-			n++
-		}
-		group := make([]*groupCall[T], n)
-		copy(group, g.queue)
-		g.queue = append(g.queue[:0], g.queue[n:]...)
-		g.mu.Unlock()
-		g.write(ctx, group, size)
-	}
-}
-
-func (g *Grouper[T]) write(ctx context.Context, group []*groupCall[T], size int) {
+func (g *Grouper[T]) write(ctx context.Context, group []*groupCall[T]) {
 	defer func() {
 		for _, c := range group {
 			close(c.done)
 		}
 	}()
-	docs := make([]any, 0, size)
+	var docs []any
 	for _, c := range group {
 		for _, it := range c.items {
 			docs = append(docs, g.Doc(it))

@@ -197,6 +197,7 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	var next atomic.Int64
 	b.ResetTimer()
 	stopProfile := storetest.ProfileCPU(b, "DAISUSO_BENCH_CPUPROFILE")
+	cmds := storetest.RedisCommandsNow(ctx, ta.deps.Redis)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range clients {
@@ -239,7 +240,8 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 		pct := percentiles(lat[kind], 10*time.Microsecond)
 		fmt.Fprintf(&t, "| %s | %d | %v | %v | %v | %v |\n", kind, len(lat[kind]), pct(.5), pct(.95), pct(.99), pct(1))
 	}
-	fmt.Fprintf(&t, "\n%.0f requests/s in all, %d errors\n", float64(reads)/took.Seconds(), errs)
+	fmt.Fprintf(&t, "\n%.0f requests/s in all, %d errors; redis-server's commands (INFO commandstats): %s\n",
+		float64(reads)/took.Seconds(), errs, cmds.Since(ctx, ta.deps.Redis, 3))
 	wrkReads(b, &t, base, tokens)
 	storetest.WriteResult("leaderboard-http.md", t.String())
 }

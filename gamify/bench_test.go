@@ -60,14 +60,14 @@ func BenchmarkAwards(b *testing.B) {
 		return time.Since(start), errs.Load()
 	}
 	b.ResetTimer()
-	cpu := storetest.CPUNow(ctx, f.rdb)
+	cpu, cmds := storetest.CPUNow(ctx, f.rdb), storetest.RedisCommandsNow(ctx, f.rdb)
 	stopProfile := storetest.ProfileCPU(b, "DAISUSO_BENCH_CPUPROFILE")
 	endToEnd, errs1 := run(func(i int) error {
 		_, _, err := f.Award(ctx, Award{Key: fmt.Sprintf("bench:%d", i), Reason: ReasonSession, Who: benchWho(i % 100_000), At: f.now})
 		return err
 	})
 	stopProfile()
-	endToEndCPU := cpu.Since(ctx, f.rdb)
+	endToEndCPU, endToEndCmds := cpu.Since(ctx, f.rdb), cmds.Since(ctx, f.rdb, 3)
 	list, _ := f.campaigns.all(ctx, f.now)
 	boardsOnly, errs2 := run(func(i int) error {
 		e := Entry{ID: fmt.Sprintf("boards:%d", i), Reason: ReasonSession, Points: 10, At: f.now, Who: benchWho(i % 100_000)}
@@ -84,6 +84,7 @@ func BenchmarkAwards(b *testing.B) {
 	fmt.Fprintf(&out, "| boards only (Redis pipeline) | %d | %d | %.2f | %.0f |\n\n", n, errs2, boardsOnly.Seconds(), float64(n)/boardsOnly.Seconds())
 	fmt.Fprintf(&out, "CPU end to end: %s, of %d; %.0f µs of CPU an award in all\n", endToEndCPU.Cores(endToEnd), runtime.NumCPU(),
 		float64((endToEndCPU.Process+endToEndCPU.Redis).Microseconds())/float64(n))
+	fmt.Fprintf(&out, "redis-server's commands end to end (INFO commandstats): %s\n", endToEndCmds)
 	name := "gamify-awards.md"
 	if workers != 50 {
 		name = fmt.Sprintf("gamify-awards-%d.md", workers)

@@ -549,8 +549,9 @@ func TestReadCacheSeesOwnWritesAtOnce(t *testing.T) {
 	}
 }
 
-// TestLedgerEachReadsAhead: each hands every entry over once across
-// batches while reading the next, and stops with f's error.
+// TestLedgerEachReadsAhead: each asks the store for the next batch while
+// f still holds the first (a getMore arrives before f returns), hands
+// every entry over once across batches, and stops with f's error.
 func TestLedgerEachReadsAhead(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -561,7 +562,14 @@ func TestLedgerEachReadsAhead(t *testing.T) {
 	}
 	seen := map[string]int{}
 	var sizes []int
+	aheadSeen := false
 	n, err := f.ledger.each(ctx, 2, func(es []Entry) error {
+		if len(sizes) == 0 {
+			before := storetest.Commands("getMore", "ledger")
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !aheadSeen; time.Sleep(time.Millisecond) {
+				aheadSeen = storetest.Commands("getMore", "ledger") > before
+			}
+		}
 		sizes = append(sizes, len(es))
 		for _, e := range es {
 			seen[e.ID]++
@@ -570,6 +578,9 @@ func TestLedgerEachReadsAhead(t *testing.T) {
 	})
 	if err != nil || n != 7 || len(seen) != 7 || !slices.Equal(sizes, []int{2, 2, 2, 1}) {
 		t.Fatalf("each: n %d, err %v, seen %v, batches %v", n, err, seen, sizes)
+	}
+	if !aheadSeen {
+		t.Error("no getMore of the ledger while f held the first batch: each does not read ahead")
 	}
 	for id, c := range seen {
 		if c != 1 {

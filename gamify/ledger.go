@@ -2,8 +2,11 @@ package gamify
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -105,6 +108,46 @@ func (s *Service) Award(ctx context.Context, a Award) (e Entry, made bool, err e
 
 type ledger struct{ coll *mongo.Collection }
 
+// entryDoc is an entry as the ledger keeps it. What people and audits ask
+// of an entry (its key, reason, source, points, time and volunteer) are
+// fields of their own; what only the boards need (the volunteer's name,
+// branch, commune and province at the time, and the credits per campaign)
+// is one JSON string, boards. A rebuild reads the whole ledger, and
+// FerretDB decodes every value of a document on its own, about 5 µs each:
+// the first layout, with who and credits as nested documents (still read,
+// see upgrade), cost 100-120 µs a document to read there, this one 35-45.
+type entryDoc struct {
+	ID        string    `bson:"_id"`
+	Reason    string    `bson:"reason"`
+	Source    string    `bson:"source"`
+	Points    int       `bson:"points"`
+	At        time.Time `bson:"at"`
+	Volunteer string    `bson:"volunteer"`
+	Boards    string    `bson:"boards,omitempty"`
+
+	// The first layout.
+	Who     *whoDoc     `bson:"who,omitempty"`
+	Credits []creditDoc `bson:"credits,omitempty"`
+}
+
+// boardsDoc is the boards field of an entry.
+type boardsDoc struct {
+	Name        string       `json:"name,omitempty"`
+	Branch      string       `json:"branch,omitempty"`
+	BranchName  string       `json:"branch_name,omitempty"`
+	Commune     string       `json:"commune,omitempty"`
+	CommuneName string       `json:"commune_name,omitempty"`
+	Province    string       `json:"province,omitempty"`
+	CommuneCode string       `json:"commune_code,omitempty"`
+	Credits     []creditJSON `json:"credits"`
+}
+
+type creditJSON struct {
+	Campaign string `json:"campaign"`
+	Points   int    `json:"points"`
+}
+
+// whoDoc and creditDoc are the first layout's.
 type whoDoc struct {
 	VolunteerID  string `bson:"volunteer_id"`
 	Name         string `bson:"name"`
@@ -121,30 +164,50 @@ type creditDoc struct {
 	Points   int    `bson:"points"`
 }
 
-type entryDoc struct {
-	ID      string      `bson:"_id"`
-	Reason  string      `bson:"reason"`
-	Source  string      `bson:"source"`
-	Points  int         `bson:"points"`
-	At      time.Time   `bson:"at"`
-	Who     whoDoc      `bson:"who"`
-	Credits []creditDoc `bson:"credits"`
-}
-
 func toEntryDoc(e Entry) entryDoc {
-	d := entryDoc{ID: e.ID, Reason: e.Reason, Source: e.Source, Points: e.Points, At: e.At, Who: whoDoc(e.Who)}
+	b := boardsDoc{Name: e.Who.Name, Branch: e.Who.BranchID, BranchName: e.Who.BranchName, Commune: e.Who.CommuneID,
+		CommuneName: e.Who.CommuneName, Province: e.Who.ProvinceCode, CommuneCode: e.Who.CommuneCode, Credits: []creditJSON{}}
 	for _, c := range e.Credits {
-		d.Credits = append(d.Credits, creditDoc(c))
+		b.Credits = append(b.Credits, creditJSON(c))
 	}
-	return d
+	js, err := json.Marshal(b)
+	if err != nil { // strings and ints only
+		panic(err)
+	}
+	return entryDoc{ID: e.ID, Reason: e.Reason, Source: e.Source, Points: e.Points, At: e.At, Volunteer: e.Who.VolunteerID, Boards: string(js)}
 }
 
-func (d entryDoc) entry() Entry {
-	e := Entry{ID: d.ID, Reason: d.Reason, Source: d.Source, Points: d.Points, At: d.At.UTC(), Who: Who(d.Who)}
-	for _, c := range d.Credits {
+func (d entryDoc) entry() (Entry, error) {
+	e := Entry{ID: d.ID, Reason: d.Reason, Source: d.Source, Points: d.Points, At: d.At.UTC()}
+	if d.Who != nil {
+		e.Who = Who(*d.Who)
+		for _, c := range d.Credits {
+			e.Credits = append(e.Credits, Credit(c))
+		}
+		return e, nil
+	}
+	var b boardsDoc
+	if err := json.Unmarshal([]byte(d.Boards), &b); err != nil {
+		return Entry{}, fmt.Errorf("gamify: ledger entry %q: boards: %w", d.ID, err)
+	}
+	e.Who = Who{VolunteerID: d.Volunteer, Name: b.Name, BranchID: b.Branch, BranchName: b.BranchName, CommuneID: b.Commune,
+		CommuneName: b.CommuneName, ProvinceCode: b.Province, CommuneCode: b.CommuneCode}
+	for _, c := range b.Credits {
 		e.Credits = append(e.Credits, Credit(c))
 	}
-	return e
+	return e, nil
+}
+
+func entries(docs []entryDoc) ([]Entry, error) {
+	out := make([]Entry, len(docs))
+	for i, d := range docs {
+		e, err := d.entry()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
 }
 
 // getMany returns the entries of ids that exist, in one query: on FerretDB
@@ -156,41 +219,42 @@ func (l *ledger) getMany(ctx context.Context, ids []string) (map[string]Entry, e
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]Entry, len(docs))
-	for _, d := range docs {
-		out[d.ID] = d.entry()
+	es, err := entries(docs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Entry, len(es))
+	for _, e := range es {
+		out[e.ID] = e
 	}
 	return out, nil
 }
 
 // of returns a volunteer's entries, oldest first.
 func (l *ledger) of(ctx context.Context, volunteerID string) ([]Entry, error) {
-	docs, err := store.FindAll[entryDoc](ctx, l.coll, bson.D{{Key: "who.volunteer_id", Value: volunteerID}},
+	docs, err := store.FindAll[entryDoc](ctx, l.coll, bson.D{{Key: "volunteer", Value: volunteerID}},
 		options.Find().SetSort(bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Entry, len(docs))
-	for i, d := range docs {
-		out[i] = d.entry()
-	}
-	return out, nil
+	return entries(docs)
 }
 
 // each streams every entry to f in batches, in no particular order. The
-// next batch is read while f deals with this one: on FerretDB the store
-// decodes a batch in its own goroutine only when asked for it, and a
-// rebuild that asked only once f was done kept one core busy at a time.
+// next batch is read while this one is decoded and f deals with it: on
+// FerretDB the store decodes a batch in its own goroutine only when asked
+// for it, and a rebuild that asked only once f was done kept one core busy
+// at a time.
 func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []Entry, 2)
+	batches := make(chan []bson.Raw, 2)
 	var readErr error
 	go func() {
 		defer close(batches)
-		readErr = l.read(ctx, batch, func(es []Entry) bool {
+		readErr = l.read(ctx, batch, func(docs []bson.Raw) bool {
 			select {
-			case batches <- es:
+			case batches <- docs:
 				return true
 			case <-ctx.Done():
 				return false
@@ -198,8 +262,12 @@ func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (in
 		})
 	}()
 	n := 0
-	for es := range batches {
-		if err := f(es); err != nil {
+	for docs := range batches {
+		es, err := decodeEntries(docs)
+		if err == nil {
+			err = f(es)
+		}
+		if err != nil {
 			cancel()
 			for range batches { // the reader stops at its next batch
 			}
@@ -210,25 +278,38 @@ func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (in
 	return n, readErr // the reader has ended: batches is closed
 }
 
-// read gives every entry to put in batches until put says to stop.
-func (l *ledger) read(ctx context.Context, batch int, put func([]Entry) bool) error {
+func decodeEntries(docs []bson.Raw) ([]Entry, error) {
+	out := make([]Entry, len(docs))
+	for i, raw := range docs {
+		var d entryDoc
+		if err := bson.Unmarshal(raw, &d); err != nil {
+			return nil, fmt.Errorf("gamify: ledger entry: %w", err)
+		}
+		e, err := d.entry()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// read gives every entry, undecoded, to put in batches until put says to
+// stop.
+func (l *ledger) read(ctx context.Context, batch int, put func([]bson.Raw) bool) error {
 	cur, err := l.coll.Find(ctx, bson.D{}, options.Find().SetBatchSize(int32(batch)))
 	if err != nil {
 		return store.WrapMongo(err)
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
-	buf := make([]Entry, 0, batch)
+	buf := make([]bson.Raw, 0, batch)
 	for cur.Next(ctx) {
-		var d entryDoc
-		if err := cur.Decode(&d); err != nil {
-			return err
-		}
-		buf = append(buf, d.entry())
+		buf = append(buf, slices.Clone(cur.Current))
 		if len(buf) == batch {
 			if !put(buf) {
 				return ctx.Err()
 			}
-			buf = make([]Entry, 0, batch)
+			buf = make([]bson.Raw, 0, batch)
 		}
 	}
 	if err := cur.Err(); err != nil {
@@ -242,11 +323,102 @@ func (l *ledger) read(ctx context.Context, batch int, put func([]Entry) bool) er
 
 // anonymize takes a volunteer out of their entries: the entries stay, so
 // their branch's and commune's points stay true, but name no one. Source
-// ids (sessions, households) are dropped too.
+// ids (sessions, households) are dropped too. The name is inside the
+// boards field, so each entry is rewritten whole; on FerretDB a household's
+// erasure at the same moment (forgetSource) may write an entry back as it
+// was, so the entries are looked for again until none names the volunteer.
 func (l *ledger) anonymize(ctx context.Context, volunteerID string) error {
-	_, err := l.coll.UpdateMany(ctx, bson.D{{Key: "who.volunteer_id", Value: volunteerID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "who.volunteer_id", Value: ""}, {Key: "who.name", Value: ""}, {Key: "source", Value: ""}}}})
-	return store.WrapMongo(err)
+	for range 3 {
+		docs, err := store.FindAll[entryDoc](ctx, l.coll, bson.D{{Key: "volunteer", Value: volunteerID}})
+		if err != nil || len(docs) == 0 {
+			return err
+		}
+		es, err := entries(docs)
+		if err != nil {
+			return err
+		}
+		models := make([]mongo.WriteModel, len(es))
+		for i, e := range es {
+			e.Who.VolunteerID, e.Who.Name, e.Source = "", "", ""
+			models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: e.ID}}).SetReplacement(toEntryDoc(e))
+		}
+		if _, err := l.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return store.WrapMongo(err)
+		}
+	}
+	return fmt.Errorf("gamify: the ledger still names volunteer %q after three passes", volunteerID)
+}
+
+// ledgerLayout is the layout entries are written in (entryDoc); 1 was
+// the first, with who and credits as nested documents.
+const ledgerLayout = 2
+
+// upgrade rewrites the entries of the first layout in this one, once per
+// ledger: the document "ledger_layout" in meta records that it is done, so
+// that a start does not scan the ledger again. Instances may run it at
+// once (each rewrite names the first layout in its filter), but no
+// instance of an earlier version may write entries after it. It returns
+// how many entries it rewrote.
+func (l *ledger) upgrade(ctx context.Context, meta *mongo.Collection) (int, error) {
+	var m struct {
+		Layout int `bson:"layout"`
+	}
+	err := meta.FindOne(ctx, bson.D{{Key: "_id", Value: "ledger_layout"}}).Decode(&m)
+	if err == nil && m.Layout >= ledgerLayout {
+		return 0, nil
+	}
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, store.WrapMongo(err)
+	}
+	const batch = 500
+	old := bson.D{{Key: "who", Value: bson.D{{Key: "$exists", Value: true}}}}
+	cur, err := l.coll.Find(ctx, old, options.Find().SetBatchSize(batch))
+	if err != nil {
+		return 0, store.WrapMongo(err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	n := 0
+	var models []mongo.WriteModel
+	flush := func() error {
+		if len(models) == 0 {
+			return nil
+		}
+		_, err := l.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		n += len(models)
+		models = models[:0]
+		return store.WrapMongo(err)
+	}
+	for cur.Next(ctx) {
+		var d entryDoc
+		if err := cur.Decode(&d); err != nil {
+			return n, fmt.Errorf("gamify: ledger entry: %w", err)
+		}
+		e, err := d.entry()
+		if err != nil {
+			return n, err
+		}
+		models = append(models, mongo.NewReplaceOneModel().SetFilter(append(bson.D{{Key: "_id", Value: d.ID}}, old...)).SetReplacement(toEntryDoc(e)))
+		if len(models) == batch {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return n, store.WrapMongo(err)
+	}
+	if err := flush(); err != nil {
+		return n, err
+	}
+	// The first layout's index by volunteer; a ledger that never had it
+	// answers NamespaceNotFound or IndexNotFound.
+	var se mongo.ServerError
+	if err := l.coll.Indexes().DropOne(ctx, "who.volunteer_id_1_at_1"); err != nil && !(errors.As(err, &se) && (se.HasErrorCode(26) || se.HasErrorCode(27))) {
+		return n, store.WrapMongo(err)
+	}
+	_, err = meta.UpdateOne(ctx, bson.D{{Key: "_id", Value: "ledger_layout"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "layout", Value: ledgerLayout}}}}, options.UpdateOne().SetUpsert(true))
+	return n, store.WrapMongo(err)
 }
 
 // credits are what an entry earns in each campaign that covers it.

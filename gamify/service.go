@@ -22,6 +22,7 @@ var ErrNotFound = errors.New("not found")
 // Service is gamification: the ledger, campaigns, badges and boards.
 type Service struct {
 	ledger    *ledger
+	meta      *mongo.Collection
 	badges    *badgeStore
 	campaigns *campaigns
 	boards    *boards
@@ -68,6 +69,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{
 		ledger:    &ledger{c.DB.Collection("ledger")},
+		meta:      c.DB.Collection("gamify_meta"),
 		badges:    &badgeStore{c.DB.Collection("badges")},
 		campaigns: &campaigns{coll: c.DB.Collection("campaigns"), refresh: 30 * time.Second},
 		boards: &boards{rdb: c.Redis, standings: newStandings(c.Redis), prefix: c.RedisPrefix, grace: c.Grace, stateTTL: min(200*time.Millisecond, c.Grace/2),
@@ -78,10 +80,20 @@ func New(c Config) *Service {
 	return s
 }
 
-// EnsureIndexes creates the indexes of the ledger and badges: by volunteer
-// (badges, totals, erasure).
+// EnsureIndexes brings a ledger of the first layout to today's (once; see
+// ledger.upgrade) and creates the indexes of the ledger and badges: by
+// volunteer (badges, totals, erasure).
 func (s *Service) EnsureIndexes(ctx context.Context) error {
-	if err := store.EnsureIndexes(ctx, s.ledger.coll, mongo.IndexModel{Keys: bson.D{{Key: "who.volunteer_id", Value: 1}, {Key: "at", Value: 1}}}); err != nil {
+	uctx, cancel := context.WithTimeout(ctx, 30*time.Minute) // the store's own bound is a request's
+	defer cancel()
+	n, err := s.ledger.upgrade(uctx, s.meta)
+	if n > 0 || err != nil {
+		s.log.Info("ledger entries rewritten in the new layout", "entries", n, "err", err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureIndexes(ctx, s.ledger.coll, mongo.IndexModel{Keys: bson.D{{Key: "volunteer", Value: 1}, {Key: "at", Value: 1}}}); err != nil {
 		return err
 	}
 	return store.EnsureIndexes(ctx, s.badges.coll, mongo.IndexModel{Keys: bson.D{{Key: "volunteer_id", Value: 1}}})

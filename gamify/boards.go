@@ -27,6 +27,10 @@ const (
 
 	MaxTop    = 100
 	maxAround = 5
+	// streamAt is how many changed scores and names a rebuild writes at
+	// once while it reads the ledger: each write rewrites the sums of
+	// branches and communes that changed since the last, so not too often.
+	streamAt = 2_000_000
 	// datedKeep is how long a week's or a month's board is kept after it.
 	datedKeep = 400 * 24 * time.Hour
 )
@@ -62,7 +66,9 @@ type boards struct {
 	rdb    redis.UniversalClient
 	prefix string
 	grace  time.Duration // how long an award may be in flight after reading lb:gen
-	dirty  atomic.Bool
+	// streamAt: see the constant; tests make it small.
+	streamAt int
+	dirty    atomic.Bool
 
 	names     nameCache
 	cache     readCache
@@ -427,58 +433,12 @@ type RebuildStats struct {
 	Late       int // awarded while it ran and added afterwards
 	Keys       int // boards written
 	Took       time.Duration
+	Read       time.Duration // of Took, reading the ledger, adding it up and writing most of the boards
+	Write      time.Duration // of Took, writing the rest of the boards after the reading
 }
 
 // releaseLease deletes the lease only if it is still ours.
 var releaseLease = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
-
-// boardID is a board apart from its generation.
-type boardID struct{ campaign, board, scope, period string }
-
-// aggregate sums entries per board and member, and keeps each member's
-// latest name.
-type aggregate struct {
-	scores map[boardID]map[string]int64 // member -> points
-	names  map[string]map[string]nameAt // board kind -> member -> name
-}
-
-type nameAt struct {
-	name string
-	at   time.Time
-}
-
-func newAggregate() *aggregate {
-	return &aggregate{scores: map[boardID]map[string]int64{}, names: map[string]map[string]nameAt{}}
-}
-
-func (a *aggregate) add(e Entry) {
-	periods := periodsOf(e.At)
-	for _, t := range targets(e.Who) {
-		if name := t.name(e.Who); name != "" {
-			m := a.names[t.board]
-			if m == nil {
-				m = map[string]nameAt{}
-				a.names[t.board] = m
-			}
-			if old, ok := m[t.member]; !ok || !e.At.Before(old.at) {
-				m[t.member] = nameAt{name, e.At}
-			}
-		}
-		for _, c := range e.Credits {
-			for _, scope := range t.scopes {
-				for _, per := range periods {
-					k := boardID{c.Campaign, t.board, scope, per}
-					m := a.scores[k]
-					if m == nil {
-						m = map[string]int64{}
-						a.scores[k] = m
-					}
-					m[t.member] += int64(c.Points)
-				}
-			}
-		}
-	}
-}
 
 // rebuild fills a new generation from the ledger and switches to it; see
 // the boards comment for how awards made meanwhile are kept.
@@ -526,21 +486,37 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 	if err := sleep(ctx, wait); err != nil {
 		return st, err
 	}
+	// The boards are written while the ledger is read, whenever about
+	// streamAt scores or names changed: Redis takes them beside FerretDB's
+	// reading instead of after it.
 	agg := newAggregate()
 	seen := map[string]struct{}{}
+	phase := time.Now()
+	w := startWriter(ctx)
 	st.Entries, err = l.each(ctx, 2000, func(es []Entry) error {
 		for _, e := range es {
 			seen[e.ID] = struct{}{}
 			agg.add(e)
+			if agg.changed >= b.streamAt {
+				if err := agg.writeChanged(ctx, b, next, w.put); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
+	st.Read, phase = time.Since(phase), time.Now()
+	if err == nil {
+		err = agg.writeChanged(ctx, b, next, w.put)
+	}
+	if werr := w.close(); werr != nil {
+		err = werr
+	}
+	b.cache.invalidate()
 	if err != nil {
 		return st, err
 	}
-	if st.Keys, err = b.write(ctx, next, agg); err != nil {
-		return st, err
-	}
+	st.Keys, st.Write = len(agg.boards), time.Since(phase)
 	late, err := b.drainLate(ctx, l, next, seen)
 	st.Late += late
 	if err != nil {
@@ -580,67 +556,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
-}
-
-// write puts an aggregate into generation gen with multi-member ZADDs.
-func (b *boards) write(ctx context.Context, gen string, agg *aggregate) (int, error) {
-	defer b.cache.invalidate()
-	const chunk = 1000
-	p := b.rdb.Pipeline()
-	queued := 0
-	flush := func(force bool) error {
-		if queued == 0 || (!force && queued < 64) {
-			return nil
-		}
-		_, err := p.Exec(ctx)
-		queued = 0
-		return store.WrapRedis(err)
-	}
-	for k, members := range agg.scores {
-		key := b.boardKey(gen, k.campaign, k.board, k.scope, k.period)
-		zs := make([]redis.Z, 0, min(chunk, len(members)))
-		for m, s := range members {
-			zs = append(zs, redis.Z{Score: float64(s), Member: m})
-			if len(zs) == chunk {
-				p.ZAdd(ctx, key, zs...)
-				queued++
-				zs = zs[:0]
-				if err := flush(false); err != nil {
-					return 0, err
-				}
-			}
-		}
-		if len(zs) > 0 {
-			p.ZAdd(ctx, key, zs...)
-			queued++
-		}
-		if end, ok := periodEnd(k.period); ok {
-			p.ExpireAt(ctx, key, end.Add(datedKeep))
-			queued++
-		}
-		if err := flush(false); err != nil {
-			return 0, err
-		}
-	}
-	for board, names := range agg.names {
-		args := make([]any, 0, 2*chunk)
-		for m, n := range names {
-			args = append(args, m, n.name)
-			if len(args) == 2*chunk {
-				p.HSet(ctx, b.key("names", board), args...)
-				queued++
-				args = args[:0]
-				if err := flush(false); err != nil {
-					return 0, err
-				}
-			}
-		}
-		if len(args) > 0 {
-			p.HSet(ctx, b.key("names", board), args...)
-			queued++
-		}
-	}
-	return len(agg.scores), flush(true)
 }
 
 // drainLate adds the entries awarded during the rebuild that the ledger

@@ -261,7 +261,16 @@ func testRebuildReproducesBoards(t *testing.T, f *fixture) {
 			t.Fatal(err)
 		}
 	}
+	// A volunteer renamed since: the latest entry's name wins.
+	renamed := who(1)
+	renamed.Name = "Tên mới"
+	if _, _, err := f.Award(ctx, Award{Key: "renamed", Reason: ReasonSession, Who: renamed, At: f.now}); err != nil {
+		t.Fatal(err)
+	}
 	before := f.boardSnapshot(t)
+	if before["names:volunteers"]["v01=Tên mới"] != 1 {
+		t.Fatalf("names before: %v", before["names:volunteers"])
+	}
 	if len(before) < 20 || len(before[c.ID+":volunteers:national:campaign"]) == 0 {
 		t.Fatalf("too few boards to compare: %d", len(before))
 	}
@@ -282,6 +291,21 @@ func testRebuildReproducesBoards(t *testing.T, f *fixture) {
 	after := f.boardSnapshot(t)
 	if !equalBoards(before, after) {
 		t.Fatalf("rebuilt boards differ: %s", diffBoards(before, after))
+	}
+	// Written while the ledger is read, every few entries: the sums and
+	// names written again as they change end as the totals.
+	f.boards.streamAt = 5
+	for _, b := range Boards { // names outlive generations
+		if err := f.rdb.Del(ctx, f.prefix+"lb:names:"+b).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.boards.streamAt = streamAt
+	if streamed := f.boardSnapshot(t); !equalBoards(before, streamed) {
+		t.Fatalf("boards written while reading differ: %s", diffBoards(before, streamed))
 	}
 
 	// Awards during a rebuild: the result must equal a quiet rebuild.

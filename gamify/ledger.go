@@ -130,21 +130,39 @@ type entryDoc struct {
 	Credits []creditDoc `bson:"credits,omitempty"`
 }
 
-// boardsDoc is the boards field of an entry.
+// boardsDoc is the boards field of an entry, with short keys: a document
+// of FerretDB's under 512 bytes is read in one go, a longer one is read
+// again into a buffer three times the size.
 type boardsDoc struct {
-	Name        string       `json:"name,omitempty"`
-	Branch      string       `json:"branch,omitempty"`
-	BranchName  string       `json:"branch_name,omitempty"`
-	Commune     string       `json:"commune,omitempty"`
-	CommuneName string       `json:"commune_name,omitempty"`
-	Province    string       `json:"province,omitempty"`
-	CommuneCode string       `json:"commune_code,omitempty"`
-	Credits     []creditJSON `json:"credits"`
+	Name        string       `json:"n,omitempty"`
+	Branch      string       `json:"b,omitempty"`
+	BranchName  string       `json:"bn,omitempty"`
+	Commune     string       `json:"c,omitempty"`
+	CommuneName string       `json:"cn,omitempty"`
+	Province    string       `json:"p,omitempty"`
+	CommuneCode string       `json:"cc,omitempty"`
+	Credits     []creditJSON `json:"cr"` // campaign and points
 }
 
-type creditJSON struct {
-	Campaign string `json:"campaign"`
-	Points   int    `json:"points"`
+// creditJSON is a credit as a pair: ["all",10].
+type creditJSON Credit
+
+func (c creditJSON) MarshalJSON() ([]byte, error) {
+	return json.Marshal([2]any{c.Campaign, c.Points})
+}
+
+func (c *creditJSON) UnmarshalJSON(b []byte) error {
+	var pair []json.RawMessage
+	if err := json.Unmarshal(b, &pair); err != nil {
+		return err
+	}
+	if len(pair) != 2 {
+		return fmt.Errorf("a credit is a pair, not %s", b)
+	}
+	if err := json.Unmarshal(pair[0], &c.Campaign); err != nil {
+		return err
+	}
+	return json.Unmarshal(pair[1], &c.Points)
 }
 
 // whoDoc and creditDoc are the first layout's.
@@ -248,7 +266,7 @@ func (l *ledger) of(ctx context.Context, volunteerID string) ([]Entry, error) {
 func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []bson.Raw, 2)
+	batches := make(chan []bson.Raw, 8)
 	var readErr error
 	go func() {
 		defer close(batches)
@@ -295,9 +313,12 @@ func decodeEntries(docs []bson.Raw) ([]Entry, error) {
 }
 
 // read gives every entry, undecoded, to put in batches until put says to
-// stop.
+// stop. It asks for an aggregation without stages rather than a find:
+// FerretDB runs a find's filter and projection on every document even when
+// both are empty, a sixth of its cost of reading the ledger (39-40 µs a
+// document against 47-49 here).
 func (l *ledger) read(ctx context.Context, batch int, put func([]bson.Raw) bool) error {
-	cur, err := l.coll.Find(ctx, bson.D{}, options.Find().SetBatchSize(int32(batch)))
+	cur, err := l.coll.Aggregate(ctx, bson.A{}, options.Aggregate().SetBatchSize(int32(batch)))
 	if err != nil {
 		return store.WrapMongo(err)
 	}

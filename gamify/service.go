@@ -72,7 +72,7 @@ func New(c Config) *Service {
 		meta:      c.DB.Collection("gamify_meta"),
 		badges:    &badgeStore{c.DB.Collection("badges")},
 		campaigns: &campaigns{coll: c.DB.Collection("campaigns"), refresh: 30 * time.Second},
-		boards: &boards{rdb: c.Redis, standings: newStandings(c.Redis), prefix: c.RedisPrefix, grace: c.Grace, stateTTL: min(200*time.Millisecond, c.Grace/2),
+		boards: &boards{rdb: c.Redis, standings: newStandings(c.Redis), prefix: c.RedisPrefix, grace: c.Grace, streamAt: streamAt, stateTTL: min(200*time.Millisecond, c.Grace/2),
 			cache: readCache{ttl: c.ReadCacheTTL}},
 		log: c.Logger, now: c.Now,
 	}

@@ -31,17 +31,24 @@ type aggregate struct {
 	boards  map[boardID]*boardSums
 	names   map[string]*boardNames // board kind -> names
 	changed int                    // scores and names not written since they changed
+
+	lists map[string][]*boardSums // see boardsOf
+	key   []byte
 }
 
+// boardSums are a board's sums, in the order their members came; at
+// finds a member's, so that adding to a sum looks up one map once.
 type boardSums struct {
-	scores  map[uint32]sum
-	changed []uint32 // members whose sum is not written
-	written bool     // written to before (its expiry is set)
+	at      map[uint32]int32 // member -> index in sums
+	sums    []sum
+	changed []int32 // indexes in sums of those not written
+	written bool    // written to before (its expiry is set)
 }
 
 type sum struct {
-	points  int64
+	member  uint32
 	written bool // as it is
+	points  int64
 }
 
 type boardNames struct {
@@ -56,7 +63,8 @@ type nameAt struct {
 }
 
 func newAggregate() *aggregate {
-	return &aggregate{ids: map[string]uint32{}, boards: map[boardID]*boardSums{}, names: map[string]*boardNames{}}
+	return &aggregate{ids: map[string]uint32{}, boards: map[boardID]*boardSums{}, names: map[string]*boardNames{},
+		lists: map[string][]*boardSums{}}
 }
 
 func (a *aggregate) id(member string) uint32 {
@@ -77,27 +85,65 @@ func (a *aggregate) add(e Entry) {
 			a.name(t.board, id, name, e.At)
 		}
 		for _, c := range e.Credits {
-			for _, scope := range t.scopes {
-				for _, per := range periods {
-					a.score(boardID{c.Campaign, t.board, scope, per}, id, int64(c.Points))
-				}
+			for _, bs := range a.boardsOf(c.Campaign, t, periods) {
+				bs.add(id, int64(c.Points), &a.changed)
 			}
 		}
 	}
 }
 
-func (a *aggregate) score(k boardID, id uint32, points int64) {
-	bs := a.boards[k]
-	if bs == nil {
-		bs = &boardSums{scores: map[uint32]sum{}}
-		a.boards[k] = bs
+// boardsOf returns the boards of a target's scopes and periods in a
+// campaign, from a cache under one key: most entries share their unit and
+// dates with others, and one lookup of it costs less than one of each of
+// the twelve boards.
+func (a *aggregate) boardsOf(campaign string, t target, periods [3]string) []*boardSums {
+	k := append(a.key[:0], campaign...)
+	k = append(append(k, 0), t.board...)
+	for _, s := range t.scopes {
+		k = append(append(k, 0), s...)
 	}
-	s, ok := bs.scores[id]
-	if !ok || s.written {
-		bs.changed = append(bs.changed, id)
-		a.changed++
+	for _, p := range periods {
+		k = append(append(k, 0), p...)
 	}
-	bs.scores[id] = sum{points: s.points + points}
+	a.key = k
+	if list, ok := a.lists[string(k)]; ok {
+		return list
+	}
+	list := make([]*boardSums, 0, len(t.scopes)*len(periods))
+	for _, scope := range t.scopes {
+		for _, per := range periods {
+			id := boardID{campaign, t.board, scope, per}
+			bs := a.boards[id]
+			if bs == nil {
+				bs = &boardSums{at: map[uint32]int32{}}
+				a.boards[id] = bs
+			}
+			list = append(list, bs)
+		}
+	}
+	if len(a.lists) >= 100_000 {
+		clear(a.lists)
+	}
+	a.lists[string(k)] = list
+	return list
+}
+
+// add adds points to a member's sum, counting it in changed if it was
+// written as it was.
+func (bs *boardSums) add(id uint32, points int64, changed *int) {
+	i, ok := bs.at[id]
+	if !ok {
+		i = int32(len(bs.sums))
+		bs.at[id] = i
+		bs.sums = append(bs.sums, sum{member: id, written: true})
+	}
+	s := &bs.sums[i]
+	if s.written {
+		s.written = false
+		bs.changed = append(bs.changed, i)
+		*changed++
+	}
+	s.points += points
 }
 
 // name keeps the name of the member's latest entry.
@@ -142,10 +188,10 @@ func (a *aggregate) writeChanged(ctx context.Context, b *boards, gen string, put
 		key := b.boardKey(gen, k.campaign, k.board, k.scope, k.period)
 		for part := range chunks(bs.changed, chunk) {
 			zs := make([]redis.Z, len(part))
-			for i, id := range part {
-				s := bs.scores[id]
-				zs[i] = redis.Z{Score: float64(s.points), Member: a.members[id]}
-				bs.scores[id] = sum{points: s.points, written: true}
+			for j, i := range part {
+				s := &bs.sums[i]
+				zs[j] = redis.Z{Score: float64(s.points), Member: a.members[s.member]}
+				s.written = true
 			}
 			p.ZAdd(ctx, key, zs...)
 			queued++
@@ -211,7 +257,7 @@ type boardWriter struct {
 }
 
 func startWriter(ctx context.Context) *boardWriter {
-	w := &boardWriter{pipes: make(chan redis.Pipeliner, 16), done: make(chan struct{})}
+	w := &boardWriter{pipes: make(chan redis.Pipeliner, 64), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		for p := range w.pipes {

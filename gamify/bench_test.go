@@ -118,7 +118,9 @@ func BenchmarkRebuild(b *testing.B) {
 	runtime.ReadMemStats(&before)
 	b.ResetTimer()
 	stopProfile := storetest.ProfileCPU(b, "DAISUSO_BENCH_CPUPROFILE")
+	cpu, cmds := storetest.CPUNow(ctx, f.rdb), storetest.RedisCommandsNow(ctx, f.rdb)
 	st, err := f.Rebuild(ctx)
+	used, usedCmds := cpu.Since(ctx, f.rdb), cmds.Since(ctx, f.rdb, 3)
 	stopProfile()
 	b.StopTimer()
 	if err != nil {
@@ -133,5 +135,8 @@ func BenchmarkRebuild(b *testing.B) {
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| %d | %d | %.1f s | %.1f s | %.1f s | %.1f s | %d MB | %.1f s |\n", st.Entries, st.Keys, st.Took.Seconds(), st.Read.Seconds(), st.Write.Seconds(), 2*f.boards.grace.Seconds(),
 		(after.TotalAlloc-before.TotalAlloc)>>20, insert.Seconds())
+	fmt.Fprintf(&out, "\nCPU of the rebuild: %s, of %d; %.0f µs an entry in all\n", used.Cores(st.Took), runtime.NumCPU(),
+		float64((used.Process+used.Redis).Microseconds())/float64(st.Entries))
+	fmt.Fprintf(&out, "redis-server's commands (INFO commandstats): %s\n", usedCmds)
 	storetest.WriteResult(fmt.Sprintf("gamify-rebuild-%d.md", n), out.String())
 }

@@ -30,7 +30,7 @@ const (
 	// streamAt is how many changed scores and names a rebuild writes at
 	// once while it reads the ledger: each write rewrites the sums of
 	// branches and communes that changed since the last, so not too often.
-	streamAt = 2_000_000
+	streamAt = 1_000_000
 	// datedKeep is how long a week's or a month's board is kept after it.
 	datedKeep = 400 * 24 * time.Hour
 )

@@ -152,17 +152,20 @@ func (c creditJSON) MarshalJSON() ([]byte, error) {
 }
 
 func (c *creditJSON) UnmarshalJSON(b []byte) error {
-	var pair []json.RawMessage
+	var pair []any
 	if err := json.Unmarshal(b, &pair); err != nil {
 		return err
 	}
 	if len(pair) != 2 {
-		return fmt.Errorf("a credit is a pair, not %s", b)
+		return fmt.Errorf("a credit is a campaign and points, not %s", b)
 	}
-	if err := json.Unmarshal(pair[0], &c.Campaign); err != nil {
-		return err
+	campaign, ok := pair[0].(string)
+	points, isNumber := pair[1].(float64)
+	if !ok || !isNumber || points != math.Trunc(points) || math.Abs(points) > 1<<53 {
+		return fmt.Errorf("a credit is a campaign and points, not %s", b)
 	}
-	return json.Unmarshal(pair[1], &c.Points)
+	c.Campaign, c.Points = campaign, int(points)
+	return nil
 }
 
 // whoDoc and creditDoc are the first layout's.
@@ -258,40 +261,56 @@ func (l *ledger) of(ctx context.Context, volunteerID string) ([]Entry, error) {
 	return entries(docs)
 }
 
-// each streams every entry to f in batches, in no particular order. The
-// next batch is read while this one is decoded and f deals with it: on
-// FerretDB the store decodes a batch in its own goroutine only when asked
-// for it, and a rebuild that asked only once f was done kept one core busy
-// at a time.
+// each streams every entry to f in batches, in no particular order. Three
+// goroutines take turns on a batch: one reads the next while another
+// decodes this one and f deals with the one before. On FerretDB the store
+// decodes a batch in its own goroutine only when asked for it, and a
+// rebuild that asked only once f was done kept one core busy at a time.
 func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []bson.Raw, 8)
+	raws := make(chan []bson.Raw, 8)
 	var readErr error
 	go func() {
-		defer close(batches)
+		defer close(raws)
 		readErr = l.read(ctx, batch, func(docs []bson.Raw) bool {
 			select {
-			case batches <- docs:
+			case raws <- docs:
 				return true
 			case <-ctx.Done():
 				return false
 			}
 		})
 	}()
+	type decoded struct {
+		es  []Entry
+		err error
+	}
+	batches := make(chan decoded, 8)
+	go func() {
+		defer close(batches) // after raws is closed: the reader has ended
+		for docs := range raws {
+			es, err := decodeEntries(docs)
+			batches <- decoded{es, err}
+			if err != nil {
+				for range raws { // the reader stops at its next batch
+				}
+			}
+		}
+	}()
 	n := 0
-	for docs := range batches {
-		es, err := decodeEntries(docs)
+	for d := range batches {
+		err := d.err
 		if err == nil {
-			err = f(es)
+			err = f(d.es)
 		}
 		if err != nil {
 			cancel()
-			for range batches { // the reader stops at its next batch
+			for range batches {
 			}
 			return n, err
 		}
-		n += len(es)
+		n += len(d.es)
 	}
 	return n, readErr // the reader has ended: batches is closed
 }

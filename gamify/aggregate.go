@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -97,13 +98,13 @@ func (a *aggregate) add(e Entry) {
 // dates with others, and one lookup of it costs less than one of each of
 // the twelve boards.
 func (a *aggregate) boardsOf(campaign string, t target, periods [3]string) []*boardSums {
-	k := append(a.key[:0], campaign...)
-	k = append(append(k, 0), t.board...)
+	part := func(k []byte, s string) []byte { return append(binary.AppendUvarint(k, uint64(len(s))), s...) }
+	k := part(part(a.key[:0], campaign), t.board)
 	for _, s := range t.scopes {
-		k = append(append(k, 0), s...)
+		k = part(k, s)
 	}
 	for _, p := range periods {
-		k = append(append(k, 0), p...)
+		k = part(k, p)
 	}
 	a.key = k
 	if list, ok := a.lists[string(k)]; ok {

@@ -454,9 +454,17 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 	}
 	defer releaseLease.Run(context.WithoutCancel(ctx), b.rdb, []string{b.key("rebuild")}, token)
 	b.dirty.Store(false) // failures from here on set it again
+	switched := false
 	defer func() {
 		if err != nil {
 			b.markDirty()
+		}
+		if err != nil && st.Generation != "" && !switched {
+			// Boards are written while the ledger is read: drop what was
+			// written of a generation nobody will read.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			_ = b.unlinkGeneration(cctx, st.Generation)
 		}
 	}()
 
@@ -528,6 +536,7 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 	if _, err = p.Exec(ctx); err != nil {
 		return st, store.WrapRedis(err)
 	}
+	switched = true
 	// Awards that read lb:gen before the switch may still push to the late
 	// list; wait for them, then add what came.
 	_ = sleep(ctx, wait)

@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -110,12 +111,33 @@ func TestLedgerFirstLayoutIsRewrittenOnce(t *testing.T) {
 	if err != nil || got["old:5"].Who != who(5) {
 		t.Fatalf("an entry of the first layout after the rewrite: %+v (%v)", got, err)
 	}
-	// A damaged entry fails the rebuild instead of leaving it short.
+	// A damaged entry fails the rebuild instead of leaving it short, and
+	// the boards written before it was read (a batch of 2,000 comes first)
+	// are dropped.
+	var more []any
+	for i := range 2000 {
+		more = append(more, toEntryDoc(Entry{ID: fmt.Sprintf("more:%d", i), Reason: ReasonSession, Points: 10, At: f.now,
+			Who: who(i % 9), Credits: []Credit{{AllTime, 10}}}))
+	}
+	if _, err := f.ledger.coll.InsertMany(ctx, more); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.ledger.coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "bad"}, {Key: "at", Value: f.now}, {Key: "boards", Value: "{"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Rebuild(ctx); err == nil || !strings.Contains(err.Error(), `"bad"`) {
+	f.boards.streamAt = 1
+	st, err := f.Rebuild(ctx)
+	if err == nil || !strings.Contains(err.Error(), `"bad"`) {
 		t.Fatalf("rebuild over a damaged entry: %v", err)
+	}
+	if st.Generation == "" {
+		t.Fatal("the failed rebuild names no generation")
+	}
+	if left := f.keys(t, f.prefix+"lb:g"+st.Generation+":*"); len(left) != 0 {
+		t.Fatalf("the failed rebuild left %d boards of its generation, e.g. %s", len(left), left[0])
+	}
+	if _, _, err := f.Top(ctx, Query{Campaign: AllTime, Board: BoardVolunteers, Scope: ScopeNational, Period: PeriodCampaign}, 10); err != nil {
+		t.Fatalf("the boards before the failed rebuild: %v", err)
 	}
 }
 

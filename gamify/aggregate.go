@@ -2,8 +2,8 @@ package gamify
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -28,19 +28,26 @@ type boardID struct{ campaign, board, scope, period string }
 // in the same process and allocates for every value it reads.
 type aggregate struct {
 	ids     map[string]uint32 // member -> number
-	members []string          // number -> member
+	members []any             // number -> member, a string boxed once for the writes' arguments
 	boards  map[boardID]*boardSums
 	names   map[string]*boardNames // board kind -> names
 	changed int                    // scores and names not written since they changed
+	written int                    // scores written, a score each time it is
 
-	lists map[string][]*boardSums // see boardsOf
-	key   []byte
+	units   map[unitKey]*unit
+	lists   int             // in all units' caches
+	days    map[int32]int32 // local day -> index in periods
+	periods [][3]string
 }
 
 // boardSums are a board's sums, in the order their members came; at
-// finds a member's, so that adding to a sum looks up one map once.
+// finds a member's, so that adding to a sum looks up one map once. A board
+// that holds a large share of all members (the national ones) finds them
+// in dense instead: a slice by member number costs no hashing and no
+// rehashing as it grows, and its few megabytes are paid by few boards.
 type boardSums struct {
-	at      map[uint32]int32 // member -> index in sums
+	at      map[uint32]int32 // member -> index in sums; nil once dense
+	dense   []int32          // member -> index in sums + 1, 0 for none
 	sums    []sum
 	changed []int32 // indexes in sums of those not written
 	written bool    // written to before (its expiry is set)
@@ -65,7 +72,7 @@ type nameAt struct {
 
 func newAggregate() *aggregate {
 	return &aggregate{ids: map[string]uint32{}, boards: map[boardID]*boardSums{}, names: map[string]*boardNames{},
-		lists: map[string][]*boardSums{}}
+		units: map[unitKey]*unit{}, days: map[int32]int32{}}
 }
 
 func (a *aggregate) id(member string) uint32 {
@@ -73,46 +80,96 @@ func (a *aggregate) id(member string) uint32 {
 	if !ok {
 		id = uint32(len(a.members))
 		a.ids[member] = id
-		a.members = append(a.members, member)
+		a.members = append(a.members, any(member))
 	}
 	return id
 }
 
 func (a *aggregate) add(e Entry) {
-	periods := periodsOf(e.At)
-	for _, t := range targets(e.Who) {
-		id := a.id(t.member)
-		if name := t.name(e.Who); name != "" {
+	u, p := a.unitOf(e.Who), a.periodsAt(e.At)
+	for ti, t := range u.targets {
+		id, name := u.ids[ti], t.name(e.Who)
+		if t.board == BoardVolunteers {
+			if e.Who.VolunteerID == "" { // erased
+				continue
+			}
+			id = a.id(e.Who.VolunteerID)
+		}
+		if name != "" {
 			a.name(t.board, id, name, e.At)
 		}
 		for _, c := range e.Credits {
-			for _, bs := range a.boardsOf(c.Campaign, t, periods) {
-				bs.add(id, int64(c.Points), &a.changed)
+			for _, bs := range a.boardsOf(u, ti, c.Campaign, p) {
+				bs.add(id, len(a.members), int64(c.Points), &a.changed)
 			}
 		}
 	}
 }
 
-// boardsOf returns the boards of a target's scopes and periods in a
-// campaign, from a cache under one key: most entries share their unit and
-// dates with others, and one lookup of it costs less than one of each of
-// the twelve boards.
-func (a *aggregate) boardsOf(campaign string, t target, periods [3]string) []*boardSums {
-	part := func(k []byte, s string) []byte { return append(binary.AppendUvarint(k, uint64(len(s))), s...) }
-	k := part(part(a.key[:0], campaign), t.board)
-	for _, s := range t.scopes {
-		k = part(k, s)
+// unitKey is where an entry's volunteer stood: most entries share it with
+// many others, and the boards it leads to are looked up once for all.
+type unitKey struct{ branch, commune, province, communeCode string }
+
+// unit holds the targets of a unitKey, the volunteer's with no member
+// (each entry names its own), the numbers of the others' members, and the
+// boards of each target by campaign and periods.
+type unit struct {
+	targets []target
+	ids     []uint32
+	lists   map[listKey][]*boardSums
+}
+
+type listKey struct {
+	campaign string
+	periods  int32 // index in aggregate.periods
+	target   int32 // index in unit.targets
+}
+
+func (a *aggregate) unitOf(w Who) *unit {
+	k := unitKey{w.BranchID, w.CommuneID, w.ProvinceCode, w.CommuneCode}
+	if u, ok := a.units[k]; ok {
+		return u
 	}
-	for _, p := range periods {
-		k = part(k, p)
+	w.VolunteerID = "-" // every unit has the volunteers' target
+	u := &unit{targets: targets(w), lists: map[listKey][]*boardSums{}}
+	u.ids = make([]uint32, len(u.targets))
+	for i := range u.targets {
+		if u.targets[i].board == BoardVolunteers {
+			u.targets[i].member = ""
+			continue
+		}
+		u.ids[i] = a.id(u.targets[i].member)
 	}
-	a.key = k
-	if list, ok := a.lists[string(k)]; ok {
+	a.units[k] = u
+	return u
+}
+
+// periodsAt numbers the periods of t's local day (see periodsOf), so
+// that they are formatted once a day of the ledger.
+func (a *aggregate) periodsAt(t time.Time) int32 {
+	y, m, d := t.In(Vietnam).Date()
+	day := int32(y)<<9 | int32(m)<<5 | int32(d)
+	i, ok := a.days[day]
+	if !ok {
+		i = int32(len(a.periods))
+		a.periods = append(a.periods, periodsOf(t))
+		a.days[day] = i
+	}
+	return i
+}
+
+// boardsOf returns the boards of a unit's target's scopes in a campaign
+// and periods, from the unit's cache: one lookup of it costs less than one
+// of each of the twelve boards.
+func (a *aggregate) boardsOf(u *unit, target int, campaign string, periods int32) []*boardSums {
+	k := listKey{campaign, periods, int32(target)}
+	if list, ok := u.lists[k]; ok {
 		return list
 	}
-	list := make([]*boardSums, 0, len(t.scopes)*len(periods))
+	t, ps := u.targets[target], a.periods[periods]
+	list := make([]*boardSums, 0, len(t.scopes)*len(ps))
 	for _, scope := range t.scopes {
-		for _, per := range periods {
+		for _, per := range ps {
 			id := boardID{campaign, t.board, scope, per}
 			bs := a.boards[id]
 			if bs == nil {
@@ -122,22 +179,26 @@ func (a *aggregate) boardsOf(campaign string, t target, periods [3]string) []*bo
 			list = append(list, bs)
 		}
 	}
-	if len(a.lists) >= 100_000 {
-		clear(a.lists)
+	if a.lists >= 100_000 { // a long ledger of many campaigns
+		for _, u := range a.units {
+			clear(u.lists)
+		}
+		a.lists = 0
 	}
-	a.lists[string(k)] = list
+	u.lists[k] = list
+	a.lists++
 	return list
 }
 
+// denseFrom is the size from which a board holding a sixteenth of all
+// members or more finds them by a dense slice: at most 64 bytes a member
+// it holds, against the map's 10 to 20.
+const denseFrom = 4096
+
 // add adds points to a member's sum, counting it in changed if it was
-// written as it was.
-func (bs *boardSums) add(id uint32, points int64, changed *int) {
-	i, ok := bs.at[id]
-	if !ok {
-		i = int32(len(bs.sums))
-		bs.at[id] = i
-		bs.sums = append(bs.sums, sum{member: id, written: true})
-	}
+// written as it was; members is how many members are numbered.
+func (bs *boardSums) add(id uint32, members int, points int64, changed *int) {
+	i := bs.index(id, members)
 	s := &bs.sums[i]
 	if s.written {
 		s.written = false
@@ -145,6 +206,38 @@ func (bs *boardSums) add(id uint32, points int64, changed *int) {
 		*changed++
 	}
 	s.points += points
+}
+
+// index finds a member's sum, making it if it has none.
+func (bs *boardSums) index(id uint32, members int) int32 {
+	if bs.dense != nil {
+		if int(id) >= len(bs.dense) {
+			n := max(int(id)+1, members)
+			bs.dense = slices.Grow(bs.dense, n-len(bs.dense))[:n]
+		}
+		if i := bs.dense[id]; i > 0 {
+			return i - 1
+		}
+		i := int32(len(bs.sums))
+		bs.dense[id] = i + 1
+		bs.sums = append(bs.sums, sum{member: id, written: true})
+		return i
+	}
+	i, ok := bs.at[id]
+	if ok {
+		return i
+	}
+	i = int32(len(bs.sums))
+	bs.at[id] = i
+	bs.sums = append(bs.sums, sum{member: id, written: true})
+	if len(bs.sums) >= denseFrom && 16*len(bs.sums) >= members {
+		bs.dense = make([]int32, members)
+		for j, s := range bs.sums {
+			bs.dense[s.member] = int32(j) + 1
+		}
+		bs.at = nil
+	}
+	return i
 }
 
 // name keeps the name of the member's latest entry.
@@ -188,13 +281,15 @@ func (a *aggregate) writeChanged(ctx context.Context, b *boards, gen string, put
 		}
 		key := b.boardKey(gen, k.campaign, k.board, k.scope, k.period)
 		for part := range chunks(bs.changed, chunk) {
-			zs := make([]redis.Z, len(part))
-			for j, i := range part {
+			args := make([]any, 2, 2+2*len(part))
+			args[0], args[1] = "zadd", key
+			for _, i := range part {
 				s := &bs.sums[i]
-				zs[j] = redis.Z{Score: float64(s.points), Member: a.members[s.member]}
+				args = append(args, s.points, a.members[s.member])
 				s.written = true
 			}
-			p.ZAdd(ctx, key, zs...)
+			a.written += len(part)
+			p.Do(ctx, args...)
 			queued++
 			if err := next(false); err != nil {
 				return err

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"daisuso/store/storetest"
 )
 
@@ -139,4 +141,48 @@ func BenchmarkRebuild(b *testing.B) {
 		float64((used.Process+used.Redis).Microseconds())/float64(st.Entries))
 	fmt.Fprintf(&out, "redis-server's commands (INFO commandstats): %s\n", usedCmds)
 	storetest.WriteResult(fmt.Sprintf("gamify-rebuild-%d.md", n), out.String())
+}
+
+// BenchmarkAggregate times the rebuild's adding up alone, in this process
+// and without stores: DAISUSO_BENCH_AGGREGATE entries (default 1,000,000)
+// shaped like BenchmarkRebuild's, added up and handed over for writing
+// every streamAt changes as the rebuild does, to pipelines that are built
+// and dropped.
+func BenchmarkAggregate(b *testing.B) {
+	n := storetest.EnvInt("DAISUSO_BENCH_AGGREGATE", 1_000_000)
+	now := time.Date(2026, 10, 20, 9, 0, 0, 0, Vietnam)
+	es := make([]Entry, n)
+	for i := range es {
+		es[i] = Entry{ID: fmt.Sprintf("rb:%d", i), Reason: ReasonSession, Points: 10,
+			At: now.Add(-time.Duration(i%60) * 24 * time.Hour), Who: benchWho(i), Credits: []Credit{{Campaign: AllTime, Points: 10}}}
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled: the pipelines are dropped
+	defer rdb.Close()
+	bs := &boards{rdb: rdb, prefix: "bench:"}
+	ctx := context.Background()
+	drop := func(redis.Pipeliner) error { return nil }
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		agg := newAggregate()
+		start := time.Now()
+		for _, e := range es {
+			agg.add(e)
+			if agg.changed >= streamAt {
+				if err := agg.writeChanged(ctx, bs, "1", drop); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if err := agg.writeChanged(ctx, bs, "1", drop); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(n), "ns/entry")
+		sums := 0
+		for _, bs := range agg.boards {
+			sums += len(bs.sums)
+		}
+		b.ReportMetric(float64(sums), "sums")
+		b.ReportMetric(float64(agg.written)/float64(sums), "writes/sum")
+	}
 }

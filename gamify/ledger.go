@@ -290,8 +290,9 @@ func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (in
 	batches := make(chan decoded, 8)
 	go func() {
 		defer close(batches) // after raws is closed: the reader has ended
+		var dec entryDecoder
 		for docs := range raws {
-			es, err := decodeEntries(docs)
+			es, err := dec.entries(docs)
 			batches <- decoded{es, err}
 			if err != nil {
 				for range raws { // the reader stops at its next batch
@@ -316,20 +317,30 @@ func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (in
 	return n, readErr // the reader has ended: batches is closed
 }
 
-func decodeEntries(docs []bson.Raw) ([]Entry, error) {
+// entries decodes a batch the fast way where it can, else the general
+// way (decodeEntry).
+func (dec *entryDecoder) entries(docs []bson.Raw) ([]Entry, error) {
 	out := make([]Entry, len(docs))
 	for i, raw := range docs {
-		var d entryDoc
-		if err := bson.Unmarshal(raw, &d); err != nil {
-			return nil, fmt.Errorf("gamify: ledger entry: %w", err)
-		}
-		e, err := d.entry()
-		if err != nil {
-			return nil, err
+		e, ok := dec.decode(raw)
+		if !ok {
+			var err error
+			if e, err = decodeEntry(raw); err != nil {
+				return nil, err
+			}
 		}
 		out[i] = e
 	}
 	return out, nil
+}
+
+// decodeEntry decodes an entry of either layout.
+func decodeEntry(raw bson.Raw) (Entry, error) {
+	var d entryDoc
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		return Entry{}, fmt.Errorf("gamify: ledger entry: %w", err)
+	}
+	return d.entry()
 }
 
 // read gives every entry, undecoded, to put in batches until put says to

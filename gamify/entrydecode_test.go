@@ -18,7 +18,7 @@ func decoderSeeds() []Entry {
 	return []Entry{
 		{ID: "session:s1:v1", Reason: ReasonSession, Source: "s1", Points: 10, At: at, Who: who,
 			Credits: []Credit{{Campaign: "all", Points: 10}, {Campaign: "cp_x", Points: 20}}},
-		{ID: "k2", Reason: ReasonFamily, Points: 20, At: at, Who: Who{}, Credits: nil},                   // erased, no credits
+		{ID: "k2", Reason: ReasonFamily, Points: 20, At: at, Who: Who{}, Credits: nil},                  // erased, no credits
 		{ID: "k3", Reason: ReasonOutcome, Points: -5, At: at, Who: odd, Credits: []Credit{{"all", -5}}}, // escapes
 		{ID: "k4", Reason: ReasonSession, Points: 1 << 40, At: time.UnixMilli(-1_234_567).UTC(), Who: who,
 			Credits: []Credit{{"all", 1 << 53}, {"c", 0}}},

@@ -248,10 +248,14 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 
 // wrkReads measures the same two reads with wrk, the load generator
 // ../shared/FACTS.md's ceilings were measured with, from its own process
-// (2 threads, 50 connections, 10 s each, the same 50 volunteers' tokens):
-// the in-process clients share the server's Go scheduler, and every wait
-// of a request on Redis or the network queues it behind them. Without wrk
-// on the PATH it says how to install it.
+// (50 connections, 10 s each, the same 50 volunteers' tokens): the
+// in-process clients share the server's Go scheduler, and every wait of a
+// request on Redis or the network queues it behind them. It runs wrk with
+// 2 threads, as FACTS.md did, and with 1: on two cores, two threads of
+// wrk take a core from the server, and the one the scheduler starves
+// makes the tail (top-10 on 2026-12-04: p99 31.6-31.9 ms at 27,400-29,700
+// req/s with 2 threads, 8.5 ms at 33,000 with 1). Without wrk on the PATH
+// it says how to install it.
 func wrkReads(b *testing.B, t *strings.Builder, base string, tokens [][]string) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fmt.Fprintln(t, "\nwrk: not installed (apt-get install -y wrk), not measured")
@@ -272,14 +276,16 @@ end
 	if err := os.WriteFile(script, []byte(lua), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	fmt.Fprintln(t, "\nThe same reads from wrk in its own process (-t2 -c50 -d10s, one read at a time):")
-	fmt.Fprintln(t, "\n| read | requests/s | p50 | p90 | p99 |")
-	fmt.Fprintln(t, "| --- | --- | --- | --- | --- |")
-	for _, r := range []struct{ kind, path string }{
-		{"top-10", "/v1/leaderboards/all?period=week&limit=10"},
-		{"me", "/v1/leaderboards/all/me?period=week"},
+	fmt.Fprintln(t, "\nThe same reads from wrk in its own process (-c50 -d10s, one read at a time, 2 threads as in FACTS.md and 1):")
+	fmt.Fprintln(t, "\n| read | wrk threads | requests/s | p50 | p90 | p99 |")
+	fmt.Fprintln(t, "| --- | --- | --- | --- | --- | --- |")
+	for _, r := range []struct{ kind, path, threads string }{
+		{"top-10", "/v1/leaderboards/all?period=week&limit=10", "2"},
+		{"me", "/v1/leaderboards/all/me?period=week", "2"},
+		{"top-10", "/v1/leaderboards/all?period=week&limit=10", "1"},
+		{"me", "/v1/leaderboards/all/me?period=week", "1"},
 	} {
-		out, err := exec.Command("wrk", "-t2", "-c50", "-d10s", "--latency", "-s", script, base+r.path).CombinedOutput()
+		out, err := exec.Command("wrk", "-t"+r.threads, "-c50", "-d10s", "--latency", "-s", script, base+r.path).CombinedOutput()
 		if err != nil {
 			b.Fatalf("wrk: %v\n%s", err, out)
 		}
@@ -294,7 +300,7 @@ end
 			}
 			return "?"
 		}
-		fmt.Fprintf(t, "| %s | %s | %s | %s | %s |\n", r.kind, field("Requests/sec:"), field("50%"), field("90%"), field("99%"))
+		fmt.Fprintf(t, "| %s | %s | %s | %s | %s | %s |\n", r.kind, r.threads, field("Requests/sec:"), field("50%"), field("90%"), field("99%"))
 	}
 }
 

@@ -253,9 +253,10 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 // request on Redis or the network queues it behind them. It runs wrk with
 // 2 threads, as FACTS.md did, and with 1: on two cores, two threads of
 // wrk take a core from the server, and the one the scheduler starves
-// makes the tail (top-10 on 2026-12-04: p99 31.6-31.9 ms at 27,400-29,700
-// req/s with 2 threads, 8.5 ms at 33,000 with 1). Without wrk on the PATH
-// it says how to install it.
+// makes the tail (top-10 on 2026-12-04, 1,000,000 volunteers: p99 33.1 ms
+// at 30,275 req/s with 2 threads, 5.8 ms at 38,852 with 1; 100,000: 31.6
+// ms at 27,438 and 8.5 ms at 33,042). Without wrk on the PATH it says how
+// to install it.
 func wrkReads(b *testing.B, t *strings.Builder, base string, tokens [][]string) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fmt.Fprintln(t, "\nwrk: not installed (apt-get install -y wrk), not measured")

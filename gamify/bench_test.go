@@ -30,6 +30,13 @@ func benchWho(i int) Who {
 // in one pipeline), with a national campaign running besides the all-time
 // one, and then the boards' share alone: the same number of entries
 // applied to Redis without the ledger, one pipeline per award.
+//
+// The boards first hold DAISUSO_BENCH_BOARD_VOLUNTEERS volunteers (default
+// 1,000,000, as issue 5 asks; put there with LoadBoards, in both campaigns
+// and the awards' week and month), and each award goes to a different one
+// of them, so that every increment moves a member of a board that size.
+// With 0 the boards start empty and the awards go round 100,000 volunteers,
+// as before 2026-12-04 (the national boards then end at 40,000 members).
 func BenchmarkAwards(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
@@ -39,6 +46,18 @@ func BenchmarkAwards(b *testing.B) {
 	}
 	n := storetest.EnvInt("DAISUSO_BENCH_AWARDS", 20_000)
 	workers := storetest.EnvInt("DAISUSO_BENCH_AWARDERS", 50)
+	volunteers := storetest.EnvInt("DAISUSO_BENCH_BOARD_VOLUNTEERS", 1_000_000)
+	list, err := f.campaigns.all(ctx, f.now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loaded := loadBenchBoards(b, f, list, volunteers)
+	awardee := func(i int) Who { return benchWho(i % 100_000) }
+	if volunteers > 0 {
+		// 7,919 is prime and divides no power of ten: the first awards
+		// (fewer than volunteers) go to different volunteers, spread out.
+		awardee = func(i int) Who { return benchWho(i * 7919 % volunteers) }
+	}
 	run := func(do func(i int) error) (time.Duration, int64) {
 		var next, errs atomic.Int64
 		var wg sync.WaitGroup
@@ -65,20 +84,24 @@ func BenchmarkAwards(b *testing.B) {
 	cpu, cmds := storetest.CPUNow(ctx, f.rdb), storetest.RedisCommandsNow(ctx, f.rdb)
 	stopProfile := storetest.ProfileCPU(b, "DAISUSO_BENCH_CPUPROFILE")
 	endToEnd, errs1 := run(func(i int) error {
-		_, _, err := f.Award(ctx, Award{Key: fmt.Sprintf("bench:%d", i), Reason: ReasonSession, Who: benchWho(i % 100_000), At: f.now})
+		_, _, err := f.Award(ctx, Award{Key: fmt.Sprintf("bench:%d", i), Reason: ReasonSession, Who: awardee(i), At: f.now})
 		return err
 	})
 	stopProfile()
 	endToEndCPU, endToEndCmds := cpu.Since(ctx, f.rdb), cmds.Since(ctx, f.rdb, 3)
-	list, _ := f.campaigns.all(ctx, f.now)
 	boardsOnly, errs2 := run(func(i int) error {
-		e := Entry{ID: fmt.Sprintf("boards:%d", i), Reason: ReasonSession, Points: 10, At: f.now, Who: benchWho(i % 100_000)}
+		e := Entry{ID: fmt.Sprintf("boards:%d", i), Reason: ReasonSession, Points: 10, At: f.now, Who: awardee(i)}
 		e.Credits = credits(list, e)
 		return f.boards.apply(ctx, []Entry{e})
 	})
 	b.StopTimer()
 	var out strings.Builder
 	fmt.Fprintf(&out, "Point awards, %d from %d goroutines; two campaigns (all-time and a national one), 27 board increments per campaign;\n", n, workers)
+	if volunteers > 0 {
+		fmt.Fprintf(&out, "boards of %d volunteers before the awards (loaded in %.1f s), each award to a different one of them;\n", volunteers, loaded.Seconds())
+	} else {
+		fmt.Fprintln(&out, "boards empty before the awards, which go round 100,000 volunteers;")
+	}
 	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores; GOGC %s\n\n", storetest.MongoKind(), runtime.NumCPU(), storetest.GCPercent())
 	fmt.Fprintln(&out, "| path | awards | errors | seconds | awards/s |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- |")
@@ -87,11 +110,32 @@ func BenchmarkAwards(b *testing.B) {
 	fmt.Fprintf(&out, "CPU end to end: %s, of %d; %.0f µs of CPU an award in all\n", endToEndCPU.Cores(endToEnd), runtime.NumCPU(),
 		float64((endToEndCPU.Process+endToEndCPU.Redis).Microseconds())/float64(n))
 	fmt.Fprintf(&out, "redis-server's commands end to end (INFO commandstats): %s\n", endToEndCmds)
-	name := "gamify-awards.md"
+	name := "gamify-awards"
 	if workers != 50 {
-		name = fmt.Sprintf("gamify-awards-%d.md", workers)
+		name += fmt.Sprintf("-%d", workers)
 	}
+	if volunteers == 0 {
+		name += "-empty"
+	}
+	name += ".md"
 	storetest.WriteResult(name, out.String())
+}
+
+// loadBenchBoards puts volunteers benchWho(0) to benchWho(volunteers-1)
+// on the boards of f's campaigns at f.now, with scores that differ, and
+// returns how long it took.
+func loadBenchBoards(b *testing.B, f *fixture, list []Campaign, volunteers int) time.Duration {
+	start := time.Now()
+	es := make([]Entry, volunteers)
+	for i := range es {
+		es[i] = Entry{ID: fmt.Sprintf("load:%d", i), Reason: ReasonSession, Points: 10 + i%997, At: f.now, Who: benchWho(i)}
+		es[i].Credits = credits(list, es[i])
+	}
+	if err := f.LoadBoards(context.Background(), es); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC() // the garbage of loading is not the awards' to collect
+	return time.Since(start)
 }
 
 // BenchmarkRebuild writes DAISUSO_BENCH_LEDGER ledger entries (default

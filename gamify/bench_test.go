@@ -3,6 +3,8 @@ package gamify
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -140,16 +142,26 @@ func loadBenchBoards(b *testing.B, f *fixture, list []Campaign, volunteers int) 
 
 // BenchmarkRebuild writes DAISUSO_BENCH_LEDGER ledger entries (default
 // 100,000) straight into the ledger and times a rebuild of every board
-// from them.
+// from them. The entries' volunteers come in no order, as in a real
+// ledger; with DAISUSO_BENCH_LEDGER_IN_ORDER=1 in the order of their ids,
+// as before 2026-12-04, which makes a board's members arrive in the order
+// Redis keeps them.
 func BenchmarkRebuild(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
 	n := storetest.EnvInt("DAISUSO_BENCH_LEDGER", 100_000)
+	inOrder := os.Getenv("DAISUSO_BENCH_LEDGER_IN_ORDER") == "1"
+	order := rand.New(rand.NewPCG(1, 2)).Perm(n)
+	if inOrder {
+		for i := range order {
+			order[i] = i
+		}
+	}
 	start := time.Now()
 	batch := make([]any, 0, 1000)
 	for i := range n {
 		e := Entry{ID: fmt.Sprintf("rb:%d", i), Reason: ReasonSession, Points: 10,
-			At: f.now.Add(-time.Duration(i%60) * 24 * time.Hour), Who: benchWho(i)}
+			At: f.now.Add(-time.Duration(i%60) * 24 * time.Hour), Who: benchWho(order[i])}
 		e.Credits = []Credit{{Campaign: AllTime, Points: 10}}
 		batch = append(batch, toEntryDoc(e))
 		if len(batch) == cap(batch) || i == n-1 {
@@ -175,7 +187,11 @@ func BenchmarkRebuild(b *testing.B) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	var out strings.Builder
-	fmt.Fprintf(&out, "Rebuild of every board from %d ledger entries (one volunteer each, over 60 days, 3,300 communes);\n", n)
+	shape := "in no order"
+	if inOrder {
+		shape = "in the order of their ids"
+	}
+	fmt.Fprintf(&out, "Rebuild of every board from %d ledger entries (one volunteer each, %s, over 60 days, 3,300 communes);\n", n, shape)
 	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores; GOGC %s\n\n", storetest.MongoKind(), runtime.NumCPU(), storetest.GCPercent())
 	fmt.Fprintln(&out, "| entries | boards written | rebuild | of which reading and adding up | writing the boards | waiting for awards in flight | allocated | writing the ledger first |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -184,7 +200,11 @@ func BenchmarkRebuild(b *testing.B) {
 	fmt.Fprintf(&out, "\nCPU of the rebuild: %s, of %d; %.0f µs an entry in all\n", used.Cores(st.Took), runtime.NumCPU(),
 		float64((used.Process+used.Redis).Microseconds())/float64(st.Entries))
 	fmt.Fprintf(&out, "redis-server's commands (INFO commandstats): %s\n", usedCmds)
-	storetest.WriteResult(fmt.Sprintf("gamify-rebuild-%d.md", n), out.String())
+	name := fmt.Sprintf("gamify-rebuild-%d", n)
+	if inOrder {
+		name += "-in-order"
+	}
+	storetest.WriteResult(name+".md", out.String())
 }
 
 // BenchmarkAggregate times the rebuild's adding up alone, in this process

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -696,5 +697,42 @@ func TestConcurrentMeReadsShareRoundTrips(t *testing.T) {
 		if rank, _, _, ok := parseStanding(batch[i].res); batch[i].err != nil || !ok || rank != want {
 			t.Errorf("%s after SCRIPT FLUSH: %v %v, want rank %d", batch[i].member, batch[i].res, batch[i].err, want)
 		}
+	}
+}
+
+// TestGroupIncrementsMatchTheirSums applies a group of entries that share
+// boards and members in one pipeline (boards.incr reorders its increments
+// board by board) and compares every board and name with LoadBoards', which
+// writes the sums whole.
+func TestGroupIncrementsMatchTheirSums(t *testing.T) {
+	ctx := context.Background()
+	var es []Entry
+	for i := range 40 {
+		e := Entry{ID: fmt.Sprintf("g:%d", i), Reason: ReasonSession, Points: 10 + i,
+			At: time.Date(2026, 11, 1+i%20, 9, 0, 0, 0, Vietnam), Who: who(i % 7)}
+		e.Credits = []Credit{{Campaign: AllTime, Points: e.Points}}
+		if i%3 == 0 {
+			e.Credits = append(e.Credits, Credit{Campaign: "c2", Points: 2 * e.Points})
+		}
+		es = append(es, e)
+	}
+	grouped, loaded := newFixture(t), newFixture(t)
+	if err := grouped.boards.apply(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.LoadBoards(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	got, want := grouped.boardSnapshot(t), loaded.boardSnapshot(t)
+	if len(want) < 50 {
+		t.Fatalf("only %d boards: the entries do not spread as meant", len(want))
+	}
+	if !reflect.DeepEqual(got, want) {
+		for k, w := range want {
+			if !reflect.DeepEqual(got[k], w) {
+				t.Errorf("board %s: got %v, want %v", k, got[k], w)
+			}
+		}
+		t.Fatalf("the group's boards differ from the sums (%d boards against %d)", len(got), len(want))
 	}
 }

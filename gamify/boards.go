@@ -1,9 +1,11 @@
 package gamify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,20 +191,8 @@ func (b *boards) incr(ctx context.Context, p redis.Pipeliner, gen string, es []E
 			}
 		}
 	}
-	// Counting sort by board, each board's increments in their order.
-	from := make([]int, len(keys)+1)
+	slices.SortStableFunc(zs, func(x, y zincr) int { return cmp.Compare(x.board, y.board) })
 	for _, z := range zs {
-		from[z.board+1]++
-	}
-	for i := 1; i < len(from); i++ {
-		from[i] += from[i-1]
-	}
-	sorted := make([]zincr, len(zs))
-	for _, z := range zs {
-		sorted[from[z.board]] = z
-		from[z.board]++
-	}
-	for _, z := range sorted {
 		p.ZIncrBy(ctx, keys[z.board], z.by, z.member)
 	}
 }

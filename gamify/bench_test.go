@@ -39,8 +39,18 @@ func benchWho(i int) Who {
 // of them, so that every increment moves a member of a board that size.
 // With 0 the boards start empty and the awards go round 100,000 volunteers,
 // as before 2026-12-04 (the national boards then end at 40,000 members).
+//
+// With DAISUSO_BENCH_REDIS=cluster the boards are on a Redis Cluster of
+// three masters started for the benchmark on this machine, instead of the
+// redis-server of the tests.
 func BenchmarkAwards(b *testing.B) {
-	f := newFixture(b)
+	cluster := os.Getenv("DAISUSO_BENCH_REDIS") == "cluster"
+	var f *fixture
+	if cluster {
+		f = newFixtureOn(b, storetest.RedisCluster(b), storetest.Name("bench")+":")
+	} else {
+		f = newFixture(b)
+	}
 	ctx := context.Background()
 	if _, err := f.CreateCampaign(ctx, NewCampaign{Name: "Chiến dịch", Scope: ScopeNational, StartsAt: f.now.Add(-time.Hour),
 		EndsAt: f.now.Add(24 * time.Hour)}, "admin", nil); err != nil {
@@ -104,7 +114,11 @@ func BenchmarkAwards(b *testing.B) {
 	} else {
 		fmt.Fprintln(&out, "boards empty before the awards, which go round 100,000 volunteers;")
 	}
-	fmt.Fprintf(&out, "ledger: %s; boards: a real redis-server; %d cores; GOGC %s\n\n", storetest.MongoKind(), runtime.NumCPU(), storetest.GCPercent())
+	redisKind := "a real redis-server"
+	if cluster {
+		redisKind = "a Redis Cluster of 3 masters (redis-server, no replicas) on the same machine; Redis figures below are its masters' sums"
+	}
+	fmt.Fprintf(&out, "ledger: %s; boards: %s; %d cores; GOGC %s\n\n", storetest.MongoKind(), redisKind, runtime.NumCPU(), storetest.GCPercent())
 	fmt.Fprintln(&out, "| path | awards | errors | seconds | awards/s |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| end to end (ledger insert + boards) | %d | %d | %.2f | %.0f |\n", n, errs1, endToEnd.Seconds(), float64(n)/endToEnd.Seconds())
@@ -118,6 +132,9 @@ func BenchmarkAwards(b *testing.B) {
 	}
 	if volunteers == 0 {
 		name += "-empty"
+	}
+	if cluster {
+		name += "-cluster"
 	}
 	name += ".md"
 	storetest.WriteResult(name, out.String())

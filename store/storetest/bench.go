@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,23 +39,47 @@ func WriteResult(name, text string) {
 // generator or FCM stand-in) and a redis-server's, read from its INFO.
 type CPU struct{ Process, Redis time.Duration }
 
-// CPUNow reads both; the Redis figure is zero when INFO cannot be read.
+// CPUNow reads both; the Redis figure is zero when INFO cannot be read,
+// and on a cluster the sum of its masters'.
 func CPUNow(ctx context.Context, rdb redis.UniversalClient) CPU {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	c := CPU{Process: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
-	info, err := rdb.Info(ctx, "cpu").Result()
-	if err != nil {
-		return c
-	}
-	for line := range strings.SplitSeq(info, "\r\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			s, _ := strconv.ParseFloat(v, 64)
-			c.Redis += time.Duration(s * float64(time.Second))
+	for _, info := range infoOfEach(ctx, rdb, "cpu") {
+		for line := range strings.SplitSeq(info, "\r\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+				s, _ := strconv.ParseFloat(v, 64)
+				c.Redis += time.Duration(s * float64(time.Second))
+			}
 		}
 	}
 	return c
+}
+
+// infoOfEach is a section of INFO from the server, or from each master of
+// a cluster; a server that cannot be read is left out.
+func infoOfEach(ctx context.Context, rdb redis.UniversalClient, section string) []string {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		info, err := rdb.Info(ctx, section).Result()
+		if err != nil {
+			return nil
+		}
+		return []string{info}
+	}
+	var mu sync.Mutex
+	var out []string
+	_ = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		info, err := c.Info(ctx, section).Result()
+		if err == nil {
+			mu.Lock()
+			out = append(out, info)
+			mu.Unlock()
+		}
+		return nil
+	})
+	return out
 }
 
 // Since is the CPU time used since c.
@@ -73,30 +98,29 @@ func (c CPU) Cores(d time.Duration) string {
 // commandstats: per command, calls and microseconds of execution.
 type RedisCommands map[string]struct{ Calls, Usec int64 }
 
-// RedisCommandsNow reads them; nil when INFO cannot be read.
+// RedisCommandsNow reads them (on a cluster, summed over its masters);
+// empty when INFO cannot be read.
 func RedisCommandsNow(ctx context.Context, rdb redis.UniversalClient) RedisCommands {
-	info, err := rdb.Info(ctx, "commandstats").Result()
-	if err != nil {
-		return nil
-	}
 	out := RedisCommands{}
-	for line := range strings.SplitSeq(info, "\r\n") {
-		name, fields, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
-		if !ok || name == line {
-			continue
-		}
-		var st struct{ Calls, Usec int64 }
-		for f := range strings.SplitSeq(fields, ",") {
-			k, v, _ := strings.Cut(f, "=")
-			n, _ := strconv.ParseInt(v, 10, 64)
-			switch k {
-			case "calls":
-				st.Calls = n
-			case "usec":
-				st.Usec = n
+	for _, info := range infoOfEach(ctx, rdb, "commandstats") {
+		for line := range strings.SplitSeq(info, "\r\n") {
+			name, fields, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+			if !ok || name == line {
+				continue
 			}
+			st := out[name]
+			for f := range strings.SplitSeq(fields, ",") {
+				k, v, _ := strings.Cut(f, "=")
+				n, _ := strconv.ParseInt(v, 10, 64)
+				switch k {
+				case "calls":
+					st.Calls += n
+				case "usec":
+					st.Usec += n
+				}
+			}
+			out[name] = st
 		}
-		out[name] = st
 	}
 	return out
 }

@@ -143,6 +143,16 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 // prints p50/p95/p99 and requests per second, also written to
 // bench/results/leaderboard-http.md. The users cache is on (10 s), as in
 // production, so a read touches Redis only.
+//
+// By default the 50 clients are 50 volunteers, each reading as itself, so
+// the users and their neighbours' names come from the instance's caches.
+// DAISUSO_BENCH_READERS=N (more than 50) makes the readers N volunteers,
+// registered as users first, whose reads go round them in turn (the pair
+// top-10 and `me` by one reader, as an app opening the board does): with N
+// half the reads, every pair is a reader the instance has not seen, whose
+// user is read from the store (by whichever of the two reads comes first)
+// and whose neighbours' names from Redis. Its report is
+// leaderboard-http-readers-N.md, without wrk.
 func BenchmarkLeaderboardHTTP(b *testing.B) {
 	ta := newTestAPI(b, func(d *Deps) {
 		d.RateLimits = RateLimits{}
@@ -177,6 +187,18 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 		}
 	}
 	loaded := time.Since(loadStart)
+	const clients = 50
+	readers := clients
+	if v := os.Getenv("DAISUSO_BENCH_READERS"); v != "" {
+		fmt.Sscan(v, &readers)
+	}
+	readers = min(max(readers, clients), n)
+	var tokens [][]string
+	indexed := 0
+	if readers > clients {
+		tokens = benchReaders(b, ta, readers, n)
+		indexed = storetest.IndexFerretIDs(b)
+	}
 	runtime.GC() // the garbage of loading is not the reads' to collect
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -185,10 +207,11 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	go ta.App().Listener(ln)
 	defer ta.App().ShutdownWithTimeout(5 * time.Second)
 	base := "http://" + ln.Addr().String()
-	const clients = 50
-	tokens := make([][]string, clients)
-	for i := range tokens {
-		tokens[i] = ta.tokenIn(fmt.Sprintf("v%07d", i*(n/clients)), people.RoleVolunteer, "")
+	if readers == clients {
+		tokens = make([][]string, clients)
+		for i := range tokens {
+			tokens[i] = ta.tokenIn(fmt.Sprintf("v%07d", i*(n/clients)), people.RoleVolunteer, "")
+		}
 	}
 	clientName, get := readClient(base, clients)
 	var mu sync.Mutex
@@ -213,8 +236,12 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 				if i%2 == 1 {
 					kind, path = "me", "/v1/leaderboards/all/me?period=week"
 				}
+				tok := tokens[w]
+				if readers > clients {
+					tok = tokens[(i/2)%readers]
+				}
 				t0 := time.Now()
-				ok := get(path, tokens[w][0], tokens[w][1])
+				ok := get(path, tok[0], tok[1])
 				d := time.Since(t0)
 				mu.Lock()
 				if ok {
@@ -233,7 +260,11 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	var t strings.Builder
 	fmt.Fprintf(&t, "Leaderboard reads through HTTP: %d requests from %d clients on boards of %d volunteers (loaded in %.1f s);\n",
 		reads, clients, n, loaded.Seconds())
-	fmt.Fprintf(&t, "boards: a real redis-server; users cached in memory (FerretDB is not read); top rows and names cached for 1 s per instance; %d cores, load generator (%s client) in the same process; GOGC %s\n\n", runtime.NumCPU(), clientName, storetest.GCPercent())
+	users := fmt.Sprintf("the %d clients are %d volunteers reading as themselves, users cached in memory (FerretDB is not read)", clients, clients)
+	if readers > clients {
+		users = fmt.Sprintf("the reads go round %d volunteers, a top-10 and a `me` each in turn; users read from %s (store.Ferret.IndexIDs applied, %d indexes) the first time and cached for 10 s", readers, storetest.MongoKind(), indexed)
+	}
+	fmt.Fprintf(&t, "boards: a real redis-server; %s; top rows and names cached for 1 s per instance; %d cores, load generator (%s client) in the same process; GOGC %s\n\n", users, runtime.NumCPU(), clientName, storetest.GCPercent())
 	fmt.Fprintln(&t, "| read | requests | p50 | p95 | p99 | max |")
 	fmt.Fprintln(&t, "| --- | --- | --- | --- | --- | --- |")
 	for _, kind := range []string{"top-10", "me"} {
@@ -242,8 +273,46 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	}
 	fmt.Fprintf(&t, "\n%.0f requests/s in all, %d errors; redis-server's commands (INFO commandstats): %s\n",
 		float64(reads)/took.Seconds(), errs, cmds.Since(ctx, ta.deps.Redis, 3))
+	if readers > clients {
+		storetest.WriteResult(fmt.Sprintf("leaderboard-http-readers-%d.md", readers), t.String())
+		return
+	}
 	wrkReads(b, &t, base, tokens)
 	storetest.WriteResult("leaderboard-http.md", t.String())
+}
+
+// benchReaders registers readers volunteers spread over the n on the
+// boards, from 4 goroutines straight through the people service (the HTTP
+// dev token would take minutes for 100,000), and returns a dev token of
+// each.
+func benchReaders(b *testing.B, ta *testAPI, readers, n int) [][]string {
+	ctx := context.Background()
+	tokens := make([][]string, readers)
+	var next atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				r := int(next.Add(1)) - 1
+				if r >= readers {
+					return
+				}
+				id := fmt.Sprintf("v%07d", r*(n/readers))
+				if _, _, err := ta.deps.People.EnsureUser(ctx, people.User{ID: id, Role: people.RoleVolunteer}); err != nil {
+					failed.Store(err)
+					return
+				}
+				tok, _ := ta.deps.DevTokens.Issue(id)
+				tokens[r] = bearer(tok)
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatalf("register readers: %v", err)
+	}
+	return tokens
 }
 
 // wrkReads measures the same two reads with wrk, the load generator

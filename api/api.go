@@ -99,7 +99,7 @@ func New(d Deps) (*API, error) {
 		return nil, fmt.Errorf("api metrics: %w", err)
 	}
 	a := &API{deps: d, log: d.Logger, metrics: m, rankings: newRankingCache(),
-		users: &userCache{people: d.People, ttl: d.UserCacheTTL, now: d.Now, m: map[string]cachedUser{}}}
+		users: &userCache{lookup: d.People.User, ttl: d.UserCacheTTL, now: d.Now, m: map[string]cachedUser{}}}
 	if d.Redis != nil {
 		a.limiter = &limiter{rdb: d.Redis, prefix: d.RedisPrefix, now: d.Now}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"firebase.google.com/go/v4/auth"
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/singleflight"
 
 	"daisuso/people"
 	"daisuso/store"
@@ -212,12 +213,17 @@ func authorize(ac access) fiber.Handler {
 // signed-in request does not read the users collection every time: on
 // FerretDB an _id lookup took 11-31 ms. A role or branch change reaches
 // other instances within ttl; ttl 0 turns the cache off.
+//
+// Requests of one user that miss the cache together (an app opening a
+// screen asks for several things at once) share one lookup.
 type userCache struct {
-	people *people.Service
-	ttl    time.Duration
-	now    func() time.Time
-	mu     sync.Mutex
-	m      map[string]cachedUser
+	lookup  func(ctx context.Context, id string) (people.User, error) // the store's
+	ttl     time.Duration
+	now     func() time.Time
+	flights singleflight.Group
+	mu      sync.Mutex
+	m       map[string]cachedUser
+	forgets uint64 // forget calls so far: a lookup that saw one is not kept
 }
 
 type cachedUser struct {
@@ -230,7 +236,7 @@ const maxCachedUsers = 100_000
 
 func (uc *userCache) get(ctx context.Context, id string) (people.User, error) {
 	if uc.ttl <= 0 {
-		return uc.people.User(ctx, id)
+		return uc.lookup(ctx, id)
 	}
 	now := uc.now()
 	uc.mu.Lock()
@@ -242,28 +248,46 @@ func (uc *userCache) get(ctx context.Context, id string) (people.User, error) {
 		}
 		return c.u, nil
 	}
-	u, err := uc.people.User(ctx, id)
-	if err != nil && !errors.Is(err, people.ErrNotFound) {
+	v, err, _ := uc.flights.Do(id, func() (any, error) {
+		uc.mu.Lock()
+		forgets := uc.forgets
+		uc.mu.Unlock()
+		// The first caller's context: it ends only at that request's
+		// deadline, which comes before those of the requests that joined.
+		u, err := uc.lookup(ctx, id)
+		if err != nil && !errors.Is(err, people.ErrNotFound) {
+			return nil, err
+		}
+		// Someone not registered yet is kept for a second only: they are
+		// about to register.
+		c := cachedUser{u: u, missing: err != nil, until: now.Add(uc.ttl)}
+		if c.missing {
+			c.until = now.Add(time.Second)
+		}
+		uc.mu.Lock()
+		if len(uc.m) >= maxCachedUsers {
+			clear(uc.m)
+		}
+		if uc.forgets == forgets {
+			uc.m[id] = c
+		}
+		uc.mu.Unlock()
+		return c, nil
+	})
+	if err != nil {
 		return people.User{}, err
 	}
-	// Someone not registered yet is kept for a second only: they are
-	// about to register.
-	until := now.Add(uc.ttl)
-	if err != nil {
-		until = now.Add(time.Second)
+	if c := v.(cachedUser); !c.missing {
+		return c.u, nil
 	}
-	uc.mu.Lock()
-	if len(uc.m) >= maxCachedUsers {
-		clear(uc.m)
-	}
-	uc.m[id] = cachedUser{u: u, missing: err != nil, until: until}
-	uc.mu.Unlock()
-	return u, err
+	return people.User{}, people.ErrNotFound
 }
 
 // forget drops a user whose role or branch this instance just changed.
 func (uc *userCache) forget(id string) {
 	uc.mu.Lock()
 	delete(uc.m, id)
+	uc.forgets++
 	uc.mu.Unlock()
+	uc.flights.Forget(id) // a request from now on looks again
 }

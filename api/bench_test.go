@@ -198,6 +198,11 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	if readers > clients {
 		tokens = benchReaders(b, ta, readers, n)
 		indexed = storetest.IndexFerretIDs(b)
+	} else {
+		tokens = make([][]string, clients)
+		for i := range tokens {
+			tokens[i] = ta.tokenIn(fmt.Sprintf("v%07d", i*(n/clients)), people.RoleVolunteer, "")
+		}
 	}
 	runtime.GC() // the garbage of loading is not the reads' to collect
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -207,12 +212,6 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 	go ta.App().Listener(ln)
 	defer ta.App().ShutdownWithTimeout(5 * time.Second)
 	base := "http://" + ln.Addr().String()
-	if readers == clients {
-		tokens = make([][]string, clients)
-		for i := range tokens {
-			tokens[i] = ta.tokenIn(fmt.Sprintf("v%07d", i*(n/clients)), people.RoleVolunteer, "")
-		}
-	}
 	clientName, get := readClient(base, clients)
 	var mu sync.Mutex
 	lat := map[string][]time.Duration{}

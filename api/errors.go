@@ -127,6 +127,11 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "leaderboards_rebuilding",
 			Details: map[string]any{"retry_after_seconds": 5}, cause: err}
 	}
+	var open *matching.OpenRequestError
+	if errors.As(err, &open) {
+		return &apiError{Status: fiber.StatusConflict, Code: "member_in_open_request",
+			Details: map[string]any{"request_id": open.RequestID, "members": open.Members}, cause: err}
+	}
 	var rule *people.RuleError
 	if errors.As(err, &rule) {
 		return &apiError{Status: fiber.StatusUnprocessableEntity, Code: rule.Code,

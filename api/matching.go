@@ -58,6 +58,7 @@ type helpRequestJSON struct {
 	ID               string          `json:"id"`
 	HouseholdID      string          `json:"household_id"`
 	State            string          `json:"state"`
+	Members          []int           `json:"members"`
 	Learners         int             `json:"learners"`
 	Language         string          `json:"language"`
 	LanguageRequired bool            `json:"language_required"`
@@ -97,7 +98,7 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 	if !slices.ContainsFunc(h.Consents, func(c people.Consent) bool { return c.Purpose == "matching" }) {
 		return &people.RuleError{Code: "matching_consent_required", Field: "household_id"}
 	}
-	n, lang, required, topics, err := h.Learners(req.Members, req.Topics)
+	set, err := h.Learners(req.Members, req.Topics)
 	if err != nil {
 		return err
 	}
@@ -109,8 +110,8 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 		id = "rq_" + hashHex(actor.UserID, "help-request", key)[:24]
 	}
 	out, err := a.deps.Matching.Submit(ctx, matching.Request{ID: id, HouseholdID: h.ID, CommuneID: h.CommuneID,
-		RequestedBy: actor.UserID, Cell: h.Cell, Learners: n, Language: lang, LanguageRequired: required,
-		Topics: topics, RadiusKm: radius})
+		RequestedBy: actor.UserID, Cell: h.Cell, Members: set.Members, Language: set.Language, LanguageRequired: set.Required,
+		Topics: set.Topics, RadiusKm: radius})
 	if err != nil {
 		return err
 	}
@@ -118,6 +119,10 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 	body, err := a.helpRequestJSON(ctx, c, out)
 	if err != nil {
 		return err
+	}
+	if out.Existing {
+		// Asked again for learners whose request is open: that request.
+		return c.JSON(body)
 	}
 	return c.Status(fiber.StatusCreated).JSON(body)
 }
@@ -142,7 +147,7 @@ func (a *API) getHelpRequest(c *fiber.Ctx) error {
 
 func (a *API) helpRequestJSON(ctx context.Context, c *fiber.Ctx, o matching.Outcome) (helpRequestJSON, error) {
 	r := o.Request
-	j := helpRequestJSON{ID: r.ID, HouseholdID: r.HouseholdID, State: o.State, Learners: r.Learners, Language: r.Language,
+	j := helpRequestJSON{ID: r.ID, HouseholdID: r.HouseholdID, State: o.State, Members: nonNilInts(r.Members), Learners: r.Learners, Language: r.Language,
 		LanguageRequired: r.LanguageRequired, Topics: nonNil(r.Topics), RadiusKm: r.RadiusKm, CreatedAt: r.CreatedAt}
 	lang := language(c)
 	if o.Assignment != nil {
@@ -169,6 +174,13 @@ func (a *API) helpRequestJSON(ctx context.Context, c *fiber.Ctx, o matching.Outc
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
+	}
+	return s
+}
+
+func nonNilInts(s []int) []int {
+	if s == nil {
+		return []int{}
 	}
 	return s
 }

@@ -329,3 +329,45 @@ func grepLines(s, sub string, n int) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestOneOpenRequestPerLearnerThroughHTTP: a one-member household asking
+// six times holds one request and one place of its mentor; asking for a
+// member with no needs is refused; the queue counts a waiting household
+// once however often it asks.
+func TestOneOpenRequestPerLearnerThroughHTTP(t *testing.T) {
+	w := newWorld(t)
+	w.mentorAt("mai", 0.4, 0, `["vi"]`, 5, 2)
+	hh := w.householdAt(0, 0, oneAdult)
+	first := w.ask(hh, w.staffA)
+	for range 5 {
+		r := w.post("/v1/help-requests", fmt.Sprintf(`{"household_id":%q}`, hh), w.staffA...)
+		if r.Status != http.StatusOK || r.json(t)["id"] != first["id"] || mentorOf(r.json(t)) != "mai" {
+			t.Fatalf("asking again: %d %s", r.Status, r.Body)
+		}
+	}
+	mentees := w.get("/v1/volunteers/mai/mentees", w.tokenIn("mai", "", "")...)
+	if mentees.Status != http.StatusOK || mentees.json(t)["learners"] != 1.0 {
+		t.Fatalf("mentees: %d %s", mentees.Status, mentees.Body)
+	}
+
+	// A member listed with no needs.
+	two := w.householdAt(5, 5, `[{"name":"Lý Thị Hoa","birth_year":1985,"needs":["vneid"],"self_consent":true},{"name":"Lý Văn Nam","birth_year":1980,"self_consent":true}]`)
+	if r := w.post("/v1/help-requests", fmt.Sprintf(`{"household_id":%q,"members":[1]}`, two), w.staffA...); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(r.Body), "member_has_no_needs") {
+		t.Fatalf("a member with no needs: %d %s", r.Status, r.Body)
+	}
+	// Far from every mentor: it waits, once in the queue however often asked.
+	waiting := w.ask(two, w.staffA)
+	if waiting["state"] != "waiting" {
+		t.Fatalf("%v", waiting)
+	}
+	for range 3 {
+		if r := w.post("/v1/help-requests", fmt.Sprintf(`{"household_id":%q,"members":[0]}`, two), w.staffA...); r.Status != http.StatusOK || r.json(t)["id"] != waiting["id"] {
+			t.Fatalf("asking again while waiting: %d %s", r.Status, r.Body)
+		}
+	}
+	q := w.get("/v1/help-requests?commune_id="+w.communeA, w.staffA...)
+	if q.Status != http.StatusOK || q.json(t)["total"] != 1.0 {
+		t.Fatalf("queue: %d %s", q.Status, q.Body)
+	}
+}

@@ -79,7 +79,7 @@ func (a *API) routes() []route {
 			summary: "Everything the service keeps about a household.", response: exportJSON{}, handler: a.exportHousehold},
 
 		{method: fiber.MethodPost, path: "/v1/help-requests", access: roles(household, volunteer, communeStaff, admin), idempotent: true, status: fiber.StatusCreated,
-			summary: "Ask for help for some members of a household; matched at once: the mentor with an explanation, or why it waits and what happens next.",
+			summary: "Ask for help for some members of a household; matched at once: the mentor with an explanation, or why it waits and what happens next. A member is in one open request at a time: asking again for learners of an open request answers that request (200); asking for some of them with others is a 409 member_in_open_request naming it; a member with no needs is a 422.",
 			body:    helpRequestBody{}, response: helpRequestJSON{}, handler: a.createHelpRequest},
 		{method: fiber.MethodPost, path: "/v1/matching/runs", access: roles(branchAdmin, admin), status: fiber.StatusCreated,
 			summary: "Propose the optimal matching (most learners served, then fewest mentors under five, then least travel) for the waiting requests of a commune, a branch's area or (admins) a list of H3 cells.",

@@ -22,8 +22,9 @@ import (
 //	             _id "mentorID:index": the over-assignment guard
 //	assignments  _id = request id: a request is served at most once
 //	runs         batch proposals; run_decisions: _id = run id, insert-only
+//	request_members  _id "householdID#member": the one-open-request guard
 type mongoStore struct {
-	mentors, requests, slots, assignments, runs, decisions *mongo.Collection
+	mentors, requests, slots, assignments, runs, decisions, claims *mongo.Collection
 	// view is told of every mentor write and release of slots made here.
 	view *view
 }
@@ -31,7 +32,8 @@ type mongoStore struct {
 func newMongoStore(db *mongo.Database, v *view) *mongoStore {
 	return &mongoStore{mentors: db.Collection("mentors"), requests: db.Collection("help_requests"),
 		slots: db.Collection("slots"), assignments: db.Collection("assignments"),
-		runs: db.Collection("matching_runs"), decisions: db.Collection("run_decisions"), view: v}
+		runs: db.Collection("matching_runs"), decisions: db.Collection("run_decisions"),
+		claims: db.Collection("request_members"), view: v}
 }
 
 func (s *mongoStore) ensureIndexes(ctx context.Context) error {
@@ -52,6 +54,7 @@ func (s *mongoStore) ensureIndexes(ctx context.Context) error {
 		{s.assignments, bson.D{{Key: "mentor_id", Value: 1}}},
 		{s.assignments, bson.D{{Key: "household_id", Value: 1}}},
 		{s.assignments, bson.D{{Key: "commune_id", Value: 1}}},
+		{s.claims, bson.D{{Key: "household_id", Value: 1}}},
 	} {
 		if err := store.EnsureIndexes(ctx, ix.coll, mongo.IndexModel{Keys: ix.keys}); err != nil {
 			return err
@@ -165,6 +168,7 @@ type requestDoc struct {
 	RequestedBy      string    `bson:"requested_by"`
 	Cell             string    `bson:"cell"`
 	Cell7            string    `bson:"cell7"`
+	Members          []int     `bson:"members,omitempty"`
 	Learners         int       `bson:"learners"`
 	Language         string    `bson:"language"`
 	LanguageRequired bool      `bson:"language_required"`
@@ -180,13 +184,13 @@ type requestDoc struct {
 func (d requestDoc) request() Request {
 	c, _ := geo.ParseCell(d.Cell, -1)
 	return Request{ID: d.ID, HouseholdID: d.HouseholdID, CommuneID: d.CommuneID, RequestedBy: d.RequestedBy, Cell: c,
-		Learners: d.Learners, Language: d.Language, LanguageRequired: d.LanguageRequired, Topics: d.Topics,
+		Members: d.Members, Learners: d.Learners, Language: d.Language, LanguageRequired: d.LanguageRequired, Topics: d.Topics,
 		RadiusKm: d.RadiusKm, CreatedAt: d.CreatedAt}
 }
 
 func (s *mongoStore) insertRequest(ctx context.Context, r Request) error {
 	_, err := s.requests.InsertOne(ctx, requestDoc{ID: r.ID, HouseholdID: r.HouseholdID, CommuneID: r.CommuneID,
-		RequestedBy: r.RequestedBy, Cell: r.Cell.String(), Cell7: parentHex(r.Cell, 7), Learners: r.Learners,
+		RequestedBy: r.RequestedBy, Cell: r.Cell.String(), Cell7: parentHex(r.Cell, 7), Members: r.Members, Learners: r.Learners,
 		Language: r.Language, LanguageRequired: r.LanguageRequired, Topics: r.Topics, RadiusKm: r.RadiusKm, CreatedAt: r.CreatedAt})
 	return store.WrapMongo(err)
 }
@@ -228,6 +232,45 @@ func (s *mongoStore) noteUnserved(ctx context.Context, id string, u Unserved) er
 
 func (s *mongoStore) deleteRequests(ctx context.Context, filter bson.D) error {
 	_, err := s.requests.DeleteMany(ctx, filter)
+	return store.WrapMongo(err)
+}
+
+// ---- member claims ----
+
+type claimDoc struct {
+	ID          string    `bson:"_id"` // householdID#member
+	HouseholdID string    `bson:"household_id"`
+	RequestID   string    `bson:"request_id"`
+	CreatedAt   time.Time `bson:"created_at"`
+}
+
+func claimID(householdID string, member int) string { return fmt.Sprintf("%s#%d", householdID, member) }
+
+// claimMember records that a member's open request is requestID, unless
+// one is recorded already: it returns the claim that holds.
+func (s *mongoStore) claimMember(ctx context.Context, householdID string, member int, requestID string, now time.Time) (claimDoc, error) {
+	d := claimDoc{ID: claimID(householdID, member), HouseholdID: householdID, RequestID: requestID, CreatedAt: now}
+	_, err := s.claims.InsertOne(ctx, d)
+	if err == nil {
+		return d, nil
+	}
+	if err = store.WrapMongo(err); !errors.Is(err, store.ErrDuplicate) {
+		return claimDoc{}, err
+	}
+	held, err := byID[claimDoc](ctx, s.claims, d.ID)
+	if errors.Is(err, ErrNotFound) {
+		// Given up between the insert and the read: try once more.
+		if _, err := s.claims.InsertOne(ctx, d); err != nil {
+			return claimDoc{}, store.WrapMongo(err)
+		}
+		return d, nil
+	}
+	return held, err
+}
+
+// releaseClaims frees the members held by the claims filter selects.
+func (s *mongoStore) releaseClaims(ctx context.Context, filter bson.D) error {
+	_, err := s.claims.DeleteMany(ctx, filter)
 	return store.WrapMongo(err)
 }
 

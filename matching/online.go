@@ -71,15 +71,33 @@ type candidate struct {
 
 func (c candidate) free() int { return c.m.Capacity - len(c.used) }
 
-// Submit stores a request and matches it at once.
+// Submit stores a request and matches it at once. Each learner is in one
+// open request at a time: when all of r's learners are in an open request
+// of the household already, that one is returned (Existing) and nothing is
+// written; when some are, an *OpenRequestError names it.
 func (s *Service) Submit(ctx context.Context, r Request) (Outcome, error) {
-	if r.Learners < 1 || r.Learners > 20 || !r.Cell.Valid() || r.RadiusKm <= 0 || r.RadiusKm > MaxRadiusKm {
+	if len(r.Members) == 0 {
+		for i := range r.Learners {
+			r.Members = append(r.Members, i)
+		}
+	}
+	r.Members = slices.Clone(r.Members)
+	slices.Sort(r.Members)
+	r.Learners = len(r.Members)
+	if r.Learners < 1 || r.Learners > 20 || r.Members[0] < 0 || len(slices.Compact(slices.Clone(r.Members))) != r.Learners ||
+		r.HouseholdID == "" || !r.Cell.Valid() || r.RadiusKm <= 0 || r.RadiusKm > MaxRadiusKm {
 		return Outcome{}, ErrInvalid
 	}
 	if r.ID == "" {
 		r.ID = newID("rq_")
 	}
 	r.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if prior, err := s.claim(ctx, r); prior != nil || err != nil {
+		if prior != nil {
+			return *prior, nil
+		}
+		return Outcome{}, err
+	}
 	err := s.st.insertRequest(ctx, r)
 	if errors.Is(err, store.ErrDuplicate) {
 		return s.resume(ctx, r)
@@ -88,6 +106,84 @@ func (s *Service) Submit(ctx context.Context, r Request) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("submit request: %w", err)
 	}
 	return s.match(ctx, r)
+}
+
+// claimGrace is how old a claim whose request was never written must be
+// before it is taken to be left by a try that died between the two writes
+// (a write takes milliseconds; a retry with the same id takes it over at
+// once).
+const claimGrace = time.Minute
+
+// claim takes r's members for r before r is written, one at a time in
+// ascending order: two requests for overlapping members meet on the first
+// member they share, so one of them holds them all, never each a part. A
+// member held by another request ends it: the claims taken here are given
+// back, and the other request is returned when it is the household's open
+// request for all of r's members, else named in an *OpenRequestError.
+func (s *Service) claim(ctx context.Context, r Request) (*Outcome, error) {
+	var held []int
+	giveBack := func() error {
+		ids := make([]string, len(held))
+		for k, i := range held {
+			ids[k] = claimID(r.HouseholdID, i)
+		}
+		return s.st.releaseClaims(context.WithoutCancel(ctx),
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: r.ID}})
+	}
+	for _, i := range r.Members {
+		c, err := s.st.claimMember(ctx, r.HouseholdID, i, r.ID, r.CreatedAt)
+		if err == nil && c.RequestID != r.ID {
+			var prior *Outcome
+			prior, err = s.heldBy(ctx, r, c)
+			if err == nil && prior == nil {
+				c, err = s.st.claimMember(ctx, r.HouseholdID, i, r.ID, r.CreatedAt)
+				if err == nil && c.RequestID != r.ID {
+					err = &OpenRequestError{RequestID: c.RequestID, Members: []int{i}}
+				}
+			} else if prior != nil {
+				if gerr := giveBack(); gerr != nil {
+					return nil, gerr
+				}
+				return prior, nil
+			}
+		}
+		if err != nil {
+			if gerr := giveBack(); gerr != nil {
+				return nil, errors.Join(err, gerr)
+			}
+			return nil, err
+		}
+		held = append(held, i)
+	}
+	return nil, nil
+}
+
+// heldBy says what to answer r with when claim c of another request holds
+// one of its members: that request when it is open for all of r's members,
+// an *OpenRequestError naming it when it is open for some, and nil (with
+// the claim removed) when the claim is a dead try's.
+func (s *Service) heldBy(ctx context.Context, r Request, c claimDoc) (*Outcome, error) {
+	prior, err := s.Outcome(ctx, c.RequestID)
+	if errors.Is(err, ErrNotFound) {
+		if s.now().Sub(c.CreatedAt) < claimGrace {
+			return nil, &OpenRequestError{RequestID: c.RequestID, Members: r.Members}
+		}
+		return nil, s.st.releaseClaims(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "request_id", Value: c.RequestID}})
+	}
+	if err != nil {
+		return nil, err
+	}
+	var shared []int
+	for _, i := range r.Members {
+		if slices.Contains(prior.Request.Members, i) {
+			shared = append(shared, i)
+		}
+	}
+	if prior.Request.HouseholdID == r.HouseholdID && len(shared) == len(r.Members) {
+		prior.Existing = true
+		return &prior, nil
+	}
+	return nil, &OpenRequestError{RequestID: c.RequestID, Members: shared}
 }
 
 // resume answers a request submitted again under the id it was given the

@@ -174,7 +174,10 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 		if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: in}}); err != nil {
 			return err
 		}
-		return s.st.deleteRequests(ctx, bson.D{{Key: "_id", Value: in}})
+		if err := s.st.deleteRequests(ctx, bson.D{{Key: "_id", Value: in}}); err != nil {
+			return err
+		}
+		return s.st.releaseClaims(ctx, bson.D{{Key: "household_id", Value: id}})
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package matching
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -24,7 +25,7 @@ func TestProposeInTheBackground(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	home := cellNear(r, 0)
 	for i := range 3 {
-		out, err := s.Submit(ctx, Request{CommuneID: "cm_x", HouseholdID: "hh", Cell: cellNear(r, 1), Learners: 1, Language: "vi", RadiusKm: 2})
+		out, err := s.Submit(ctx, Request{CommuneID: "cm_x", HouseholdID: fmt.Sprintf("hh%d", i), Cell: cellNear(r, 1), Learners: 1, Language: "vi", RadiusKm: 2})
 		if err != nil || out.State != StateWaiting {
 			t.Fatalf("request %d: %v %v", i, out.State, err)
 		}

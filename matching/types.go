@@ -2,6 +2,7 @@ package matching
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"daisuso/geo"
@@ -50,7 +51,11 @@ type Request struct {
 	CommuneID   string
 	RequestedBy string
 	Cell        geo.Cell
-	Learners    int
+	// Members are the learners' indexes among the household's members;
+	// a member is in one open (waiting or matched) request at a time.
+	// Empty: the first Learners members.
+	Members  []int
+	Learners int
 	// Language is the learners' language; when LanguageRequired (they do
 	// not speak Vietnamese), only a mentor who speaks it can serve them.
 	Language         string
@@ -112,4 +117,19 @@ type Outcome struct {
 	State      string
 	Assignment *Assignment
 	Unserved   *Unserved
+	// Existing: Submit found every learner already in this open request
+	// of theirs, and wrote nothing.
+	Existing bool
+}
+
+// OpenRequestError refuses a request for members of whom some are in
+// another open request already (RequestID), and not all of them: asking
+// again for the same learners answers the open request instead.
+type OpenRequestError struct {
+	RequestID string
+	Members   []int // the members of the new request already in it
+}
+
+func (e *OpenRequestError) Error() string {
+	return fmt.Sprintf("members %v are in open request %s", e.Members, e.RequestID)
 }

@@ -367,67 +367,88 @@ func (s *Service) DeleteHousehold(ctx context.Context, a Actor, id string) error
 	return nil
 }
 
+// LearnerSet is who a help request is for and what follows from them.
+type LearnerSet struct {
+	// Members are the learners' indexes among the household's members,
+	// ascending: each can be in one open request at a time (matching keeps
+	// that rule).
+	Members []int
+	// Language is the learners' language; Required when a learner with it
+	// is elderly or has low literacy (taken to mean they cannot learn in
+	// Vietnamese).
+	Language string
+	Required bool
+	Topics   []string // the given ones, or the learners' needs
+}
+
 // Learners picks the learners of a help request, by their indexes among
-// the members (default: every member with needs, or everyone), and what
-// follows from them: their number; a language, which is required when a
-// learner with it is elderly or has low literacy (taken to mean they cannot
-// learn in Vietnamese); and the topics (the given ones, or their needs).
-func (h Household) Learners(idx []int, topics []string) (n int, lang string, required bool, want []string, err error) {
-	var ms []Member
+// the members (default: every member with needs). A member with no needs
+// is refused: a request is for someone who wants to learn something, and a
+// member listed for nothing would count as a learner on every indicator.
+func (h Household) Learners(idx []int, topics []string) (LearnerSet, error) {
+	var set LearnerSet
 	if len(idx) == 0 {
-		for _, m := range h.Members {
+		for i, m := range h.Members {
 			if len(m.Needs) > 0 {
-				ms = append(ms, m)
+				set.Members = append(set.Members, i)
 			}
 		}
-		if len(ms) == 0 {
-			ms = h.Members
+		if len(set.Members) == 0 {
+			return LearnerSet{}, &RuleError{Code: "no_member_needs_help", Field: "members"}
 		}
 	} else {
 		seen := map[int]bool{}
 		for _, i := range idx {
 			if i < 0 || i >= len(h.Members) || seen[i] {
-				return 0, "", false, nil, &FieldError{Field: "members", Reason: "unknown_member"}
+				return LearnerSet{}, &FieldError{Field: "members", Reason: "unknown_member"}
+			}
+			if len(h.Members[i].Needs) == 0 {
+				return LearnerSet{}, &RuleError{Code: "member_has_no_needs", Field: fmt.Sprintf("members[%d]", i)}
 			}
 			seen[i] = true
-			ms = append(ms, h.Members[i])
+			set.Members = append(set.Members, i)
 		}
+		slices.Sort(set.Members)
+	}
+	ms := make([]Member, len(set.Members))
+	for k, i := range set.Members {
+		ms[k] = h.Members[i]
 	}
 	count := map[string]int{}
 	for _, m := range ms {
 		count[m.Language]++
 		for _, t := range m.Needs {
-			if !slices.Contains(want, t) {
-				want = append(want, t)
+			if !slices.Contains(set.Topics, t) {
+				set.Topics = append(set.Topics, t)
 			}
 		}
 	}
 	// The most common language other than Vietnamese, if any; ties go to
 	// the first learner's, so the choice does not depend on map order.
-	lang = "vi"
+	set.Language = "vi"
 	for _, m := range ms {
-		if l := m.Language; l != "vi" && (lang == "vi" || count[l] > count[lang]) {
-			lang = l
+		if l := m.Language; l != "vi" && (set.Language == "vi" || count[l] > count[set.Language]) {
+			set.Language = l
 		}
 	}
 	for _, m := range ms {
-		if m.Language == lang && lang != "vi" &&
+		if m.Language == set.Language && set.Language != "vi" &&
 			(slices.Contains(m.Accessibility, "elderly") || slices.Contains(m.Accessibility, "low_literacy")) {
-			required = true
+			set.Required = true
 		}
 	}
 	if len(topics) > 0 {
-		want = nil
+		set.Topics = nil
 		for _, t := range topics {
 			if !known(Topics, t) {
-				return 0, "", false, nil, &FieldError{Field: "topics", Reason: "unknown_code"}
+				return LearnerSet{}, &FieldError{Field: "topics", Reason: "unknown_code"}
 			}
-			if !slices.Contains(want, t) {
-				want = append(want, t)
+			if !slices.Contains(set.Topics, t) {
+				set.Topics = append(set.Topics, t)
 			}
 		}
 	}
-	return len(ms), lang, required, want, nil
+	return set, nil
 }
 
 // CommuneCount is what the public rankings use of a commune's registry:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,12 +82,16 @@ func demoRequests(ctx context.Context, svc *people.Service, m *matching.Service,
 		if err != nil {
 			return matched, waiting, err
 		}
-		n, lang, required, topics, err := h.Learners(nil, nil)
+		set, err := h.Learners(nil, nil)
+		var none *people.RuleError
+		if errors.As(err, &none) {
+			continue // no member wants to learn anything
+		}
 		if err != nil {
 			return matched, waiting, err
 		}
 		out, err := m.Submit(ctx, matching.Request{HouseholdID: h.ID, CommuneID: h.CommuneID, RequestedBy: admin.UserID,
-			Cell: h.Cell, Learners: n, Language: lang, LanguageRequired: required, Topics: topics, RadiusKm: people.DefaultRadiusKm})
+			Cell: h.Cell, Members: set.Members, Language: set.Language, LanguageRequired: set.Required, Topics: set.Topics, RadiusKm: people.DefaultRadiusKm})
 		if err != nil {
 			return matched, waiting, err
 		}

@@ -166,7 +166,7 @@ func TestKilledServerLosesNothing(t *testing.T) {
 		"languages":["vi"],"topics":["vneid"],"capacity":20,"radius_km":3,"consents":["matching"]}`, commune), mentor)
 	var households []string
 	for i := range 10 {
-		h := a.must("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":103.7625},"members":[{"name":"Lý Thị Hoa","birth_year":1985,"self_consent":true}],"consents":["matching"]}`,
+		h := a.must("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":103.7625},"members":[{"name":"Lý Thị Hoa","birth_year":1985,"needs":["vneid"],"self_consent":true}],"consents":["matching"]}`,
 			commune, 22.5379+float64(i)*0.001), staff)["id"].(string)
 		a.must("/v1/help-requests", fmt.Sprintf(`{"household_id":%q}`, h), staff)
 		households = append(households, h)

@@ -245,7 +245,7 @@ func (l *loader) setup(communeCode string, nVols int) error {
 			if err != nil {
 				return err
 			}
-			body := fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":[{"name":"Lý Thị Hoa","birth_year":1960,"self_consent":true,"has_smartphone":true}],"consents":["matching","reminders"]}`,
+			body := fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":[{"name":"Lý Thị Hoa","birth_year":1960,"needs":["vneid"],"self_consent":true,"has_smartphone":true}],"consents":["matching","reminders"]}`,
 				l.commune, p[1]+0.0003*float64(j), p[0])
 			if err := l.must("POST", "/v1/households", body, htok, nil); err != nil {
 				return err

@@ -375,7 +375,7 @@ func TestCampaignsAndPublicRankings(t *testing.T) {
 	now := time.Now()
 	body := fmt.Sprintf(`{"name":"Ngày hội toàn dân học tập số 2026","scope":"commune:02839","starts_at":%q,"ends_at":%q,
 		"multipliers":[{"date":%q,"factor":2}],"targets":{"sessions":100}}`,
-		now.Add(-time.Hour).Format(time.RFC3339), now.Add(240*time.Hour).Format(time.RFC3339), now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly))
+		now.Add(-24*time.Hour).Format(time.RFC3339), now.Add(240*time.Hour).Format(time.RFC3339), now.Add(-3*time.Hour).In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly))
 	camp := m.mustCreate("/v1/campaigns", body, m.adminA)
 	if r := m.post("/v1/campaigns", body, m.adminB...); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("a campaign for another commune: %d %s", r.Status, r.Body)
@@ -487,7 +487,68 @@ func TestCertificationAwardSurvivesACutOffScoring(t *testing.T) {
 		t.Fatalf("confirm: %d %s", r.Status, r.Body)
 	}
 	// 10 for the session, 30 for the certified learner, 20 for the family.
-	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 60 {
+	if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 60 {
 		t.Fatalf("points: %v, want 60", pts)
+	}
+}
+
+// TestPointsAreDatedByTheHeldTime: what a session earns is dated by the
+// check-in time the phone recorded, not by its confirmation: a session
+// held in a campaign's window and on its multiplier day earns there though
+// confirmed after the window closed; one reported later than MaxHeldAge,
+// or with a held time ahead of the server's clock, waits for review, and
+// once approved is still dated by its held time.
+func TestPointsAreDatedByTheHeldTime(t *testing.T) {
+	m := newMentoring(t)
+	vn := time.FixedZone("ICT", 7*3600)
+	now := time.Now()
+	held := now.Add(-3 * 24 * time.Hour).Truncate(time.Second)
+	body := fmt.Sprintf(`{"name":"Tuần cao điểm","scope":"commune:02839","starts_at":%q,"ends_at":%q,"multipliers":[{"date":%q,"factor":2}]}`,
+		held.Add(-24*time.Hour).Format(time.RFC3339), held.Add(24*time.Hour).Format(time.RFC3339), held.In(vn).Format(time.DateOnly))
+	camp := m.mustCreate("/v1/campaigns", body, m.adminA)["id"].(string)
+	hh := m.matchedHousehold(0.1, oneAdult)
+
+	id, s := m.heldFor(hh, held, 0)
+	if len(flagsOf(s)) != 0 {
+		t.Fatalf("a session reported 3 days after it was held is flagged: %v", flagsOf(s))
+	}
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+s["confirmation_code"].(string)+`"}`, m.staffA...); r.Status != http.StatusOK ||
+		r.json(t)["state"] != "confirmed" {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	r := m.get("/v1/leaderboards/"+camp+"?scope=commune:02839&period=campaign", m.mai...)
+	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["points"] != 20.0 {
+		t.Fatalf("the closed campaign's board (10 points doubled on the held day): %s", r.Body)
+	}
+	var e struct {
+		At time.Time `bson:"at"`
+	}
+	if err := m.db.Collection("ledger").FindOne(t.Context(), bson.D{{Key: "_id", Value: "session:" + id}}).Decode(&e); err != nil || !e.At.Equal(held) {
+		t.Fatalf("the award is dated %v (%v), want the held time %v", e.At, err, held)
+	}
+
+	late := now.Add(-10 * 24 * time.Hour).Truncate(time.Second)
+	id, s = m.heldFor(hh, late, 0)
+	if f := flagsOf(s); len(f) != 1 || f[0] != "reported_late" {
+		t.Fatalf("a session reported 10 days after it was held: flags %v", f)
+	}
+	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+s["confirmation_code"].(string)+`"}`, m.staffA...); r.Status != http.StatusOK ||
+		r.json(t)["state"] != "pending_review" {
+		t.Fatalf("confirming a late session: %d %s", r.Status, r.Body)
+	}
+	if r := m.post("/v1/sessions/"+id+"/review", `{"decision":"approve"}`, m.adminA...); r.Status != http.StatusOK {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	if err := m.db.Collection("ledger").FindOne(t.Context(), bson.D{{Key: "_id", Value: "session:" + id}}).Decode(&e); err != nil || !e.At.Equal(late) {
+		t.Fatalf("the approved late award is dated %v (%v), want %v", e.At, err, late)
+	}
+
+	// A phone whose clock is a day ahead.
+	ahead := uuid.NewString()
+	if r := m.schedule(ahead, hh, now.Add(20*time.Hour), m.mai); r.Status != http.StatusCreated {
+		t.Fatalf("schedule: %d %s", r.Status, r.Body)
+	}
+	if f := flagsOf(m.checkIn(ahead, now.Add(24*time.Hour), 0, `["vneid"]`)); len(f) != 1 || f[0] != "held_time_in_future" {
+		t.Fatalf("a held time a day ahead: flags %v", f)
 	}
 }

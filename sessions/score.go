@@ -29,10 +29,7 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 	if err != nil {
 		return err
 	}
-	at := sess.Confirmation.At
-	if sess.Review != nil {
-		at = sess.Review.At
-	}
+	at := heldAt(sess)
 	award := func(key, reason, source string) error {
 		_, _, err := s.gamify.Award(ctx, gamify.Award{Key: key, Reason: reason, Source: source, Who: who, At: at})
 		return err
@@ -118,6 +115,25 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 	st.Campaigns = p.Campaigns
 	_, err = s.gamify.EvaluateBadges(ctx, mentor.ID, st)
 	return err
+}
+
+// heldAt is when a confirmed session's work was done, by which everything
+// it earns is dated (week, month, campaign window, multiplier, streak): the
+// check-in time the phone recorded, or the confirmation or review if that
+// is earlier (a held time ahead of every clock that a reviewer approved).
+func heldAt(sess Session) time.Time {
+	at := sess.CheckIn.At
+	var decided time.Time
+	if sess.Confirmation != nil {
+		decided = sess.Confirmation.At
+	}
+	if sess.Review != nil {
+		decided = sess.Review.At
+	}
+	if !decided.IsZero() && decided.Before(at) {
+		return decided
+	}
+	return at
 }
 
 // certify records a learner as certified once every core topic is done

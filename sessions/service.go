@@ -287,7 +287,7 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 	if in.At.IsZero() {
 		at = now
 	}
-	if at.After(now.Add(5*time.Minute)) || at.Before(sess.StartsAt.Add(-2*time.Hour)) || at.After(sess.StartsAt.Add(7*24*time.Hour)) {
+	if at.Before(sess.StartsAt.Add(-2*time.Hour)) || at.After(sess.StartsAt.Add(7*24*time.Hour)) {
 		return Session{}, false, &people.RuleError{Code: "check_in_time_out_of_range", Field: "at"}
 	}
 	cell := sess.Cell
@@ -307,6 +307,9 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 	flags, err := s.flags(ctx, sess, at, cell)
 	if err != nil {
 		return Session{}, false, err
+	}
+	if f := heldTimeFlag(at, now); f != "" {
+		flags = append(flags, f)
 	}
 	sess, err = s.advance(ctx, sess, func(next *Session, _ time.Time) {
 		next.State = StateHeld
@@ -402,6 +405,19 @@ func (s *Service) flags(ctx context.Context, sess Session, at time.Time, cell ge
 	return flags, nil
 }
 
+// heldTimeFlag is the review flag a held time earns when it is reported
+// (checked in or confirmed) at now: ahead of the server's clock, or older
+// than MaxHeldAge. "" when it needs none.
+func heldTimeFlag(held, now time.Time) string {
+	switch {
+	case held.After(now.Add(ClockSkew)):
+		return FlagHeldInFuture
+	case now.Sub(held) > MaxHeldAge:
+		return FlagReportedLate
+	}
+	return ""
+}
+
 // Cancel cancels a scheduled session; applied is false when it was
 // cancelled already.
 func (s *Service) Cancel(ctx context.Context, a people.Actor, id string) (sess Session, applied bool, err error) {
@@ -468,7 +484,10 @@ func (s *Service) Confirm(ctx context.Context, a people.Actor, id, code string) 
 	return s.advance(ctx, sess, func(next *Session, now time.Time) {
 		next.Confirmation = &Confirmation{By: a.UserID, Role: string(a.Role), Method: method, At: now}
 		next.State = StateConfirmed
-		if len(sess.Flags) > 0 {
+		if f := heldTimeFlag(sess.CheckIn.At, now); f != "" && !slices.Contains(next.Flags, f) {
+			next.Flags = append(slices.Clone(next.Flags), f)
+		}
+		if len(next.Flags) > 0 {
 			next.State = StatePendingReview
 		}
 	})

@@ -42,6 +42,12 @@ const (
 	FlagOverlap        = "overlaps_another_session"
 	FlagTooManyPerDay  = "too_many_sessions_that_day"
 	FlagImpossibleTrip = "check_ins_too_far_apart"
+	// The held time the phone recorded is ahead of the server's clock, or
+	// older than MaxHeldAge when the session is checked in or confirmed:
+	// points are dated by it (the week, month, campaign and multiplier it
+	// earns in), so a person decides whether it is true.
+	FlagHeldInFuture = "held_time_in_future"
+	FlagReportedLate = "reported_late"
 )
 
 // Limits.
@@ -54,6 +60,13 @@ const (
 	TravelSlackKm    = 3.0  // cells are coarse: two check-ins in neighbouring cells
 	MaxSyncItems     = 200
 	CodeAttempts     = 5 // wrong confirmation codes per session per hour
+	// MaxHeldAge is how long after it was held a session may be checked
+	// in or confirmed without review: a week, time enough for a phone out
+	// of signal to come back and for the family to confirm, short enough
+	// that a week's or a campaign's board is not changed long after.
+	MaxHeldAge = 7 * 24 * time.Hour
+	// ClockSkew is how far ahead of the server a phone's clock may be.
+	ClockSkew = 5 * time.Minute
 	scheduleAheadMax = 120 * 24 * time.Hour
 	scheduleBackMax  = 30 * 24 * time.Hour
 )

@@ -52,21 +52,21 @@ const (
 
 // Limits.
 const (
-	MaxLearners      = 20
-	MinMinutes       = 15
-	MaxMinutes       = 240
-	MaxPerDay        = 6    // sessions checked in on one local day before review
-	MaxSpeedKmH      = 60.0 // mountain roads by motorbike, generously
-	TravelSlackKm    = 3.0  // cells are coarse: two check-ins in neighbouring cells
-	MaxSyncItems     = 200
-	CodeAttempts     = 5 // wrong confirmation codes per session per hour
+	MaxLearners   = 20
+	MinMinutes    = 15
+	MaxMinutes    = 240
+	MaxPerDay     = 6    // sessions checked in on one local day before review
+	MaxSpeedKmH   = 60.0 // mountain roads by motorbike, generously
+	TravelSlackKm = 3.0  // cells are coarse: two check-ins in neighbouring cells
+	MaxSyncItems  = 200
+	CodeAttempts  = 5 // wrong confirmation codes per session per hour
 	// MaxHeldAge is how long after it was held a session may be checked
 	// in or confirmed without review: a week, time enough for a phone out
 	// of signal to come back and for the family to confirm, short enough
 	// that a week's or a campaign's board is not changed long after.
 	MaxHeldAge = 7 * 24 * time.Hour
 	// ClockSkew is how far ahead of the server a phone's clock may be.
-	ClockSkew = 5 * time.Minute
+	ClockSkew        = 5 * time.Minute
 	scheduleAheadMax = 120 * 24 * time.Hour
 	scheduleBackMax  = 30 * 24 * time.Hour
 )

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,9 +15,15 @@ import (
 )
 
 type learnerProgressJSON struct {
-	Member    int      `json:"member"`
-	Topics    []string `json:"topics_completed"`
-	Certified bool     `json:"certified"`
+	Member      int      `json:"member"`
+	Topics      []string `json:"topics_completed"`
+	Outcomes    []string `json:"outcomes"`
+	SessionDays int      `json:"session_days"`
+	Certified   bool     `json:"certified"`
+	// Missing is what certification still lacks: "topic:<code>",
+	// "outcome:<code>", "second_session_day"; MissingText says it in words.
+	Missing     []string `json:"missing"`
+	MissingText string   `json:"missing_text,omitempty"`
 }
 
 type progressJSON struct {
@@ -37,10 +44,55 @@ func (a *API) householdProgress(c *fiber.Ctx) error {
 		return err
 	}
 	out := progressJSON{HouseholdID: h.ID, CoreTopics: people.CoreTopics, Learners: []learnerProgressJSON{}, DigitalFamily: family}
+	lang := language(c)
 	for _, p := range ps {
-		out.Learners = append(out.Learners, learnerProgressJSON(p))
+		out.Learners = append(out.Learners, learnerProgressJSON{Member: p.Member, Topics: nonNil(p.Topics), Outcomes: nonNil(p.Outcomes),
+			SessionDays: p.Days, Certified: p.Certified, Missing: nonNil(p.Missing), MissingText: missingText(lang, p.Missing)})
 	}
 	return c.JSON(out)
+}
+
+// missingText says in words what a learner still lacks for certification:
+// "Còn thiếu: ...".
+func missingText(lang string, missing []string) string {
+	if len(missing) == 0 {
+		return ""
+	}
+	var topics, outcomes []string
+	day := false
+	for _, m := range missing {
+		switch kind, code, _ := strings.Cut(m, ":"); kind {
+		case "topic":
+			topics = append(topics, people.NameOf(people.Topics, code, lang))
+		case "outcome":
+			outcomes = append(outcomes, people.NameOf(people.Outcomes, code, lang))
+		default:
+			day = true
+		}
+	}
+	var parts []string
+	if lang == "en" {
+		if len(topics) > 0 {
+			parts = append(parts, "topics: "+strings.Join(topics, ", "))
+		}
+		if len(outcomes) > 0 {
+			parts = append(parts, "done on their own phone: "+strings.Join(outcomes, ", "))
+		}
+		if day {
+			parts = append(parts, "a session on another day")
+		}
+		return "Still missing: " + strings.Join(parts, "; ") + "."
+	}
+	if len(topics) > 0 {
+		parts = append(parts, "chủ đề "+strings.Join(topics, ", "))
+	}
+	if len(outcomes) > 0 {
+		parts = append(parts, "tự làm được trên điện thoại: "+strings.Join(outcomes, ", "))
+	}
+	if day {
+		parts = append(parts, "một buổi học vào ngày khác")
+	}
+	return "Còn thiếu: " + strings.Join(parts, "; ") + "."
 }
 
 // ---- public rankings ----

@@ -16,9 +16,12 @@ type learnerRef struct {
 }
 
 type resultJSON struct {
-	HouseholdID string   `json:"household_id"`
-	Member      int      `json:"member"`
-	Outcomes    []string `json:"outcomes"`
+	HouseholdID string `json:"household_id"`
+	Member      int    `json:"member"`
+	// Topics: the session's topics this learner took part in (a subset of
+	// topics_covered); omitted: all of them.
+	Topics   []string `json:"topics,omitempty"`
+	Outcomes []string `json:"outcomes"`
 }
 
 type sessionRequest struct {

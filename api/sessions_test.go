@@ -71,7 +71,42 @@ func (m *mentoring) points(board, scope, period string) map[string]float64 {
 	return out
 }
 
-const allCore = `["smartphone_basics","vneid","public_services","cashless_payment","scam_safety"]`
+const (
+	allCore     = `["smartphone_basics","vneid","public_services","cashless_payment","scam_safety"]`
+	allOutcomes = `["vneid_activated","epayment_setup","first_online_service","scam_lesson"]`
+)
+
+// fullSession has Mai hold a session at `at` for member 0 of hh covering
+// every core topic, with the given outcomes recorded for the learner; it
+// returns the session's id and confirmation code.
+func (m *mentoring) fullSession(hh string, at time.Time, outcomes string) (string, string) {
+	m.t.Helper()
+	id := uuid.NewString()
+	if r := m.schedule(id, hh, at, m.mai); r.Status != http.StatusCreated {
+		m.t.Fatalf("schedule: %d %s", r.Status, r.Body)
+	}
+	lat, lng := at0(0)
+	r := m.post("/v1/sessions/"+id+"/check-in", fmt.Sprintf(`{"at":%q,"location":{"lat":%v,"lng":%v},"topics_covered":%s,
+		"results":[{"household_id":%q,"member":0,"outcomes":%s}]}`, at.Format(time.RFC3339), lat, lng, allCore, hh, outcomes), m.mai...)
+	if r.Status != http.StatusOK {
+		m.t.Fatalf("check-in: %d %s", r.Status, r.Body)
+	}
+	return id, r.json(m.t)["confirmation_code"].(string)
+}
+
+// certified has Mai certify member 0 of hh: two sessions on different
+// days (26 hours apart, the second at `at`), every core topic and outcome,
+// each confirmed by commune staff with its code. 90 points: 2 x 10 for the
+// sessions, 4 x 5 for the outcomes, 30 for the learner, 20 for the family.
+func (m *mentoring) certified(hh string, at time.Time) {
+	m.t.Helper()
+	for _, when := range []time.Time{at.Add(-26 * time.Hour), at} {
+		id, code := m.fullSession(hh, when, allOutcomes)
+		if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusOK {
+			m.t.Fatalf("confirm: %d %s", r.Status, r.Body)
+		}
+	}
+}
 
 func TestSessionScoresOnlyOnceConfirmedByTheOtherSide(t *testing.T) {
 	m := newMentoring(t)
@@ -126,24 +161,41 @@ func TestSessionScoresOnlyOnceConfirmedByTheOtherSide(t *testing.T) {
 			t.Fatalf("confirm: %d %s", r.Status, r.Body)
 		}
 	}
-	// 10 for the session, 5 for the VNeID activation, 30 for the certified
-	// learner, 20 for the household that became a Gia đình số.
-	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 65 {
-		t.Fatalf("points after confirmation: %v, want mai 65", pts)
-	}
-	if pts := m.points("communes", "province:10", "month"); pts[m.communeA] != 65 {
-		t.Fatalf("commune board: %v", pts)
+	// 10 for the session, 5 for the VNeID activation. One session listing
+	// every core topic does not certify (sessions.Evidence).
+	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 15 {
+		t.Fatalf("points after confirmation: %v, want mai 15", pts)
 	}
 	prog := m.get("/v1/households/hh-self/progress", self...).json(t)
-	if prog["digital_family"] != true || prog["learners"].([]any)[0].(map[string]any)["certified"] != true {
+	if l := prog["learners"].([]any)[0].(map[string]any); prog["digital_family"] != false || l["certified"] != false ||
+		!strings.HasPrefix(l["missing_text"].(string), "Còn thiếu: tự làm được trên điện thoại: Đã cài đặt thanh toán điện tử") ||
+		!strings.Contains(l["missing_text"].(string), "một buổi học vào ngày khác") {
+		t.Fatalf("progress after one session: %v", prog)
+	}
+	// A second session, held the day before, with the other outcomes: 10,
+	// 3 x 5 for the outcomes, 30 for the certified learner, 20 for the
+	// household that became a Gia đình số.
+	earlier, code := m.fullSession("hh-self", start.Add(-26*time.Hour), allOutcomes)
+	_ = code
+	if r := m.post("/v1/sessions/"+earlier+"/confirm", `{}`, self...); r.Status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 90 {
+		t.Fatalf("points after certification: %v, want mai 90", pts)
+	}
+	if pts := m.points("communes", "province:10", "campaign"); pts[m.communeA] != 90 {
+		t.Fatalf("commune board: %v", pts)
+	}
+	prog = m.get("/v1/households/hh-self/progress", self...).json(t)
+	if l := prog["learners"].([]any)[0].(map[string]any); prog["digital_family"] != true || l["certified"] != true || len(l["missing"].([]any)) != 0 {
 		t.Fatalf("progress: %v", prog)
 	}
 	badges := m.get("/v1/volunteers/mai/badges", self...).json(t)
-	if badges["points"] != 65.0 || len(badges["items"].([]any)) == 0 || badges["items"].([]any)[0].(map[string]any)["code"] != "first_session" {
+	if badges["points"] != 90.0 || len(badges["items"].([]any)) == 0 || badges["items"].([]any)[0].(map[string]any)["code"] != "first_session" {
 		t.Fatalf("badges: %v", badges)
 	}
 	me := m.get("/v1/leaderboards/all/me?period=campaign", m.mai...).json(t)
-	if me["rank"] != 1.0 || me["points"] != 65.0 {
+	if me["rank"] != 1.0 || me["points"] != 90.0 {
 		t.Fatalf("me: %v", me)
 	}
 	// The coverage map counts the Gia đình số in its cell.
@@ -384,13 +436,9 @@ func TestCampaignsAndPublicRankings(t *testing.T) {
 	for i := range 4 {
 		m.matchedHousehold(0.2+float64(i)*0.1, oneAdult)
 	}
-	id := uuid.NewString()
-	start := now.Add(-3 * time.Hour).Truncate(time.Second)
-	m.schedule(id, hh, start, m.mai)
-	code := m.checkIn(id, start, 0, allCore)["confirmation_code"].(string)
-	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusOK {
-		t.Fatalf("confirm: %d %s", r.Status, r.Body)
-	}
+	m.certified(hh, now.Add(-3*time.Hour).Truncate(time.Second))
+	// The first session, 26 hours earlier, is before the campaign; the
+	// second earns 60 (10, 30 and 20), doubled on its day.
 	r := m.get("/v1/leaderboards/"+camp["id"].(string)+"?scope=commune:02839&period=campaign", m.mai...)
 	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["points"] != 120.0 {
 		t.Fatalf("campaign board (60 points doubled): %s", r.Body)
@@ -405,7 +453,7 @@ func TestCampaignsAndPublicRankings(t *testing.T) {
 	}
 	row := items[0].(map[string]any)
 	if row["id"] != m.communeA || row["households"] != 5.0 || row["digital_families"] != 1.0 || row["digital_family_share"] != 0.2 ||
-		row["certified_per_1000_residents"] != 200.0 || row["sessions_in_period"] != 1.0 {
+		row["certified_per_1000_residents"] != 200.0 || row["sessions_in_period"] != 2.0 {
 		t.Fatalf("commune A's row: %v", row)
 	}
 	if r := m.get("/public/rankings?level=district"); r.Status != http.StatusBadRequest {
@@ -421,12 +469,12 @@ func TestErasureReachesSessionsLedgerAndBoards(t *testing.T) {
 		m.communeA, lat, lng, oneAdult), self)
 	self = m.tokenIn("hh-self", people.RoleHousehold, "")
 	m.ask("hh-self", self)
-	id := uuid.NewString()
-	start := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
-	m.schedule(id, "hh-self", start, m.mai)
-	m.checkIn(id, start, 0, allCore)
-	if r := m.post("/v1/sessions/"+id+"/confirm", `{}`, self...); r.Status != http.StatusOK {
-		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	var id string
+	for _, start := range []time.Time{time.Now().Add(-28 * time.Hour), time.Now().Add(-2 * time.Hour)} {
+		id, _ = m.fullSession("hh-self", start.Truncate(time.Second), allOutcomes)
+		if r := m.post("/v1/sessions/"+id+"/confirm", `{}`, self...); r.Status != http.StatusOK {
+			t.Fatalf("confirm: %d %s", r.Status, r.Body)
+		}
 	}
 	export := m.get("/v1/households/hh-self/export", self...)
 	if export.Status != http.StatusOK || !strings.Contains(string(export.Body), id) {
@@ -444,27 +492,29 @@ func TestErasureReachesSessionsLedgerAndBoards(t *testing.T) {
 			t.Fatalf("%s still holds the household: %d, %v", coll, n, err)
 		}
 	}
-	// 10 for the session, 30 for the certified learner, 20 for the Gia đình số.
-	if pts := m.points("volunteers", "national", "week"); pts["mai"] != 60 {
+	// The points stay (the entries only forget their source): 2 x 10 for
+	// the sessions, 4 x 5 for the outcomes, 30 for the certified learner,
+	// 20 for the Gia đình số.
+	if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 90 {
 		t.Fatalf("the mentor's points after the household left: %v", pts)
 	}
 	if r := m.do(http.MethodDelete, "/v1/volunteers/mai", nil, m.mai...); r.Status != http.StatusNoContent {
 		t.Fatalf("erase volunteer: %d %s", r.Status, r.Body)
 	}
-	if pts := m.points("volunteers", "national", "week"); len(pts) != 0 {
+	if pts := m.points("volunteers", "national", "campaign"); len(pts) != 0 {
 		t.Fatalf("the erased volunteer is still ranked: %v", pts)
 	}
-	if pts := m.points("communes", "national", "week"); pts[m.communeA] != 60 {
+	if pts := m.points("communes", "national", "campaign"); pts[m.communeA] != 90 {
 		t.Fatalf("the commune lost the erased volunteer's points: %v", pts)
 	}
 	// The rebuilt boards agree.
 	if r := m.post("/v1/leaderboards/rebuild", `{"confirm":true}`, m.admin...); r.Status != http.StatusOK {
 		t.Fatalf("rebuild: %d %s", r.Status, r.Body)
 	}
-	if pts := m.points("volunteers", "national", "week"); len(pts) != 0 {
+	if pts := m.points("volunteers", "national", "campaign"); len(pts) != 0 {
 		t.Fatalf("after a rebuild: %v", pts)
 	}
-	if pts := m.points("communes", "national", "week"); pts[m.communeA] != 60 {
+	if pts := m.points("communes", "national", "campaign"); pts[m.communeA] != 90 {
 		t.Fatalf("communes after a rebuild: %v", pts)
 	}
 }
@@ -479,16 +529,9 @@ func TestCertificationAwardSurvivesACutOffScoring(t *testing.T) {
 		{Key: "household_id", Value: hh}, {Key: "member", Value: 0}, {Key: "commune_id", Value: m.communeA}, {Key: "mentor_id", Value: "mai"}}); err != nil {
 		t.Fatal(err)
 	}
-	id := uuid.NewString()
-	start := time.Now().Add(-3 * time.Hour).Truncate(time.Second)
-	m.schedule(id, hh, start, m.mai)
-	code := m.checkIn(id, start, 0, allCore)["confirmation_code"].(string)
-	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusOK {
-		t.Fatalf("confirm: %d %s", r.Status, r.Body)
-	}
-	// 10 for the session, 30 for the certified learner, 20 for the family.
-	if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 60 {
-		t.Fatalf("points: %v, want 60", pts)
+	m.certified(hh, time.Now().Add(-3*time.Hour).Truncate(time.Second))
+	if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 90 {
+		t.Fatalf("points: %v, want 90", pts)
 	}
 }
 
@@ -550,5 +593,54 @@ func TestPointsAreDatedByTheHeldTime(t *testing.T) {
 	}
 	if f := flagsOf(m.checkIn(ahead, now.Add(24*time.Hour), 0, `["vneid"]`)); len(f) != 1 || f[0] != "held_time_in_future" {
 		t.Fatalf("a held time a day ahead: flags %v", f)
+	}
+}
+
+// TestCertificationNeedsEvidenceForTheLearner: a child who only took the
+// scam-safety part of two full sessions is not certified with the adult
+// who did everything; one session listing every topic certifies nobody.
+func TestCertificationNeedsEvidenceForTheLearner(t *testing.T) {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, `[{"name":"Lý Thị Hoa","birth_year":1985,"needs":["vneid"],"self_consent":true},
+		{"name":"Lý Văn Tú","birth_year":2014,"needs":["scam_safety"],"self_consent":true,"guardian_name":"Lý Thị Hoa"}]`)
+	lat, lng := at0(0)
+	now := time.Now().Truncate(time.Second)
+	for i, when := range []time.Time{now.Add(-50 * time.Hour), now.Add(-2 * time.Hour)} {
+		id := uuid.NewString()
+		body := fmt.Sprintf(`{"id":%q,"learners":[{"household_id":%q,"member":0},{"household_id":%q,"member":1}],"starts_at":%q,"minutes":60}`,
+			id, hh, hh, when.Format(time.RFC3339))
+		if r := m.post("/v1/sessions", body, m.mai...); r.Status != http.StatusCreated {
+			t.Fatalf("schedule: %d %s", r.Status, r.Body)
+		}
+		outcomes := `[]`
+		if i == 0 {
+			outcomes = allOutcomes
+		}
+		r := m.post("/v1/sessions/"+id+"/check-in", fmt.Sprintf(`{"at":%q,"location":{"lat":%v,"lng":%v},"topics_covered":%s,
+			"results":[{"household_id":%q,"member":0,"outcomes":%s},{"household_id":%q,"member":1,"topics":["scam_safety"],"outcomes":["scam_lesson"]}]}`,
+			when.Format(time.RFC3339), lat, lng, allCore, hh, outcomes, hh), m.mai...)
+		if r.Status != http.StatusOK {
+			t.Fatalf("check-in: %d %s", r.Status, r.Body)
+		}
+		if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+r.json(t)["confirmation_code"].(string)+`"}`, m.staffA...); r.Status != http.StatusOK {
+			t.Fatalf("confirm: %d %s", r.Status, r.Body)
+		}
+		prog := m.get("/v1/households/"+hh+"/progress", m.staffA...).json(t)
+		learners := prog["learners"].([]any)
+		adult, child := learners[0].(map[string]any), learners[1].(map[string]any)
+		if child["certified"] != false || !strings.Contains(child["missing_text"].(string), "Định danh điện tử VNeID") {
+			t.Fatalf("the child after session %d: %v", i+1, child)
+		}
+		if want := i == 1; adult["certified"] != want || prog["digital_family"] != want {
+			t.Fatalf("the adult after session %d: %v (family %v)", i+1, adult, prog["digital_family"])
+		}
+	}
+	// A topic for a learner that the session did not cover is refused.
+	id := uuid.NewString()
+	m.schedule(id, hh, now.Add(-time.Hour), m.mai)
+	r := m.post("/v1/sessions/"+id+"/check-in", fmt.Sprintf(`{"at":%q,"location":{"lat":%v,"lng":%v},"topics_covered":["vneid"],
+		"results":[{"household_id":%q,"member":0,"topics":["ai_tools"],"outcomes":[]}]}`, now.Add(-time.Hour).Format(time.RFC3339), lat, lng, hh), m.mai...)
+	if r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "topic_not_covered_in_session" {
+		t.Fatalf("a learner's topic outside the session: %d %s", r.Status, r.Body)
 	}
 }

@@ -66,6 +66,29 @@ var Purposes = []Code{
 	{"public_ranking", "Hiển thị tên trên bảng xếp hạng công khai", "Showing the name on public rankings"},
 }
 
+// Outcomes are what a mentor records for a learner at a check-in: things
+// the learner did on their own phone, the indicators the plan monitors.
+var Outcomes = []Code{
+	{"vneid_activated", "Đã kích hoạt tài khoản VNeID", "VNeID account activated"},
+	{"epayment_setup", "Đã cài đặt thanh toán điện tử", "E-payment set up"},
+	{"first_online_service", "Đã dùng dịch vụ công trực tuyến lần đầu", "First online public service used"},
+	{"scam_lesson", "Đã học cách phòng tránh lừa đảo", "Scam-safety lesson taken"},
+}
+
+// NameOf is the name of code in list in lang ("vi" or "en"); the code
+// itself when it is not in the list.
+func NameOf(list []Code, code, lang string) string {
+	for _, c := range list {
+		if c.Code == code {
+			if lang == "en" {
+				return c.EN
+			}
+			return c.VI
+		}
+	}
+	return code
+}
+
 func known(list []Code, code string) bool {
 	for _, c := range list {
 		if c.Code == code {

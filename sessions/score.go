@@ -56,7 +56,7 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 				return err
 			}
 		}
-		for _, t := range sess.CheckIn.TopicsCovered {
+		for _, t := range sess.CheckIn.TopicsOf(r) {
 			d := progressDoc{ID: l.Key() + "#" + t, HouseholdID: l.HouseholdID, Member: l.Member, Topic: t,
 				SessionID: sess.ID, MentorID: sess.MentorID, At: at}
 			if _, err := insertOnce(ctx, s.st.progress, d); err != nil {
@@ -136,23 +136,53 @@ func heldAt(sess Session) time.Time {
 	return at
 }
 
-// certify records a learner as certified once every core topic is done
-// and reports whether they are. It reports true again for a learner
-// certified before, so that a scoring cut off between the record and its
-// award makes the award when retried (the award's key keeps it single).
+// certify records a learner as certified once the evidence of confirmed
+// sessions meets the rule (see Evidence.Missing) and reports whether they
+// are. It reports true again for a learner certified before, so that a
+// scoring cut off between the record and its award makes the award when
+// retried (the award's key keeps it single).
 func (s *Service) certify(ctx context.Context, sess Session, l Learner, communeID string, at time.Time) (bool, error) {
-	done, err := store.FindAll[progressDoc](ctx, s.st.progress, bson.D{{Key: "household_id", Value: l.HouseholdID}, {Key: "member", Value: l.Member}})
+	ev, err := s.evidence(ctx, l.HouseholdID, sess)
 	if err != nil {
 		return false, err
 	}
-	for _, t := range people.CoreTopics {
-		if !slices.ContainsFunc(done, func(d progressDoc) bool { return d.Topic == t }) {
-			return false, nil
-		}
+	if e := ev[l.Member]; e == nil || len(e.Missing()) > 0 {
+		return false, nil
 	}
 	_, err = insertOnce(ctx, s.st.certs, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
 		CommuneID: communeID, MentorID: sess.MentorID, At: at})
 	return err == nil, err
+}
+
+// evidence gathers, per member, what the household's confirmed sessions
+// recorded for them; also is a session just confirmed, counted whether or
+// not the store already returns it.
+func (s *Service) evidence(ctx context.Context, householdID string, also ...Session) (map[int]*Evidence, error) {
+	list, err := store.FindAll[Session](ctx, s.st.sessions, bson.D{{Key: "households", Value: householdID}, {Key: "state", Value: StateConfirmed}})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range also {
+		if !slices.ContainsFunc(list, func(x Session) bool { return x.ID == a.ID }) {
+			list = append(list, a)
+		}
+	}
+	out := map[int]*Evidence{}
+	for _, sess := range list {
+		if !sess.counts() || sess.CheckIn == nil {
+			continue
+		}
+		for _, r := range sess.CheckIn.Results {
+			if r.HouseholdID != householdID {
+				continue
+			}
+			if out[r.Member] == nil {
+				out[r.Member] = &Evidence{}
+			}
+			out[r.Member].add(heldAt(sess), sess.CheckIn.TopicsOf(r), r.Outcomes)
+		}
+	}
+	return out, nil
 }
 
 // who is the mentor as the boards need them.
@@ -219,17 +249,21 @@ func (s *Service) stats(ctx context.Context, v people.Volunteer) (gamify.Stats, 
 	return st, nil
 }
 
-// LearnerProgress is what a learner has completed.
+// LearnerProgress is what a learner has completed and what they still
+// lack for certification (Evidence.Missing; empty once certified).
 type LearnerProgress struct {
 	Member    int
 	Topics    []string
+	Outcomes  []string
+	Days      int // local days with a confirmed session
 	Certified bool
+	Missing   []string
 }
 
-// HouseholdProgress returns each learner's completed topics and whether
-// the household is a Gia đình số.
+// HouseholdProgress returns each learner's evidence toward certification
+// and whether the household is a Gia đình số.
 func (s *Service) HouseholdProgress(ctx context.Context, householdID string) ([]LearnerProgress, bool, error) {
-	done, err := store.FindAll[progressDoc](ctx, s.st.progress, bson.D{{Key: "household_id", Value: householdID}})
+	ev, err := s.evidence(ctx, householdID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -237,22 +271,19 @@ func (s *Service) HouseholdProgress(ctx context.Context, householdID string) ([]
 	if err != nil {
 		return nil, false, err
 	}
-	by := map[int]*LearnerProgress{}
-	var out []LearnerProgress
-	for _, d := range done {
-		if by[d.Member] == nil {
-			by[d.Member] = &LearnerProgress{Member: d.Member}
-		}
-		by[d.Member].Topics = append(by[d.Member].Topics, d.Topic)
-	}
 	for _, c := range certs {
-		if by[c.Member] != nil {
-			by[c.Member].Certified = true
+		if ev[c.Member] == nil {
+			ev[c.Member] = &Evidence{}
 		}
 	}
-	for _, p := range by {
-		slices.Sort(p.Topics)
-		out = append(out, *p)
+	out := make([]LearnerProgress, 0, len(ev))
+	for member, e := range ev {
+		p := LearnerProgress{Member: member, Topics: slices.Sorted(slices.Values(e.Topics)), Outcomes: slices.Sorted(slices.Values(e.Outcomes)),
+			Days: len(e.Days), Missing: e.Missing()}
+		if slices.ContainsFunc(certs, func(c certDoc) bool { return c.Member == member }) {
+			p.Certified, p.Missing = true, nil
+		}
+		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b LearnerProgress) int { return a.Member - b.Member })
 	return out, len(certs) > 0, nil

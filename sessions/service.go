@@ -300,7 +300,7 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 	if err != nil {
 		return Session{}, false, err
 	}
-	results, err := checkResults(sess, in.Results)
+	results, err := checkResults(sess, in.Results, covered)
 	if err != nil {
 		return Session{}, false, err
 	}
@@ -323,7 +323,7 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 	return sess, true, nil
 }
 
-func checkResults(sess Session, in []Result) ([]Result, error) {
+func checkResults(sess Session, in []Result, covered []string) ([]Result, error) {
 	if in == nil {
 		out := make([]Result, len(sess.Learners))
 		for i, l := range sess.Learners {
@@ -332,6 +332,7 @@ func checkResults(sess Session, in []Result) ([]Result, error) {
 		return out, nil
 	}
 	var out []Result
+	var err error
 	for i, r := range in {
 		field := fmt.Sprintf("results[%d]", i)
 		if !slices.ContainsFunc(sess.Learners, func(l Learner) bool { return l.HouseholdID == r.HouseholdID && l.Member == r.Member }) {
@@ -339,6 +340,17 @@ func checkResults(sess Session, in []Result) ([]Result, error) {
 		}
 		if slices.ContainsFunc(out, func(o Result) bool { return o.HouseholdID == r.HouseholdID && o.Member == r.Member }) {
 			return nil, &people.FieldError{Field: field, Reason: "duplicate"}
+		}
+		var topics []string
+		if r.Topics != nil {
+			if topics, err = checkTopics(field+".topics", r.Topics); err != nil {
+				return nil, err
+			}
+			for _, t := range topics {
+				if !slices.Contains(covered, t) {
+					return nil, &people.RuleError{Code: "topic_not_covered_in_session", Field: field + ".topics"}
+				}
+			}
 		}
 		outcomes := []string{}
 		for _, o := range r.Outcomes {
@@ -349,7 +361,7 @@ func checkResults(sess Session, in []Result) ([]Result, error) {
 				outcomes = append(outcomes, o)
 			}
 		}
-		out = append(out, Result{HouseholdID: r.HouseholdID, Member: r.Member, Outcomes: outcomes})
+		out = append(out, Result{HouseholdID: r.HouseholdID, Member: r.Member, Topics: topics, Outcomes: outcomes})
 	}
 	return out, nil
 }

@@ -33,7 +33,7 @@ const (
 	StateCancelled     = "cancelled"
 )
 
-// Outcomes a mentor records per learner.
+// Outcomes a mentor records per learner (people.Outcomes names them).
 var Outcomes = []string{"vneid_activated", "epayment_setup", "first_online_service", "scam_lesson"}
 
 // Review flags: why a session is held for a branch admin to look at
@@ -98,9 +98,20 @@ func (l Learner) Key() string { return l.HouseholdID + "#" + itoa(l.Member) }
 
 // Result is what a learner got out of a held session.
 type Result struct {
-	HouseholdID string   `bson:"household_id"`
-	Member      int      `bson:"member"`
-	Outcomes    []string `bson:"outcomes,omitempty"`
+	HouseholdID string `bson:"household_id"`
+	Member      int    `bson:"member"`
+	// Topics are the session's topics this learner took part in; nil: all
+	// of the session's topics covered.
+	Topics   []string `bson:"topics,omitempty"`
+	Outcomes []string `bson:"outcomes,omitempty"`
+}
+
+// TopicsOf are the topics a check-in covered for a learner.
+func (c CheckIn) TopicsOf(r Result) []string {
+	if r.Topics != nil {
+		return r.Topics
+	}
+	return c.TopicsCovered
 }
 
 // CheckIn is the mentor's record of a held session.

@@ -27,7 +27,7 @@ func (w *world) mentorAt(id string, dx, dy float64, langs string, capacity int, 
 	auth := w.tokenIn(id, "", "")
 	lat, lng := at(dx, dy)
 	body := fmt.Sprintf(`{"name":"Lò Thị Mai","phone":"09%08d","branch_id":%q,"location":{"lat":%v,"lng":%v},
-		"languages":%s,"topics":["vneid","scam_safety"],"capacity":%d,"radius_km":%v,"consents":["matching"]}`,
+		"languages":%s,"topics":["vneid","scam_safety"],"capacity":%d,"radius_km":%v,"consents":["matching","public_ranking"]}`,
 		phoneSeq.Add(1), w.branchA, lat, lng, langs, capacity, radius)
 	w.mustCreate("/v1/volunteers", body, auth)
 	return auth

@@ -19,6 +19,9 @@ func Connect(p *people.Service, m *matching.Service, g *gamify.Service, s *sessi
 	p.OnVolunteerSaved(func(ctx context.Context, v people.Volunteer) error {
 		return m.SaveMentor(ctx, MentorOf(v))
 	})
+	p.OnVolunteerSaved(func(ctx context.Context, v people.Volunteer) error {
+		return g.SetPublicRanking(ctx, v.ID, people.HasConsent(v.Consents, "public_ranking"))
+	})
 	p.AddDataHolder(m)
 	p.SetMentorLookup(m.MentorsOfHousehold)
 }

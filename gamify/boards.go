@@ -58,6 +58,7 @@ var ErrRebuildRunning = errors.New("a rebuild is already running")
 //	lb:late:<n>              ids of entries awarded while generation n was built
 //	lb:g<n>:<campaign>:<board>:<scope>:<period>   a board: member -> score
 //	lb:names:<board>         member -> display name
+//	lb:hidden, lb:hidden:ver volunteers shown on no list (see hidden)
 //
 // An award reads lb:gen and lb:next and then increments the boards of gen
 // in one pipeline; while a rebuild runs it also appends its entry id to
@@ -75,6 +76,7 @@ type boards struct {
 	names     nameCache
 	cache     readCache
 	standings *standings
+	hidden    *hidden
 
 	mu        sync.Mutex // guards the cache of lb:gen and lb:next
 	stateGen  string
@@ -366,7 +368,20 @@ func (b *boards) top(ctx context.Context, ref BoardRef, n int) ([]Row, error) {
 	if err != nil {
 		return nil, store.WrapRedis(err)
 	}
+	var ranks []int
+	if ref.Board == BoardVolunteers {
+		hid, err := b.hidden.members(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if zs, ranks, err = b.visibleTop(ctx, k, zs, n, hid); err != nil {
+			return nil, err
+		}
+	}
 	rows, err := b.rows(ctx, ref.Board, zs, 1)
+	for i := range ranks {
+		rows[i].Rank = ranks[i]
+	}
 	if err == nil {
 		b.cache.putTop(k, n, rows, epoch)
 	}
@@ -419,6 +434,16 @@ func (b *boards) me(ctx context.Context, ref BoardRef, member string, around int
 	rows, err := b.rows(ctx, ref.Board, zs, int(from)+1)
 	if err != nil {
 		return Standing{}, err
+	}
+	if ref.Board == BoardVolunteers {
+		hid, err := b.hidden.members(ctx)
+		if err != nil {
+			return Standing{}, err
+		}
+		rows = slices.DeleteFunc(rows, func(r Row) bool {
+			_, h := hid[r.ID]
+			return h && r.ID != member
+		})
 	}
 	st := Standing{OnBoard: true, Rank: int(rank) + 1, Neighbors: rows}
 	for _, r := range rows {

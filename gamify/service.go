@@ -76,8 +76,18 @@ func New(c Config) *Service {
 			cache: readCache{ttl: c.ReadCacheTTL}},
 		log: c.Logger, now: c.Now,
 	}
+	s.boards.hidden = &hidden{rdb: c.Redis, key: s.boards.key("hidden"), ver: s.boards.key("hidden", "ver"), ttl: c.ReadCacheTTL}
 	s.writer = newAwardWriter(s.ledger, s.boards, s.log)
 	return s
+}
+
+// SetPublicRanking records whether a volunteer consents to be shown on the
+// boards (the "public_ranking" purpose). Without it they are on no list by
+// name or id from the next read on; their points still count for their
+// branch and commune, and their own standing (Me) is theirs to read.
+func (s *Service) SetPublicRanking(ctx context.Context, volunteerID string, public bool) error {
+	defer s.boards.cache.invalidate()
+	return s.boards.hidden.change(ctx, volunteerID, !public)
 }
 
 // EnsureIndexes brings a ledger of the first layout to today's (once; see
@@ -274,7 +284,10 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 	if err := s.badges.deleteOf(ctx, id); err != nil {
 		return err
 	}
-	return s.boards.forget(ctx, id)
+	if err := s.boards.forget(ctx, id); err != nil {
+		return err
+	}
+	return s.boards.hidden.change(ctx, id, false)
 }
 
 // LoadBoards puts entries on the current boards without the ledger, for

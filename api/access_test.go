@@ -64,6 +64,7 @@ var accessTable = map[string]string{
 	"GET /v1/leaderboards/:campaign":    "signed_in",
 	"GET /v1/leaderboards/:campaign/me": "volunteer",
 	"POST /v1/leaderboards/rebuild":     "admin",
+	"GET /v1/leaderboards/rebuild":      "admin",
 	"GET /v1/volunteers/:id/badges":     "signed_in",
 	"GET /public/rankings":              "public",
 

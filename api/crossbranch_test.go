@@ -97,6 +97,7 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 		{route: "GET /dashboard", noOtherID: true}, {route: "GET /dashboard/config.json", noOtherID: true}, {route: "GET /dashboard/:file", noOtherID: true},
 		{route: "GET /v1/campaigns", noOtherID: true, why: "campaigns are announced to everyone"},
 		{route: "POST /v1/leaderboards/rebuild", noOtherID: true, why: "national admins only"},
+		{route: "GET /v1/leaderboards/rebuild", noOtherID: true, why: "national admins only"},
 		{route: "GET /v1/notifications", noOtherID: true, why: "the caller's own list"},
 		{route: "POST /v1/devices", noOtherID: true, why: "the caller's own tokens"},
 

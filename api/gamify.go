@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -185,11 +186,17 @@ func (a *API) leaderboardMe(c *fiber.Ctx) error {
 }
 
 type rebuildJSON struct {
-	Generation string `json:"generation"`
-	Entries    int    `json:"entries"`
-	Late       int    `json:"late"`
-	Keys       int    `json:"keys"`
-	TookMS     int64  `json:"took_ms"`
+	State      string     `json:"state" enum:"never,running,done,failed"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Generation string     `json:"generation,omitempty"`
+	Entries    int        `json:"entries"`
+	Late       int        `json:"late"`
+	Keys       int        `json:"keys"`
+	// Error: "timeout", "store_unavailable" or "failed"; Message says it
+	// in words.
+	Error   string `json:"error,omitempty"`
+	Message string `json:"message"`
 }
 
 type rebuildRequest struct {
@@ -197,6 +204,8 @@ type rebuildRequest struct {
 	Confirm bool `json:"confirm"`
 }
 
+// rebuildBoards starts a rebuild and answers 202 at once: it reads the
+// whole ledger, longer than any request may take.
 func (a *API) rebuildBoards(c *fiber.Ctx) error {
 	var req rebuildRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -205,11 +214,51 @@ func (a *API) rebuildBoards(c *fiber.Ctx) error {
 	if !req.Confirm {
 		return &people.FieldError{Field: "confirm", Reason: "required"}
 	}
-	st, err := a.deps.Gamify.Rebuild(c.UserContext())
+	st, err := a.deps.Gamify.StartRebuild(c.UserContext())
 	if err != nil {
 		return err
 	}
-	return c.JSON(rebuildJSON{Generation: st.Generation, Entries: st.Entries, Late: st.Late, Keys: st.Keys, TookMS: st.Took.Milliseconds()})
+	return c.Status(fiber.StatusAccepted).JSON(rebuildStatusJSON(language(c), st))
+}
+
+func (a *API) rebuildStatus(c *fiber.Ctx) error {
+	st, err := a.deps.Gamify.LastRebuild(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(rebuildStatusJSON(language(c), st))
+}
+
+func rebuildStatusJSON(lang string, st gamify.RebuildStatus) rebuildJSON {
+	out := rebuildJSON{State: st.State, Generation: st.Generation, Entries: st.Entries, Late: st.Late, Keys: st.Keys, Error: st.Error}
+	if !st.StartedAt.IsZero() {
+		out.StartedAt = &st.StartedAt
+	}
+	if !st.FinishedAt.IsZero() {
+		out.FinishedAt = &st.FinishedAt
+	}
+	code := "rebuild_" + st.State
+	if st.Error != "" {
+		code += "_" + st.Error
+	}
+	m := rebuildMessages[code]
+	out.Message = m.vi
+	if lang == "en" {
+		out.Message = m.en
+	}
+	if st.State == gamify.RebuildDone {
+		out.Message = fmt.Sprintf(out.Message, formatInt(lang, st.Entries), formatTime(lang, st.FinishedAt))
+	}
+	return out
+}
+
+var rebuildMessages = map[string]text{
+	"rebuild_never":                    {"Chưa có lần dựng lại bảng xếp hạng nào.", "The leaderboards have not been rebuilt yet."},
+	"rebuild_running":                  {"Đang dựng lại bảng xếp hạng từ sổ điểm…", "Rebuilding the leaderboards from the ledger…"},
+	"rebuild_done":                     {"Đã dựng lại bảng xếp hạng từ %s mục của sổ điểm, xong lúc %s.", "Rebuilt the leaderboards from %s ledger entries, finished at %s."},
+	"rebuild_failed_timeout":           {"Dựng lại bảng xếp hạng quá thời gian cho phép; dữ liệu vẫn an toàn, hãy thử lại.", "The rebuild ran out of time; nothing is lost, try again."},
+	"rebuild_failed_store_unavailable": {"Không đọc được sổ điểm hoặc Redis khi dựng lại; hãy thử lại sau.", "The ledger or Redis did not answer during the rebuild; try again later."},
+	"rebuild_failed_failed":            {"Dựng lại bảng xếp hạng không thành công; xem nhật ký máy chủ.", "The rebuild failed; see the server's log."},
 }
 
 // ---- badges ----

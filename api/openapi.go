@@ -146,7 +146,7 @@ func schemaOf(t reflect.Type) map[string]any {
 			if name == "" {
 				name = f.Name
 			}
-			props[name] = schemaOf(f.Type)
+			props[name] = fieldSchema(f)
 			if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
 				required = append(required, name)
 			}
@@ -158,6 +158,31 @@ func schemaOf(t reflect.Type) map[string]any {
 		return s
 	}
 	return map[string]any{}
+}
+
+// fieldSchema is a field's schema with what its tags add: enum:"a,b" (on
+// a list, of its items), minimum:"n", maximum:"n" (likewise) and doc:"...",
+// the description.
+func fieldSchema(f reflect.StructField) map[string]any {
+	s := schemaOf(f.Type)
+	target := s
+	if items, ok := s["items"].(map[string]any); ok {
+		target = items
+	}
+	if e := f.Tag.Get("enum"); e != "" {
+		target["enum"] = strings.Split(e, ",")
+	}
+	for _, k := range []string{"minimum", "maximum"} {
+		if v := f.Tag.Get(k); v != "" {
+			if n, err := strconv.ParseFloat(v, 64); err == nil {
+				target[k] = n
+			}
+		}
+	}
+	if d := f.Tag.Get("doc"); d != "" {
+		s["description"] = d
+	}
+	return s
 }
 
 func (a *API) openAPIHandler(c *fiber.Ctx) error {

@@ -116,25 +116,34 @@ func (r *volunteerRequest) input() (people.VolunteerInput, error) {
 }
 
 type volunteerJSON struct {
-	ID           string        `json:"id"`
-	Name         string        `json:"name"`
-	Phone        string        `json:"phone"`
-	PhoneMasked  bool          `json:"phone_masked"`
-	BranchID     string        `json:"branch_id"`
-	CommuneID    string        `json:"commune_id"`
-	ProvinceCode string        `json:"province_code"`
-	CommuneCode  string        `json:"commune_code"`
-	Cell         string        `json:"cell"`
-	RadiusKm     float64       `json:"radius_km"`
-	Languages    []string      `json:"languages"`
-	Topics       []string      `json:"topics"`
-	Capacity     int           `json:"capacity"`
-	Availability []slotJSON    `json:"availability"`
-	Paused       bool          `json:"paused"`
-	PausedAt     *time.Time    `json:"paused_at,omitempty"`
-	Consents     []consentJSON `json:"consents"`
-	CreatedAt    time.Time     `json:"created_at"`
-	UpdatedAt    time.Time     `json:"updated_at"`
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Phone        string      `json:"phone"`
+	PhoneMasked  bool        `json:"phone_masked"`
+	BranchID     string      `json:"branch_id"`
+	CommuneID    string      `json:"commune_id"`
+	ProvinceCode string      `json:"province_code"`
+	CommuneCode  string      `json:"commune_code"`
+	Cell         string      `json:"cell"`
+	RadiusKm     float64     `json:"radius_km"`
+	Languages    []string    `json:"languages"`
+	Topics       []string    `json:"topics"`
+	Capacity     int         `json:"capacity"`
+	Availability []slotJSON  `json:"availability"`
+	Paused       bool        `json:"paused"`
+	PausedAt     *time.Time  `json:"paused_at,omitempty"`
+	Pauses       []pauseJSON `json:"pauses"`
+	// StreakWeeks: weeks in a row with a confirmed session, a week mostly
+	// paused neither counting nor breaking it (profile reads only).
+	StreakWeeks *int          `json:"streak_weeks,omitempty"`
+	Consents    []consentJSON `json:"consents"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+}
+
+type pauseJSON struct {
+	From time.Time  `json:"from"`
+	To   *time.Time `json:"to,omitempty"`
 }
 
 func toVolunteerJSON(v people.Volunteer, fullPhone bool) volunteerJSON {
@@ -152,6 +161,14 @@ func toVolunteerJSON(v people.Volunteer, fullPhone bool) volunteerJSON {
 	if !v.PausedAt.IsZero() {
 		t := v.PausedAt
 		j.PausedAt = &t
+	}
+	j.Pauses = []pauseJSON{}
+	for _, p := range v.Pauses {
+		pj := pauseJSON{From: p.From}
+		if !p.To.IsZero() {
+			pj.To = &p.To
+		}
+		j.Pauses = append(j.Pauses, pj)
 	}
 	return j
 }

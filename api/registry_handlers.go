@@ -84,7 +84,13 @@ func (a *API) getVolunteer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v)))
+	streak, err := a.deps.Sessions.Streak(c.UserContext(), v)
+	if err != nil {
+		return err
+	}
+	j := toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v))
+	j.StreakWeeks = &streak
+	return c.JSON(j)
 }
 
 func (a *API) patchVolunteer(c *fiber.Ctx) error {

@@ -642,3 +642,26 @@ func TestCertificationNeedsEvidenceForTheLearner(t *testing.T) {
 		t.Fatalf("a learner's topic outside the session: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestPauseHistoryAndStreakOnTheProfile: resuming closes the pause instead
+// of forgetting it, and the profile shows the current streak.
+func TestPauseHistoryAndStreakOnTheProfile(t *testing.T) {
+	m := newMentoring(t)
+	hh := m.matchedHousehold(0.1, oneAdult)
+	m.certified(hh, time.Now().Add(-3*time.Hour).Truncate(time.Second))
+	for _, paused := range []string{"true", "false"} {
+		if r := m.do(http.MethodPatch, "/v1/volunteers/mai", strings.NewReader(`{"paused":`+paused+`}`), m.mai...); r.Status != http.StatusOK {
+			t.Fatalf("paused %s: %d %s", paused, r.Status, r.Body)
+		}
+	}
+	v := m.get("/v1/volunteers/mai", m.mai...).json(t)
+	pauses := v["pauses"].([]any)
+	if len(pauses) != 1 || pauses[0].(map[string]any)["to"] == nil || v["paused"] != false {
+		t.Fatalf("pause history: %v", v["pauses"])
+	}
+	// The two sessions were held 3 and 29 hours ago: this week, and this
+	// week or the last.
+	if s, ok := v["streak_weeks"].(float64); !ok || s < 1 || s > 2 {
+		t.Fatalf("streak on the profile: %v", v["streak_weeks"])
+	}
+}

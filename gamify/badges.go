@@ -2,6 +2,7 @@ package gamify
 
 import (
 	"context"
+	"daisuso/people"
 	"errors"
 	"fmt"
 	"slices"
@@ -90,6 +91,44 @@ func Streak(sessionWeeks, pausedWeeks []string, now time.Time) int {
 		t = t.AddDate(0, 0, -7)
 	}
 	return n
+}
+
+// MinPausedDays is how much of a week a volunteer must have been paused
+// for the week to count as paused: most of it, so that a pause of a few
+// minutes cannot keep a streak alive through a week without sessions.
+const MinPausedDays = 4
+
+// PausedWeeks are the weeks (ids as PeriodID gives them) in which the
+// pauses, up to now for one still open, covered at least MinPausedDays.
+func PausedWeeks(pauses []people.Pause, now time.Time) []string {
+	covered := map[string]time.Duration{}
+	var order []string
+	for _, p := range pauses {
+		to := p.To
+		if to.IsZero() || to.After(now) {
+			to = now
+		}
+		for t := p.From; t.Before(to); {
+			id, _ := PeriodID(PeriodWeek, t)
+			end, _ := periodEnd(id)
+			next := to
+			if end.Before(to) {
+				next = end
+			}
+			if _, ok := covered[id]; !ok {
+				order = append(order, id)
+			}
+			covered[id] += next.Sub(t)
+			t = next
+		}
+	}
+	var out []string
+	for _, id := range order {
+		if covered[id] >= MinPausedDays*24*time.Hour {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Earned is a badge a volunteer holds, with when and why.

@@ -736,3 +736,33 @@ func TestGroupIncrementsMatchTheirSums(t *testing.T) {
 		t.Fatalf("the group's boards differ from the sums (%d boards against %d)", len(got), len(want))
 	}
 }
+
+// TestStreakSurvivesAPause: weeks mostly paused neither count nor break a
+// streak, after the pause ended too (the history is kept); a pause of an
+// hour in a week without sessions does not save it.
+func TestStreakSurvivesAPause(t *testing.T) {
+	vn := Vietnam
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, vn) // Thursday of w2026-48
+	weeks := []string{"w2026-43", "w2026-44", "w2026-45", "w2026-48"}
+	// Paused from Monday of w2026-46 to Sunday evening of w2026-47, resumed.
+	twoWeeks := []people.Pause{{From: time.Date(2026, 11, 9, 8, 0, 0, 0, vn), To: time.Date(2026, 11, 22, 20, 0, 0, 0, vn)}}
+	if got := PausedWeeks(twoWeeks, now); !slices.Equal(got, []string{"w2026-46", "w2026-47"}) {
+		t.Fatalf("paused weeks %v", got)
+	}
+	if n := Streak(weeks, PausedWeeks(twoWeeks, now), now); n != 4 {
+		t.Fatalf("streak across a two-week pause: %d, want 4", n)
+	}
+	// An hour's pause in each empty week.
+	hours := []people.Pause{
+		{From: time.Date(2026, 11, 10, 8, 0, 0, 0, vn), To: time.Date(2026, 11, 10, 9, 0, 0, 0, vn)},
+		{From: time.Date(2026, 11, 17, 8, 0, 0, 0, vn), To: time.Date(2026, 11, 17, 9, 0, 0, 0, vn)},
+	}
+	if n := Streak(weeks, PausedWeeks(hours, now), now); n != 1 {
+		t.Fatalf("streak across hour-long pauses: %d, want 1", n)
+	}
+	// A pause still open counts up to now.
+	open := []people.Pause{{From: time.Date(2026, 11, 9, 8, 0, 0, 0, vn)}}
+	if got := PausedWeeks(open, now); !slices.Equal(got, []string{"w2026-46", "w2026-47"}) {
+		t.Fatalf("open pause: %v (w2026-48 has 3.5 days of it, under %d)", got, MinPausedDays)
+	}
+}

@@ -283,10 +283,16 @@ type volunteerDoc struct {
 	Availability []slotDoc    `bson:"availability"`
 	Paused       bool         `bson:"paused"`
 	PausedAt     time.Time    `bson:"paused_at,omitempty"`
+	Pauses       []pauseDoc   `bson:"pauses,omitempty"`
 	Consents     []consentDoc `bson:"consents"`
 	CreatedAt    time.Time    `bson:"created_at"`
 	UpdatedAt    time.Time    `bson:"updated_at"`
 	CreatedBy    string       `bson:"created_by"`
+}
+
+type pauseDoc struct {
+	From time.Time `bson:"from"`
+	To   time.Time `bson:"to,omitempty"`
 }
 
 func toConsentDocs(cs []Consent) []consentDoc {
@@ -314,7 +320,23 @@ func toVolunteerDoc(v Volunteer) volunteerDoc {
 		CommuneID: v.CommuneID, ProvinceCode: v.ProvinceCode, CommuneCode: v.CommuneCode, Cell: v.Cell.String(),
 		RadiusKm: v.RadiusKm, Languages: v.Languages, Topics: v.Topics, Capacity: v.Capacity, Availability: slots,
 		Paused: v.Paused, PausedAt: v.PausedAt, Consents: toConsentDocs(v.Consents), CreatedAt: v.CreatedAt,
-		UpdatedAt: v.UpdatedAt, CreatedBy: v.CreatedBy}
+		UpdatedAt: v.UpdatedAt, CreatedBy: v.CreatedBy, Pauses: toPauseDocs(v.Pauses)}
+}
+
+func toPauseDocs(ps []Pause) []pauseDoc {
+	out := make([]pauseDoc, len(ps))
+	for i, p := range ps {
+		out[i] = pauseDoc(p)
+	}
+	return out
+}
+
+func fromPauseDocs(ds []pauseDoc) []Pause {
+	out := make([]Pause, len(ds))
+	for i, d := range ds {
+		out[i] = Pause(d)
+	}
+	return out
 }
 
 func (d volunteerDoc) volunteer() Volunteer {
@@ -327,7 +349,7 @@ func (d volunteerDoc) volunteer() Volunteer {
 		CommuneID: d.CommuneID, ProvinceCode: d.ProvinceCode, CommuneCode: d.CommuneCode, Cell: cell,
 		RadiusKm: d.RadiusKm, Languages: d.Languages, Topics: d.Topics, Capacity: d.Capacity, Availability: slots,
 		Paused: d.Paused, PausedAt: d.PausedAt, Consents: fromConsentDocs(d.Consents), CreatedAt: d.CreatedAt,
-		UpdatedAt: d.UpdatedAt, CreatedBy: d.CreatedBy}
+		UpdatedAt: d.UpdatedAt, CreatedBy: d.CreatedBy, Pauses: fromPauseDocs(d.Pauses)}
 }
 
 func (s *volunteerStore) get(ctx context.Context, id string) (Volunteer, error) {

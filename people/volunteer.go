@@ -61,11 +61,22 @@ type Volunteer struct {
 	Availability []Slot
 	Paused       bool
 	PausedAt     time.Time // zero when not paused
-	Consents     []Consent
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	CreatedBy    string
+	// Pauses is the pause history, oldest first (at most MaxPauses); the
+	// last one is open (To zero) while paused. Streaks read it.
+	Pauses    []Pause
+	Consents  []Consent
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	CreatedBy string
 }
+
+// Pause is a time a volunteer was paused; To is zero while it lasts.
+type Pause struct {
+	From, To time.Time
+}
+
+// MaxPauses bounds the pause history kept: two years of a pause a week.
+const MaxPauses = 104
 
 // VolunteerInput is a registration, or with nil/empty fields left as they
 // are, an update.
@@ -167,10 +178,18 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 		v.Availability = slices.Clone(slots)
 	}
 	if in.Paused != nil && *in.Paused != v.Paused {
+		now := s.now().UTC().Truncate(time.Millisecond)
 		v.Paused = *in.Paused
 		v.PausedAt = time.Time{}
+		v.Pauses = slices.Clone(v.Pauses)
 		if v.Paused {
-			v.PausedAt = s.now().UTC().Truncate(time.Millisecond)
+			v.PausedAt = now
+			v.Pauses = append(v.Pauses, Pause{From: now})
+			if len(v.Pauses) > MaxPauses {
+				v.Pauses = v.Pauses[len(v.Pauses)-MaxPauses:]
+			}
+		} else if n := len(v.Pauses); n > 0 && v.Pauses[n-1].To.IsZero() {
+			v.Pauses[n-1].To = now
 		}
 	}
 	if in.Consents != nil {

@@ -240,13 +240,28 @@ func (s *Service) stats(ctx context.Context, v people.Volunteer) (gamify.Stats, 
 		return gamify.Stats{}, err
 	}
 	st.CertifiedLearners = len(certs)
-	if v.Paused && !v.PausedAt.IsZero() {
-		for t := v.PausedAt; !t.After(s.now()); t = t.AddDate(0, 0, 7) {
-			w, _ := gamify.PeriodID(gamify.PeriodWeek, t)
-			st.PausedWeeks = append(st.PausedWeeks, w)
-		}
-	}
+	st.PausedWeeks = gamify.PausedWeeks(pausesOf(v), s.now())
 	return st, nil
+}
+
+// pausesOf is a volunteer's pause history, with a pause begun before the
+// history was kept as an open one.
+func pausesOf(v people.Volunteer) []people.Pause {
+	ps := v.Pauses
+	if v.Paused && !v.PausedAt.IsZero() && (len(ps) == 0 || !ps[len(ps)-1].To.IsZero() && ps[len(ps)-1].From.Before(v.PausedAt)) {
+		ps = append(slices.Clone(ps), people.Pause{From: v.PausedAt})
+	}
+	return ps
+}
+
+// Streak is a volunteer's current streak: the weeks in a row with a
+// confirmed session, paused weeks neither counting nor breaking it.
+func (s *Service) Streak(ctx context.Context, v people.Volunteer) (int, error) {
+	st, err := s.stats(ctx, v)
+	if err != nil {
+		return 0, err
+	}
+	return gamify.Streak(st.SessionWeeks, st.PausedWeeks, s.now()), nil
 }
 
 // LearnerProgress is what a learner has completed and what they still

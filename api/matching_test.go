@@ -371,3 +371,43 @@ func TestOneOpenRequestPerLearnerThroughHTTP(t *testing.T) {
 		t.Fatalf("queue: %d %s", q.Status, q.Body)
 	}
 }
+
+// TestMentorChangesReleaseWithNotice: a mentor who lowers her capacity
+// below her learners keeps the oldest and the newest goes back to
+// matching; the household hears why and that a new mentor is sought.
+func TestMentorChangesReleaseWithNotice(t *testing.T) {
+	w := newWorld(t)
+	mai := w.mentorAt("mai", 0.4, 0, `["vi"]`, 6, 2)
+	first := w.ask(w.householdAt(0.1, 0, oneAdult), w.staffA)
+	for i := range 4 {
+		w.ask(w.householdAt(0.1, 0.1*float64(i+1), oneAdult), w.staffA)
+	}
+	self := w.tokenIn("hh-self", "", "")
+	lat, lng := at(0.2, 0)
+	w.mustCreate("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":%s,"consents":["matching","reminders"]}`,
+		w.communeA, lat, lng, oneAdult), self)
+	self = w.tokenIn("hh-self", "household", "")
+	second := w.ask("hh-self", self)
+	if mentorOf(first) != "mai" || mentorOf(second) != "mai" {
+		t.Fatalf("not matched to mai: %v %v", first, second)
+	}
+	if r := w.do(http.MethodPatch, "/v1/volunteers/mai", strings.NewReader(`{"capacity":5}`), mai...); r.Status != http.StatusOK {
+		t.Fatalf("lower capacity: %d %s", r.Status, r.Body)
+	}
+	if got := w.get("/v1/help-requests/"+first["id"].(string), w.staffA...).json(t); mentorOf(got) != "mai" {
+		t.Fatalf("the oldest learner was not kept: %v", got)
+	}
+	if got := w.get("/v1/help-requests/"+second["id"].(string), self...).json(t); got["state"] != "waiting" {
+		t.Fatalf("the newest learner: %v", got)
+	}
+	found := false
+	for _, it := range w.get("/v1/notifications", self...).json(t)["items"].([]any) {
+		n := it.(map[string]any)
+		if n["kind"] == "match_ended" && strings.Contains(n["body"].(string), "giảm số người nhận kèm") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no notice to the household: %s", w.get("/v1/notifications", self...).Body)
+	}
+}

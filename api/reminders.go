@@ -47,6 +47,7 @@ func ConnectNotify(p *people.Service, m *matching.Service, g *gamify.Service, s 
 	p.AddDataHolder(n)
 	m.OnAssigned(r.assigned)
 	m.OnQueued(r.queued)
+	m.OnReleased(r.released)
 	s.OnChange(r.session)
 	g.OnBadge(r.badge)
 	p.OnVolunteerSaved(r.volunteerSaved)
@@ -119,16 +120,48 @@ func (r *reminders) assigned(ctx context.Context, a matching.Assignment) {
 	var ns []notify.Notification
 	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
 		ns = append(ns,
-			notify.Notification{Key: "new_mentee:" + a.RequestID, UserID: v.UserID, Kind: notify.KindNewMentee, Ref: a.RequestID,
+			notify.Notification{Key: "new_mentee:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID, Kind: notify.KindNewMentee, Ref: a.RequestID,
 				Params: map[string]string{"name": householdName(h)}},
-			notify.Notification{Key: "learner_inactive:" + a.RequestID, UserID: v.UserID, Kind: notify.KindInactive, Ref: h.ID,
+			notify.Notification{Key: "learner_inactive:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID, Kind: notify.KindInactive, Ref: h.ID,
 				Params: map[string]string{"name": householdName(h)}, DueAt: r.now().Add(inactiveAfter)})
 	}
 	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
-		ns = append(ns, notify.Notification{Key: "new_match:" + a.RequestID, UserID: h.UserID, Kind: notify.KindNewMatch,
+		ns = append(ns, notify.Notification{Key: "new_match:" + a.RequestID + ":" + a.MentorID, UserID: h.UserID, Kind: notify.KindNewMatch,
 			Ref: a.RequestID, Params: map[string]string{"name": firstName(v.Name)}})
 	}
 	r.enqueue(ctx, "new match", ns...)
+}
+
+// releaseReasons say to the household and the mentor why a match ended.
+var releaseReasons = map[string]text{
+	matching.ReleasedOutOfReach:   {"Người đồng hành đã chuyển đi xa hoặc thu hẹp phạm vi đi lại.", "The mentor moved away or shortened how far they travel."},
+	matching.ReleasedOverCapacity: {"Người đồng hành đã giảm số người nhận kèm.", "The mentor now takes fewer learners."},
+	matching.ReleasedPaused:       {"Người đồng hành đã tạm nghỉ quá 14 ngày.", "The mentor has been paused for more than 14 days."},
+	matching.ReleasedMentorLeft:   {"Người đồng hành đã rời chương trình.", "The mentor left the programme."},
+}
+
+// released: a match ended for a reason of the mentor's; the household
+// hears that a new mentor is sought, the mentor that the learner is passed
+// on (unless the mentor left).
+func (r *reminders) released(ctx context.Context, a matching.Assignment, reason string) {
+	why := releaseReasons[reason]
+	key := "match_ended:" + a.RequestID + ":" + a.MentorID
+	var ns []notify.Notification
+	h, err := r.people.HouseholdRecord(ctx, a.HouseholdID)
+	if err != nil {
+		r.log.Warn("match-ended notice", "err", err)
+		return
+	}
+	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
+		ns = append(ns, notify.Notification{Key: key, UserID: h.UserID, Kind: notify.KindMatchEnded, Ref: a.RequestID,
+			Params: map[string]string{"reason_vi": why.vi, "reason_en": why.en}})
+	}
+	if v, err := r.people.VolunteerRecord(ctx, a.MentorID); err == nil && v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
+		ns = append(ns, notify.Notification{Key: "mentee_released:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID,
+			Kind: notify.KindMenteeReleased, Ref: a.RequestID,
+			Params: map[string]string{"name": householdName(h), "reason_vi": why.vi, "reason_en": why.en}})
+	}
+	r.enqueue(ctx, "match ended", ns...)
 }
 
 // queued: a request nobody could serve waits in the commune queue; its

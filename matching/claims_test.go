@@ -3,14 +3,17 @@ package matching
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"daisuso/geo"
 	"daisuso/store/storetest"
 )
 
@@ -136,5 +139,90 @@ func TestClaimOfADeadTryIsTakenOver(t *testing.T) {
 	out, err := s.Submit(ctx, req)
 	if err != nil || out.Existing || out.Request.ID == "rq_dead" {
 		t.Fatalf("after the grace: %+v %v", out, err)
+	}
+}
+
+// TestMentorChangesKeepPromises: lowering capacity below the learners
+// releases the newest assignments until the rest fit; a move out of reach
+// releases every learner now beyond the mentor's radius; each release is
+// told with its reason and its request is matched again (to another
+// mentor in reach, or the queue).
+func TestMentorChangesKeepPromises(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	s := NewService(storetest.Mongo(t), func() time.Time { now = now.Add(time.Second); return now })
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	s.OnReleased(func(_ context.Context, a Assignment, reason string) { told = append(told, a.RequestID+":"+reason) })
+	r := rand.New(rand.NewPCG(13, 14))
+	home := cellNear(r, 0)
+	mai := Mentor{ID: "mai", CommuneID: "cm_x", Cell: home, RadiusKm: 5, Capacity: 10, Languages: []string{"vi"}}
+	if err := s.SaveMentor(ctx, mai); err != nil {
+		t.Fatal(err)
+	}
+	var reqs []string
+	for i := range 7 {
+		out, err := s.Submit(ctx, Request{CommuneID: "cm_x", HouseholdID: fmt.Sprintf("hh%d", i), Cell: cellNear(r, 1), Learners: 1, Language: "vi", RadiusKm: 2})
+		if err != nil || out.State != StateMatched {
+			t.Fatalf("request %d: %+v %v", i, out, err)
+		}
+		reqs = append(reqs, out.Request.ID)
+	}
+	// Lan lives nearby with room for one.
+	if err := s.SaveMentor(ctx, Mentor{ID: "lan", CommuneID: "cm_x", Cell: home, RadiusKm: 5, Capacity: 1, Languages: []string{"vi"}}); err != nil {
+		t.Fatal(err)
+	}
+	mai.Capacity = 5
+	if err := s.SaveMentor(ctx, mai); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.Mentees(ctx, "mai")
+	if err != nil || len(kept) != 5 {
+		t.Fatalf("mai keeps %d (%v), want 5", len(kept), err)
+	}
+	for _, a := range kept {
+		if a.RequestID == reqs[5] || a.RequestID == reqs[6] {
+			t.Fatalf("a newest assignment was kept: %v", a.RequestID)
+		}
+	}
+	if !slices.Equal(told, []string{reqs[5] + ":" + ReleasedOverCapacity, reqs[6] + ":" + ReleasedOverCapacity}) {
+		t.Fatalf("told %v", told)
+	}
+	states := map[string]int{}
+	for _, id := range reqs[5:] {
+		out, err := s.Outcome(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Assignment != nil {
+			states[out.Assignment.MentorID]++
+		} else {
+			states[out.State]++
+		}
+	}
+	if states["lan"] != 1 || states[StateWaiting] != 1 {
+		t.Fatalf("the released requests went to %v, want one to lan and one waiting", states)
+	}
+
+	// Mai moves 300 km south: none of hers is in reach.
+	told = nil
+	p := home.Center()
+	far, err := geo.CellOf(geo.Point{Lat: p.Lat - 2.7, Lng: p.Lng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mai.Cell = far
+	if err := s.SaveMentor(ctx, mai); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := s.Mentees(ctx, "mai"); err != nil || len(left) != 0 || len(told) != 5 {
+		t.Fatalf("after the move mai keeps %d (%v), told %v", len(left), err, told)
+	}
+	for _, e := range told {
+		if !strings.HasSuffix(e, ":"+ReleasedOutOfReach) {
+			t.Fatalf("told %v", told)
+		}
 	}
 }

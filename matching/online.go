@@ -24,6 +24,7 @@ type Service struct {
 	now      func() time.Time
 	assigned []func(context.Context, Assignment)
 	queued   []func(context.Context, Request)
+	released []func(context.Context, Assignment, string)
 }
 
 // OnAssigned registers f to be told of every assignment made, online or by
@@ -53,12 +54,19 @@ func newID(prefix string) string {
 
 // SaveMentor puts a volunteer into the index, or updates it. A mentor who
 // is paused stays in the index (their learners stay theirs until the pause
-// has lasted long enough; see ReleasePaused) but takes no one new.
+// has lasted long enough; see ReleasePaused) but takes no one new. A
+// change that breaks promises made (learners now out of reach, a capacity
+// below the learners) releases those learners for a new match, with
+// notice (keepPromises, OnReleased).
 func (s *Service) SaveMentor(ctx context.Context, m Mentor) error {
 	if !m.Cell.Valid() || m.ID == "" {
 		return fmt.Errorf("save mentor: %w", ErrInvalid)
 	}
-	return s.st.upsertMentor(ctx, m)
+	if err := s.st.upsertMentor(ctx, m); err != nil {
+		return err
+	}
+	_, err := s.keepPromises(ctx, m)
+	return err
 }
 
 // candidate is a mentor within reach of a request, with what ranking needs.

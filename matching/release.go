@@ -2,8 +2,13 @@ package matching
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sort"
+	"strings"
 	"time"
+
+	"daisuso/geo"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -76,32 +81,105 @@ func (s *Service) Mentees(ctx context.Context, mentorID string) ([]Assignment, e
 	return s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}})
 }
 
+// Why an assignment was ended and its request matched again.
+const (
+	ReleasedOutOfReach   = "out_of_reach"    // the mentor moved or shortened their radius
+	ReleasedOverCapacity = "over_capacity"   // the mentor lowered their capacity below their learners
+	ReleasedPaused       = "paused_too_long" // paused for longer than PauseRelease
+	ReleasedMentorLeft   = "mentor_left"     // the mentor's data was erased
+)
+
+// OnReleased registers f to be told of every assignment ended for a
+// reason above, before its request is matched again (the notice to the
+// household and the mentor). Call it before serving.
+func (s *Service) OnReleased(f func(ctx context.Context, a Assignment, reason string)) {
+	s.released = append(s.released, f)
+}
+
 // releaseMentor ends every assignment of a mentor and matches their
 // requests again. It returns how many requests went back to matching.
-func (s *Service) releaseMentor(ctx context.Context, mentorID string) (int, error) {
+func (s *Service) releaseMentor(ctx context.Context, mentorID, reason string) (int, error) {
 	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}})
 	if err != nil {
 		return 0, err
 	}
-	// Assignments first, then slots: a crash in between leaves slots that
-	// hold capacity of a mentor who is leaving anyway, never a match
-	// without its slots.
-	if err := s.st.deleteAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}}); err != nil {
-		return 0, err
-	}
-	if err := s.st.releaseSlots(ctx, bson.D{{Key: "mentor_id", Value: mentorID}}); err != nil {
-		return 0, err
-	}
-	for _, a := range as {
-		r, _, err := s.st.request(ctx, a.RequestID)
-		if err != nil {
-			continue // the request was withdrawn meanwhile
-		}
-		if _, err := s.match(ctx, r); err != nil {
-			return len(as), err
+	for i, a := range as {
+		if err := s.release(ctx, a, reason); err != nil {
+			return i, err
 		}
 	}
 	return len(as), nil
+}
+
+// release ends one assignment, tells OnReleased, and matches its request
+// again. The assignment goes first, then its slots: a crash in between
+// leaves slots that hold capacity nobody uses (SweepSlots frees them),
+// never a match without its slots.
+func (s *Service) release(ctx context.Context, a Assignment, reason string) error {
+	if err := s.st.deleteAssignments(ctx, bson.D{{Key: "_id", Value: a.RequestID}, {Key: "mentor_id", Value: a.MentorID}}); err != nil {
+		return err
+	}
+	if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: a.RequestID}, {Key: "mentor_id", Value: a.MentorID}}); err != nil {
+		return err
+	}
+	for _, f := range s.released {
+		f(ctx, a, reason)
+	}
+	r, _, err := s.st.request(ctx, a.RequestID)
+	if errors.Is(err, ErrNotFound) {
+		return nil // the request was withdrawn meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.match(ctx, r)
+	return err
+}
+
+// keepPromises ends the assignments a mentor's saved profile can no longer
+// keep: learners now beyond the mentor's radius (a move, a shorter
+// radius), and, when the capacity went below the learners, the newest
+// assignments until the rest fit. Their requests are matched again.
+func (s *Service) keepPromises(ctx context.Context, m Mentor) (int, error) {
+	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: m.ID}})
+	if err != nil || len(as) == 0 {
+		return 0, err
+	}
+	slices.SortFunc(as, func(a, b Assignment) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.RequestID, b.RequestID)
+	})
+	type ending struct {
+		a      Assignment
+		reason string
+	}
+	var end []ending
+	used := 0
+	for _, a := range as {
+		r, _, err := s.st.request(ctx, a.RequestID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case geo.DistanceKm(r.Cell.Center(), m.Cell.Center()) > m.RadiusKm:
+			end = append(end, ending{a, ReleasedOutOfReach})
+		case used+a.Learners > m.Capacity:
+			end = append(end, ending{a, ReleasedOverCapacity})
+		default:
+			used += a.Learners
+		}
+	}
+	for i, e := range end {
+		if err := s.release(ctx, e.a, e.reason); err != nil {
+			return i, err
+		}
+	}
+	return len(end), nil
 }
 
 // PauseRelease is how long a pause lasts before a mentor's learners go to
@@ -118,7 +196,7 @@ func (s *Service) ReleasePaused(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, m := range ms {
-		n, err := s.releaseMentor(ctx, m.ID)
+		n, err := s.releaseMentor(ctx, m.ID, ReleasedPaused)
 		total += n
 		if err != nil {
 			return total, err
@@ -156,7 +234,7 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 		if err := s.st.deleteMentor(ctx, id); err != nil {
 			return err
 		}
-		_, err := s.releaseMentor(ctx, id)
+		_, err := s.releaseMentor(ctx, id, ReleasedMentorLeft)
 		return err
 	case "household":
 		rs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: id}})

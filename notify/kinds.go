@@ -21,6 +21,8 @@ const (
 	KindBadge          Kind = "badge_earned"        // a badge was earned
 	KindBroadcast      Kind = "broadcast"           // a branch admin's campaign message
 	KindDigest         Kind = "digest"              // the morning summary of what the daily cap held back
+	KindMatchEnded     Kind = "match_ended"         // the mentor can no longer come; a new one is sought (to the household)
+	KindMenteeReleased Kind = "mentee_released"     // a learner went back to matching (to the mentor)
 )
 
 // kindInfo is how a kind behaves and reads. Titles and bodies are
@@ -67,6 +69,12 @@ var kinds = map[Kind]kindInfo{
 	KindBroadcast: {ttl: 48 * time.Hour,
 		vi: text{"{title}", "{body}"},
 		en: text{"{title}", "{body}"}},
+	KindMatchEnded: {ttl: 7 * 24 * time.Hour,
+		vi: text{"Đang tìm người đồng hành mới", "{reason_vi} Hệ thống đang tìm người đồng hành mới gần gia đình bạn; mở ứng dụng để xem."},
+		en: text{"Looking for a new mentor", "{reason_en} A new mentor near your family is being sought; open the app to see."}},
+	KindMenteeReleased: {ttl: 7 * 24 * time.Hour,
+		vi: text{"Đã chuyển người học", "{name} đã được chuyển để ghép với người đồng hành khác: {reason_vi}"},
+		en: text{"A learner was passed on", "{name} goes back to matching with another mentor: {reason_en}"}},
 	KindDigest: {ttl: 24 * time.Hour, urgent: true,
 		vi: text{"Thông báo mới", "Bạn có thông báo mới trong ứng dụng Đại sứ số."},
 		en: text{"New notifications", "You have new notifications in the Đại sứ số app."}},

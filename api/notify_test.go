@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"daisuso/matching"
 	"daisuso/people"
 )
 
@@ -325,5 +326,35 @@ func TestHouseholdWithoutPhoneIsRemindedThroughStaff(t *testing.T) {
 	}
 	if len(toStaff) != 1 || !strings.HasPrefix(toStaff[0], "Nhắc giúp Hoa: ") {
 		t.Errorf("staff got %q, want one reminder on behalf of Hoa", toStaff)
+	}
+}
+
+// TestOverdueRequestsGoUpToTheProvince: a request waiting longer than a
+// week reaches the province union's admins in one digest naming its
+// commune, once.
+func TestOverdueRequestsGoUpToTheProvince(t *testing.T) {
+	w := newWorld(t)
+	provAdmin := w.tokenIn("prov-admin", people.RoleBranchAdmin, w.province)
+	w.get("/v1/notifications", provAdmin...) // signed in once: the user exists
+	for range 2 {
+		if out := w.ask(w.householdAt(0, -30, oneAdult), w.staffA); out["state"] != "waiting" {
+			t.Fatalf("%v", out)
+		}
+	}
+	later := matching.NewService(w.db, func() time.Time { return time.Now().Add(8 * 24 * time.Hour) })
+	for i, want := range []int{1, 0} {
+		sent, err := EscalateOverdue(t.Context(), w.deps.People, later, w.deps.Notify)
+		if err != nil || sent != want {
+			t.Fatalf("escalation %d: %d notifications (%v), want %d", i+1, sent, err, want)
+		}
+	}
+	var bodies []string
+	for _, it := range w.get("/v1/notifications", provAdmin...).json(t)["items"].([]any) {
+		if n := it.(map[string]any); n["kind"] == "requests_overdue" {
+			bodies = append(bodies, n["body"].(string))
+		}
+	}
+	if len(bodies) != 1 || !strings.HasPrefix(bodies[0], "2 yêu cầu") || !strings.Contains(bodies[0], "Đoàn xã Mường Hum (2)") {
+		t.Fatalf("the province admin's digest: %v", bodies)
 	}
 }

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -162,6 +164,64 @@ func (r *reminders) released(ctx context.Context, a matching.Assignment, reason 
 			Params: map[string]string{"name": householdName(h), "reason_vi": why.vi, "reason_en": why.en}})
 	}
 	r.enqueue(ctx, "match ended", ns...)
+}
+
+// EscalateOverdue sends the admins of each province union one digest of
+// the requests of its communes that waited longer than
+// matching.EscalateAfter without a mentor; each request goes up once
+// (matching.Overdue marks it). cmd/ runs it with the matching upkeep.
+func EscalateOverdue(ctx context.Context, p *people.Service, m *matching.Service, n *notify.Service) (int, error) {
+	overdue, err := m.Overdue(ctx)
+	if err != nil || len(overdue) == 0 {
+		return 0, err
+	}
+	type digest struct {
+		count  int
+		places map[string]int
+	}
+	first := map[string]string{} // province -> its digest's first request: the digest's key
+	byProvince := map[string]*digest{}
+	var order []string
+	for _, r := range overdue {
+		commune, err := p.Branch(ctx, r.CommuneID)
+		if err != nil {
+			continue // the commune union is gone; nobody to tell
+		}
+		d := byProvince[commune.ParentID]
+		if d == nil {
+			d = &digest{places: map[string]int{}}
+			byProvince[commune.ParentID] = d
+			order = append(order, commune.ParentID)
+			first[commune.ParentID] = r.ID
+		}
+		d.count++
+		d.places[commune.Name]++
+	}
+	sent := 0
+	for _, province := range order {
+		d := byProvince[province]
+		admins, err := p.UsersAt(ctx, []string{province}, []people.Role{people.RoleBranchAdmin}, 200)
+		if err != nil {
+			return sent, err
+		}
+		names := slices.Sorted(maps.Keys(d.places))
+		parts := make([]string, len(names))
+		for i, name := range names {
+			parts[i] = name + " (" + formatInt("vi", d.places[name]) + ")"
+		}
+		ns := make([]notify.Notification, len(admins))
+		for i, u := range admins {
+			ns[i] = notify.Notification{Key: "requests_overdue:" + first[province] + ":" + u, UserID: u,
+				Kind: notify.KindOverdue, Ref: province, Params: map[string]string{"count": formatInt("vi", d.count), "places": strings.Join(parts, ", ")}}
+		}
+		if len(ns) > 0 {
+			if err := n.Enqueue(ctx, ns...); err != nil {
+				return sent, err
+			}
+			sent += len(ns)
+		}
+	}
+	return sent, nil
 }
 
 // queued: a request nobody could serve waits in the commune queue; its

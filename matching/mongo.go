@@ -23,8 +23,9 @@ import (
 //	assignments  _id = request id: a request is served at most once
 //	runs         batch proposals; run_decisions: _id = run id, insert-only
 //	request_members  _id "householdID#member": the one-open-request guard
+//	request_escalations  _id = request id: a long wait went up once
 type mongoStore struct {
-	mentors, requests, slots, assignments, runs, decisions, claims *mongo.Collection
+	mentors, requests, slots, assignments, runs, decisions, claims, escalations *mongo.Collection
 	// view is told of every mentor write and release of slots made here.
 	view *view
 }
@@ -33,7 +34,7 @@ func newMongoStore(db *mongo.Database, v *view) *mongoStore {
 	return &mongoStore{mentors: db.Collection("mentors"), requests: db.Collection("help_requests"),
 		slots: db.Collection("slots"), assignments: db.Collection("assignments"),
 		runs: db.Collection("matching_runs"), decisions: db.Collection("run_decisions"),
-		claims: db.Collection("request_members"), view: v}
+		claims: db.Collection("request_members"), escalations: db.Collection("request_escalations"), view: v}
 }
 
 func (s *mongoStore) ensureIndexes(ctx context.Context) error {
@@ -48,6 +49,7 @@ func (s *mongoStore) ensureIndexes(ctx context.Context) error {
 		{s.requests, bson.D{{Key: "commune_id", Value: 1}}},
 		{s.requests, bson.D{{Key: "household_id", Value: 1}}},
 		{s.requests, bson.D{{Key: "cell7", Value: 1}}},
+		{s.requests, bson.D{{Key: "created_at", Value: 1}}},
 		{s.slots, bson.D{{Key: "mentor_id", Value: 1}}},
 		{s.slots, bson.D{{Key: "request_id", Value: 1}}},
 		{s.slots, bson.D{{Key: "created_at", Value: 1}}},

@@ -65,7 +65,12 @@ func (s *Service) SaveMentor(ctx context.Context, m Mentor) error {
 	if err := s.st.upsertMentor(ctx, m); err != nil {
 		return err
 	}
-	_, err := s.keepPromises(ctx, m)
+	if _, err := s.keepPromises(ctx, m); err != nil {
+		return err
+	}
+	// A new, resumed, moved or larger mentor may have room for someone
+	// waiting nearby.
+	_, err := s.ServeWaiting(ctx, m.ID)
 	return err
 }
 

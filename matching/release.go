@@ -246,9 +246,21 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 			ids[i] = r.ID
 		}
 		in := bson.D{{Key: "$in", Value: ids}}
+		freed, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: in}})
+		if err != nil {
+			return err
+		}
 		if err := s.st.deleteAssignments(ctx, bson.D{{Key: "_id", Value: in}}); err != nil {
 			return err
 		}
+		defer func() {
+			// The household's mentors have room again for someone waiting.
+			for _, a := range freed {
+				if _, err := s.ServeWaiting(context.WithoutCancel(ctx), a.MentorID); err != nil {
+					return
+				}
+			}
+		}()
 		if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: in}}); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ const (
 	KindDigest         Kind = "digest"              // the morning summary of what the daily cap held back
 	KindMatchEnded     Kind = "match_ended"         // the mentor can no longer come; a new one is sought (to the household)
 	KindMenteeReleased Kind = "mentee_released"     // a learner went back to matching (to the mentor)
+	KindOverdue        Kind = "requests_overdue"    // requests waiting longer than a week, once (to the province union's admins)
 )
 
 // kindInfo is how a kind behaves and reads. Titles and bodies are
@@ -75,6 +76,9 @@ var kinds = map[Kind]kindInfo{
 	KindMenteeReleased: {ttl: 7 * 24 * time.Hour,
 		vi: text{"Đã chuyển người học", "{name} đã được chuyển để ghép với người đồng hành khác: {reason_vi}"},
 		en: text{"A learner was passed on", "{name} goes back to matching with another mentor: {reason_en}"}},
+	KindOverdue: {ttl: 7 * 24 * time.Hour,
+		vi: text{"Yêu cầu chờ quá 7 ngày", "{count} yêu cầu hỗ trợ đã chờ hơn 7 ngày mà chưa có người đồng hành: {places}. Cần điều thêm tình nguyện viên."},
+		en: text{"Requests waiting over 7 days", "{count} help requests have waited more than 7 days without a mentor: {places}. More volunteers are needed."}},
 	KindDigest: {ttl: 24 * time.Hour, urgent: true,
 		vi: text{"Thông báo mới", "Bạn có thông báo mới trong ứng dụng Đại sứ số."},
 		en: text{"New notifications", "You have new notifications in the Đại sứ số app."}},

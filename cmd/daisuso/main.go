@@ -253,7 +253,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	go srv.RunMaintenance(workCtx, 10*time.Minute)
-	go every(workCtx, 10*time.Minute, func(ctx context.Context) { matchingUpkeep(ctx, log, matchingSvc) })
+	go every(workCtx, 10*time.Minute, func(ctx context.Context) { matchingUpkeep(ctx, log, matchingSvc, peopleSvc, notifySvc) })
 	go gamifySvc.Maintain(workCtx, 10*time.Second)
 	go notifySvc.Maintain(workCtx, time.Minute)
 	if ferret != nil {
@@ -320,8 +320,14 @@ func indexFerretIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret)
 }
 
 // matchingUpkeep gives the learners of long-paused mentors back to
-// matching, and frees the slots of reservations that died.
-func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service) {
+// matching, frees the slots of reservations that died, and sends requests
+// waiting longer than a week up to the province unions.
+func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service, p *people.Service, n *notify.Service) {
+	if sent, err := api.EscalateOverdue(ctx, p, m, n); err != nil {
+		log.Warn("escalation of overdue requests failed", "err", err)
+	} else if sent > 0 {
+		log.Info("overdue requests sent up to province unions", "notifications", sent)
+	}
 	if n, err := m.ReleasePaused(ctx); err != nil {
 		log.Warn("release of paused mentors failed", "err", err)
 	} else if n > 0 {

@@ -137,7 +137,40 @@ func (s *Service) solveArea(ctx context.Context, area Area) ([]Pair, Summary, er
 	if err != nil {
 		return nil, Summary{}, fmt.Errorf("propose: %w", err)
 	}
+	if len(area.CommuneIDs) > 0 {
+		areaMentors(&sum, area.CommuneIDs, reqs, ms, used, pairs)
+	}
 	return pairs, sum, nil
+}
+
+// areaMentors counts the mentor figures of a summary over the area's own
+// mentors: those of neighbouring communes may serve its requests, but a
+// commune's report of who is under five is about its volunteers.
+func areaMentors(sum *Summary, communes []string, reqs []Request, ms []Mentor, used map[string]int, pairs []Pair) {
+	given := map[string]int{}
+	for _, p := range pairs {
+		given[p.MentorID] += p.Learners
+	}
+	sum.Mentors, sum.MentorsUnderQuota, sum.MissingSlots = 0, 0, 0
+	sum.UnderQuotaWhy = map[string]int{}
+	for _, m := range ms {
+		if m.Paused || !slices.Contains(communes, m.CommuneID) {
+			continue
+		}
+		sum.Mentors++
+		have := used[m.ID] + given[m.ID]
+		if have >= Quota {
+			continue
+		}
+		sum.MentorsUnderQuota++
+		sum.MissingSlots += Quota - have
+		reach := min(m.RadiusKm, MaxRadiusKm)
+		if slices.ContainsFunc(reqs, func(r Request) bool { return geo.DistanceKm(r.Cell.Center(), m.Cell.Center()) <= reach }) {
+			sum.UnderQuotaWhy[WhyTooFewInReach]++
+		} else {
+			sum.UnderQuotaWhy[WhyNoLearnerInReach]++
+		}
+	}
 }
 
 // waiting returns the requests of an area that have no assignment.

@@ -30,7 +30,9 @@ func TestProposeInTheBackground(t *testing.T) {
 			t.Fatalf("request %d: %v %v", i, out.State, err)
 		}
 	}
-	if err := s.SaveMentor(ctx, Mentor{ID: "m1", CommuneID: "cm_x", Cell: home, RadiusKm: 5, Capacity: 10, Languages: []string{"vi"}}); err != nil {
+	// Into the index without SaveMentor, which would serve the waiting
+	// requests at once (ServeWaiting): the batch has them to solve.
+	if err := s.st.upsertMentor(ctx, Mentor{ID: "m1", CommuneID: "cm_x", Cell: home, RadiusKm: 5, Capacity: 10, Languages: []string{"vi"}}); err != nil {
 		t.Fatal(err)
 	}
 	run, err := s.Propose(ctx, Area{CommuneIDs: []string{"cm_x"}}, "admin", 0)
@@ -92,5 +94,41 @@ func TestSweepSlots(t *testing.T) {
 	slices.Sort(used["m1"])
 	if !slices.Equal(used["m1"], []int{0, 1, 3}) || len(used["m2"]) != 0 {
 		t.Fatalf("slots in use after the sweep: %v", used)
+	}
+}
+
+// TestRunSummaryCountsTheAreasMentors: mentors of a neighbouring commune
+// may serve the area's requests, but the summary's mentor figures (under
+// five, slots missing) are about the area's own.
+func TestRunSummaryCountsTheAreasMentors(t *testing.T) {
+	ctx := context.Background()
+	s := NewService(storetest.Mongo(t), nil)
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(19, 20))
+	for i, commune := range []string{"cm_x", "cm_y", "cm_y", "cm_y"} {
+		if err := s.SaveMentor(ctx, Mentor{ID: fmt.Sprintf("m%d", i), CommuneID: commune, Cell: cellNear(r, 1), RadiusKm: 5, Capacity: 10, Languages: []string{"vi", "hmn"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Requests nobody speaks to wait, with every mentor in reach.
+	for i := range 2 {
+		out, err := s.Submit(ctx, Request{CommuneID: "cm_x", HouseholdID: fmt.Sprintf("hh%d", i), Cell: cellNear(r, 1), Learners: 1, Language: "khm", LanguageRequired: true, RadiusKm: 2})
+		if err != nil || out.State != StateWaiting {
+			t.Fatalf("%+v %v", out, err)
+		}
+	}
+	run, err := s.Propose(ctx, Area{CommuneIDs: []string{"cm_x"}}, "admin", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); run.Status == RunComputing && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if run, err = s.Run(ctx, run.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if run.Summary.Mentors != 1 || run.Summary.MentorsUnderQuota != 1 {
+		t.Fatalf("summary over cm_x: %+v, want its one mentor", run.Summary)
 	}
 }

@@ -71,9 +71,9 @@ func (c *consoleErrors) all() []string {
 func TestDashboardInBrowser(t *testing.T) {
 	chrome := chromiumPath(t)
 	d := newDashWorld(t)
-	// A mentor who registers after the far household asked: only a batch
-	// run can bring them together.
-	d.mentorAt("tuan", 0, -30.4, `["vi"]`, 5, 5)
+	// A mentor the far household's request has not met: only a batch run
+	// brings them together.
+	d.batchOnlyMentor("tuan", 0, -30.4, `["vi"]`, 5, 5)
 	cov := d.get("/v1/coverage?branch_id="+d.communeA+"&res=8", d.adminA...)
 	if cov.Status != http.StatusOK {
 		t.Fatalf("coverage: %d %s", cov.Status, cov.Body)

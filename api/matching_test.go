@@ -33,6 +33,25 @@ func (w *world) mentorAt(id string, dx, dy float64, langs string, capacity int, 
 	return auth
 }
 
+// batchOnlyMentor registers a volunteer paused and then marks her active
+// in the mentor index alone, as a bulk import would leave it: registering
+// or resuming through the API serves the requests waiting near her at once
+// (matching.ServeWaiting), and a batch run is what the caller tests.
+func (w *world) batchOnlyMentor(id string, dx, dy float64, langs string, capacity int, radius float64) []string {
+	w.t.Helper()
+	auth := w.tokenIn(id, "", "")
+	lat, lng := at(dx, dy)
+	body := fmt.Sprintf(`{"name":"Lò Văn Tuấn","phone":"09%08d","branch_id":%q,"location":{"lat":%v,"lng":%v},
+		"languages":%s,"topics":["vneid","scam_safety"],"capacity":%d,"radius_km":%v,"paused":true,"consents":["matching","public_ranking"]}`,
+		phoneSeq.Add(1), w.branchA, lat, lng, langs, capacity, radius)
+	w.mustCreate("/v1/volunteers", body, auth)
+	if _, err := w.db.Collection("mentors").UpdateOne(context.Background(), bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "paused", Value: false}}}}); err != nil {
+		w.t.Fatal(err)
+	}
+	return auth
+}
+
 // householdAt registers (as commune staff) a household dx, dy km away.
 func (w *world) householdAt(dx, dy float64, members string) string {
 	w.t.Helper()

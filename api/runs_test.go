@@ -20,8 +20,8 @@ func TestBatchRunProposeApplyDiscard(t *testing.T) {
 		}
 		waiting = append(waiting, out["id"].(string))
 	}
-	w.mentorAt("solo", 0.2, 0.1, `["vi"]`, 5, 2)
-	w.mentorAt("elsewhere", 0, -5, `["vi"]`, 10, 2) // near, but its 2 km reach no one
+	w.batchOnlyMentor("solo", 0.2, 0.1, `["vi"]`, 5, 2)
+	w.batchOnlyMentor("elsewhere", 0, -5, `["vi"]`, 10, 2) // near, but its 2 km reach no one
 
 	r := w.post("/v1/matching/runs", fmt.Sprintf(`{"commune_id":%q}`, w.communeA), w.adminA...)
 	if r.Status != http.StatusCreated {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -45,6 +46,8 @@ type indicatorRow struct {
 	Mentors           int       `json:"mentors"`         // active (not paused)
 	MentorsAtFive     int       `json:"mentors_at_five"` // with five learners or more: "1 kèm 5"
 	AtFiveShare       float64   `json:"mentors_at_five_share"`
+	Learners          int       `json:"learners"`          // learners the unit's mentors serve
+	HouseholdsServed  int       `json:"households_served"` // households the unit's mentors serve
 	SessionsThisWeek  int       `json:"sessions_this_week"`
 	Households        *int      `json:"households,omitempty"`
 	DigitalFamilies   *int      `json:"digital_families,omitempty"`
@@ -72,8 +75,28 @@ type dashCampaignJSON struct {
 	Targets  []targetJSON `json:"targets"`
 }
 
+// boardScopeJSON is a leaderboard scope the unit's dashboard offers, with
+// the boards it ranks (gamify.BoardsIn).
+type boardScopeJSON struct {
+	Scope  string   `json:"scope"`
+	Level  string   `json:"level" enum:"unit,commune,province,national"`
+	Name   string   `json:"name,omitempty"`
+	Boards []string `json:"boards"`
+}
+
+// actionsJSON says which actions the dashboard may offer the caller here.
+type actionsJSON struct {
+	BatchMatching bool `json:"batch_matching"` // over a commune: commune and province unions
+	Broadcast     bool `json:"broadcast"`
+}
+
 type indicatorsJSON struct {
-	Unit        branchJSON       `json:"unit"`
+	Unit branchJSON `json:"unit"`
+	// Context is the commune a branch belongs to, named above a branch's
+	// own figures; absent for a commune or province.
+	Context     *branchJSON      `json:"context,omitempty"`
+	Actions     actionsJSON      `json:"actions"`
+	BoardScopes []boardScopeJSON `json:"board_scopes"`
 	BoardScope  string           `json:"board_scope"` // the unit's leaderboard scope
 	Campaign    dashCampaignJSON `json:"campaign"`
 	Weeks       []string         `json:"weeks"` // the trend's weeks, by their Monday (Asia/Ho_Chi_Minh)
@@ -181,7 +204,7 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 			u = &matching.UnitCounts{}
 		}
 		r := &indicatorRow{ID: id, Name: names[id], Level: "commune", Mentors: u.Mentors, MentorsAtFive: u.MentorsAtFive,
-			SessionsThisWeek: res.Sessions, Households: ptr(hh.Households), DigitalFamilies: ptr(res.Families),
+			Learners: u.Learners, HouseholdsServed: u.Households, SessionsThisWeek: res.Sessions, Households: ptr(hh.Households), DigitalFamilies: ptr(res.Families),
 			CertifiedLearners: ptr(res.Certified), RequestsWaiting: ptr(u.RequestsWaiting), LearnersWaiting: ptr(u.LearnersWaiting),
 			Trend: trendJSON{Sessions: make([]int, weeks), Certified: make([]int, weeks), Families: make([]int, weeks)}}
 		if !u.OldestWaiting.IsZero() {
@@ -189,7 +212,12 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		}
 		rows[id] = r
 	}
-	for _, n := range nodes {
+	branches := nodes
+	if unit.Kind == people.KindBranch {
+		// A branch's dashboard is the branch's own figures.
+		branches = []people.Branch{unit}
+	}
+	for _, n := range branches {
 		if n.Kind != people.KindBranch {
 			continue
 		}
@@ -198,7 +226,7 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 			u = &matching.UnitCounts{}
 		}
 		rows[n.ID] = &indicatorRow{ID: n.ID, Name: n.Name, Level: "branch", CommuneID: n.CommuneID(), Mentors: u.Mentors,
-			MentorsAtFive: u.MentorsAtFive, Trend: trendJSON{Sessions: make([]int, weeks)}}
+			MentorsAtFive: u.MentorsAtFive, Learners: u.Learners, HouseholdsServed: u.Households, Trend: trendJSON{Sessions: make([]int, weeks)}}
 	}
 	total := indicatorRow{ID: unit.ID, Name: unit.Name, Level: "unit", Households: ptr(0), DigitalFamilies: ptr(0),
 		CertifiedLearners: ptr(0), RequestsWaiting: ptr(0), LearnersWaiting: ptr(0),
@@ -237,6 +265,8 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		r := rows[id]
 		total.Mentors += r.Mentors
 		total.MentorsAtFive += r.MentorsAtFive
+		total.Learners += r.Learners
+		total.HouseholdsServed += r.HouseholdsServed
 		total.SessionsThisWeek += r.SessionsThisWeek
 		*total.Households += *r.Households
 		*total.DigitalFamilies += *r.DigitalFamilies
@@ -257,6 +287,18 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 	slices.SortFunc(out.Communes, byName)
 	slices.SortFunc(out.Branches, byName)
 	out.Total = *total.shares()
+	if unit.Kind == people.KindBranch {
+		own := *rows[unit.ID].shares()
+		own.Level, own.CommuneID = "unit", ""
+		out.Total, out.Communes, out.Branches = own, []indicatorRow{}, []indicatorRow{}
+		if commune, err := a.deps.People.Branch(ctx, unit.CommuneID()); err == nil {
+			cj := toBranchJSON(commune)
+			out.Context = &cj
+		}
+	}
+	out.BoardScopes = boardScopes(unit, out.Context)
+	out.Actions = actionsJSON{Broadcast: true,
+		BatchMatching: unit.Kind == people.KindCommune || unit.Kind == people.KindProvince}
 
 	out.Campaign = dashCampaignJSON{ID: camp.ID, Name: camp.Name, Scope: camp.Scope(), Targets: []targetJSON{}}
 	if camp.ID != gamify.AllTime {
@@ -266,7 +308,7 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		"sessions":           inCampaign[sessions.MarkSession],
 		"certified_learners": inCampaign[sessions.MarkCertified],
 		"digital_families":   inCampaign[sessions.MarkFamily],
-		"mentors_at_five":    total.MentorsAtFive,
+		"mentors_at_five":    out.Total.MentorsAtFive,
 	}
 	for _, kind := range gamify.TargetKinds {
 		if t := camp.Targets[kind]; t > 0 {
@@ -275,6 +317,27 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		}
 	}
 	return out, nil
+}
+
+// boardScopes are the leaderboard scopes a unit's dashboard offers, its own
+// first, each with the boards it ranks: never a scope a board cannot work
+// in.
+func boardScopes(unit people.Branch, commune *branchJSON) []boardScopeJSON {
+	own := boardScopeOf(unit)
+	kind, _, _ := strings.Cut(own, ":")
+	out := []boardScopeJSON{{Scope: own, Level: "unit", Name: unit.Name, Boards: gamify.BoardsIn(kind)}}
+	if unit.Kind == people.KindBranch {
+		c := boardScopeJSON{Scope: gamify.ScopeCommune + ":" + unit.CommuneCode, Level: "commune", Boards: gamify.BoardsIn(gamify.ScopeCommune)}
+		if commune != nil {
+			c.Name = commune.Name
+		}
+		out = append(out, c)
+	}
+	if unit.Kind != people.KindProvince {
+		out = append(out, boardScopeJSON{Scope: gamify.ScopeProvince + ":" + unit.ProvinceCode, Level: "province",
+			Boards: gamify.BoardsIn(gamify.ScopeProvince)})
+	}
+	return append(out, boardScopeJSON{Scope: gamify.ScopeNational, Level: "national", Boards: gamify.BoardsIn(gamify.ScopeNational)})
 }
 
 func (r *indicatorRow) shares() *indicatorRow {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"daisuso/gamify"
+	"daisuso/people"
 )
 
 // dashWorld is a commune with the figures a dashboard shows: Mai with five
@@ -192,5 +193,55 @@ func TestDashboardFiles(t *testing.T) {
 	cfg := ta.get("/dashboard/config.json").json(t)
 	if cfg["dev_mode"] != true {
 		t.Errorf("config: %v", cfg)
+	}
+}
+
+// TestBranchSeesItsOwnFigures: a branch admin's dashboard is the branch's
+// own volunteers, learners, households and sessions, with its commune named
+// as context; no batch matching (a commune's action), and no board a
+// branch scope cannot rank.
+func TestBranchSeesItsOwnFigures(t *testing.T) {
+	d := newDashWorld(t)
+	other := d.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"branch","name":"Chi đoàn thôn Lếch","parent_id":%q}`, d.communeA), d.adminA)["id"].(string)
+	lat, lng := at(0.3, 0.3)
+	d.mustCreate("/v1/volunteers", fmt.Sprintf(`{"name":"Hà Văn Tú","phone":"0966000222","branch_id":%q,"location":{"lat":%v,"lng":%v},
+		"languages":["vi"],"topics":["vneid"],"capacity":5,"radius_km":2,"consents":["matching"]}`, other, lat, lng), d.tokenIn("tu", "", ""))
+	branchAdmin := d.tokenIn("chief-a", people.RoleBranchAdmin, d.branchA)
+
+	commune := d.get("/v1/dashboard/indicators", d.adminA...).json(t)
+	if commune["total"].(map[string]any)["mentors"] != 3.0 || commune["actions"].(map[string]any)["batch_matching"] != true || commune["context"] != nil {
+		t.Fatalf("the commune's dashboard: total %v actions %v", commune["total"], commune["actions"])
+	}
+	r := d.get("/v1/dashboard/indicators", branchAdmin...)
+	if r.Status != http.StatusOK {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	got := r.json(t)
+	total := got["total"].(map[string]any)
+	// Mai and Lan are the branch's; Mai serves five households, one of
+	// whose learners was certified in two sessions.
+	if total["mentors"] != 2.0 || total["learners"] != 5.0 || total["households_served"] != 5.0 || total["name"] != "Chi đoàn thôn Séo Pả" ||
+		total["households"] != nil || total["sessions_this_week"] != d.thisWeek() {
+		t.Fatalf("the branch's total: %v", total)
+	}
+	if c := got["context"].(map[string]any); c["id"] != d.communeA || c["name"] != "Đoàn xã Mường Hum" {
+		t.Fatalf("context: %v", got["context"])
+	}
+	if len(got["communes"].([]any)) != 0 || got["actions"].(map[string]any)["batch_matching"] != false {
+		t.Fatalf("communes %v actions %v", got["communes"], got["actions"])
+	}
+	scopes := got["board_scopes"].([]any)
+	first := scopes[0].(map[string]any)
+	if len(scopes) != 4 || first["scope"] != "branch:"+d.branchA || fmt.Sprint(first["boards"]) != "[volunteers]" {
+		t.Fatalf("board scopes: %v", scopes)
+	}
+	// Every scope offered ranks every board it lists.
+	for _, s := range scopes {
+		sc := s.(map[string]any)
+		for _, b := range sc["boards"].([]any) {
+			if r := d.get(fmt.Sprintf("/v1/leaderboards/all?board=%s&scope=%s", b, sc["scope"]), branchAdmin...); r.Status != http.StatusOK {
+				t.Errorf("board %s in %s: %d %s", b, sc["scope"], r.Status, r.Body)
+			}
+		}
 	}
 }

@@ -153,7 +153,7 @@ func (s *Service) ref(ctx context.Context, q Query) (BoardRef, error) {
 	if !ok {
 		return BoardRef{}, &people.FieldError{Field: "scope", Reason: "invalid_scope"}
 	}
-	if (q.Board == BoardBranches && kind == ScopeBranch) || (q.Board == BoardCommunes && (kind == ScopeBranch || kind == ScopeCommune)) {
+	if !slices.Contains(BoardsIn(kind), q.Board) {
 		return BoardRef{}, &people.RuleError{Code: "scope_too_narrow_for_board", Field: "scope"}
 	}
 	at := q.At
@@ -165,6 +165,19 @@ func (s *Service) ref(ctx context.Context, q Query) (BoardRef, error) {
 		return BoardRef{}, &people.FieldError{Field: "period", Reason: "unknown_code"}
 	}
 	return BoardRef{Campaign: q.Campaign, Board: q.Board, Scope: q.Scope, Period: period}, nil
+}
+
+// BoardsIn are the boards a scope of that kind ranks: a branch ranks its
+// volunteers, a commune its volunteers and branches, wider scopes all
+// three.
+func BoardsIn(scopeKind string) []string {
+	switch scopeKind {
+	case ScopeBranch:
+		return []string{BoardVolunteers}
+	case ScopeCommune:
+		return []string{BoardVolunteers, BoardBranches}
+	}
+	return Boards
 }
 
 // Top returns the first n (1 to MaxTop) of a board.

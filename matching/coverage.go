@@ -54,8 +54,12 @@ func (s *Service) Coverage(ctx context.Context, communeIDs []string, res int) (m
 // and the requests waiting, with when the oldest came in. Requests belong to
 // communes only.
 type UnitCounts struct {
-	Mentors         int
-	MentorsAtFive   int
+	Mentors       int
+	MentorsAtFive int
+	// Learners and Households served by the unit's mentors (paused ones
+	// too: their learners are still theirs).
+	Learners        int
+	Households      int
 	RequestsWaiting int
 	LearnersWaiting int
 	OldestWaiting   time.Time
@@ -83,18 +87,47 @@ func (s *Service) Units(ctx context.Context, communeIDs []string) (byCommune, by
 			u.OldestWaiting = r.CreatedAt
 		}
 	}
-	ms, used, err := s.activeMentors(ctx, communeIDs)
+	ms, err := s.st.findMentors(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}})
 	if err != nil {
 		return nil, nil, err
 	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	used, err := s.st.usedSlots(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	households := map[string][]string{} // mentor -> households served
+	for _, a := range as {
+		households[a.MentorID] = append(households[a.MentorID], a.HouseholdID)
+	}
+	seen := map[*UnitCounts]map[string]bool{}
 	for _, m := range ms {
 		five := 0
 		if len(used[m.ID]) >= Quota {
 			five = 1
 		}
 		for _, u := range []*UnitCounts{of(byCommune, m.CommuneID), of(byBranch, m.BranchID)} {
-			u.Mentors++
-			u.MentorsAtFive += five
+			if !m.Paused {
+				u.Mentors++
+				u.MentorsAtFive += five
+			}
+			u.Learners += len(used[m.ID])
+			if seen[u] == nil {
+				seen[u] = map[string]bool{}
+			}
+			for _, h := range households[m.ID] {
+				if !seen[u][h] {
+					seen[u][h] = true
+					u.Households++
+				}
+			}
 		}
 	}
 	return byCommune, byBranch, nil

@@ -69,7 +69,7 @@
     $('signin').hidden = true; $('app').hidden = false; $('who').hidden = false; $('signout').hidden = false;
     $('role-name').textContent = t(me.role);
     const canAct = ACTORS.includes(me.role);
-    $('run-card').hidden = !canAct; $('bc-card').hidden = !canAct;
+    $('run-card').hidden = true; $('bc-card').hidden = !canAct; // until the unit's actions are known
     if (!state.unit) return showError('app-error', new Error(t('needUnit')));
     try {
       const list = await api('/v1/campaigns');
@@ -99,7 +99,11 @@
 
   function render() {
     const d = state.data;
-    $('unit-name').textContent = d.unit.name;
+    // A branch's figures are its own; its commune is named above them.
+    $('unit-name').textContent = d.context ? `${d.unit.name} · ${t('partOf')} ${d.context.name}` : d.unit.name;
+    const canAct = state.me && ACTORS.includes(state.me.role);
+    $('run-card').hidden = !canAct || !d.actions.batch_matching;
+    $('bc-card').hidden = !canAct || !d.actions.broadcast;
     $('campaign').value = d.campaign.id;
     $('updated').textContent = t('updated') + ' ' + DSS.time(d.generated_at);
     if (state.me) $('role-name').textContent = t(state.me.role);
@@ -178,14 +182,25 @@
   }
 
   // ---- leaderboards ----
+  // The scopes the server offers for this unit, each with the boards it
+  // ranks: a board that cannot work in the chosen scope is not offered.
   function fillScopes(d) {
-    const opts = [[d.board_scope, t('myUnit') + ' (' + d.unit.name + ')']];
-    if (!d.board_scope.startsWith('province:')) opts.push(['province:' + d.unit.province_code, t('province')]);
-    opts.push(['national', t('national')]);
-    const keep = state.scope && opts.some(([v]) => v === state.scope) ? state.scope : d.board_scope;
-    $('board-scope').replaceChildren(...opts.map(([v, text]) => el('option', { value: v, text })));
+    const label = (s) => (s.level === 'unit' ? t('myUnit') : t(s.level)) + (s.name ? ' (' + s.name + ')' : '');
+    const keep = state.scope && d.board_scopes.some((s) => s.scope === state.scope) ? state.scope : d.board_scope;
+    $('board-scope').replaceChildren(...d.board_scopes.map((s) => el('option', { value: s.scope, text: label(s) })));
     $('board-scope').value = keep;
     state.scope = keep;
+    syncBoards();
+  }
+
+  function syncBoards() {
+    const s = state.data && state.data.board_scopes.find((x) => x.scope === state.scope);
+    if (!s) return;
+    if (!s.boards.includes(state.board)) state.board = s.boards[0];
+    $('board-kind').querySelectorAll('button').forEach((b) => {
+      b.hidden = !s.boards.includes(b.dataset.board);
+      b.classList.toggle('on', b.dataset.board === state.board);
+    });
   }
 
   async function loadBoard() {
@@ -216,7 +231,7 @@
   }
   segmented('board-kind', 'board');
   segmented('board-period', 'period');
-  $('board-scope').addEventListener('change', () => { state.scope = $('board-scope').value; loadBoard(); });
+  $('board-scope').addEventListener('change', () => { state.scope = $('board-scope').value; syncBoards(); loadBoard(); });
 
   // ---- map ----
   async function loadMap() {

@@ -56,7 +56,22 @@ type indicatorRow struct {
 	RequestsWaiting   *int      `json:"requests_waiting,omitempty"`
 	LearnersWaiting   *int      `json:"learners_waiting,omitempty"`
 	OldestWaitHours   *float64  `json:"oldest_wait_hours,omitempty"`
-	Trend             trendJSON `json:"trend"`
+	// Outcomes are those the plan monitors, recorded in the campaign's
+	// window (all time for the all-time campaign), by code.
+	Outcomes map[string]int `json:"outcomes"`
+	Trend    trendJSON      `json:"trend"`
+}
+
+// teamJSON is a technology team's targets with its progress.
+type teamJSON struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	CommuneID  string       `json:"commune_id"`
+	Period     string       `json:"period" enum:"month,campaign"`
+	CampaignID string       `json:"campaign_id,omitempty"`
+	From       time.Time    `json:"from"`
+	To         time.Time    `json:"to"`
+	Targets    []targetJSON `json:"targets"`
 }
 
 type targetJSON struct {
@@ -99,6 +114,7 @@ type indicatorsJSON struct {
 	BoardScopes []boardScopeJSON `json:"board_scopes"`
 	BoardScope  string           `json:"board_scope"` // the unit's leaderboard scope
 	Campaign    dashCampaignJSON `json:"campaign"`
+	Teams       []teamJSON       `json:"teams"` // technology teams with targets
 	Weeks       []string         `json:"weeks"` // the trend's weeks, by their Monday (Asia/Ho_Chi_Minh)
 	Total       indicatorRow     `json:"total"`
 	Communes    []indicatorRow   `json:"communes"`
@@ -178,12 +194,18 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		results         map[string]sessions.CommuneCounts
 		marks           []sessions.Mark
 		byCommune, byBr map[string]*matching.UnitCounts
+		workC, workB    map[string]*sessions.UnitWork
 	)
+	workFrom, workTo := time.Time{}, time.Time{}
+	if camp.ID != gamify.AllTime {
+		workFrom, workTo = camp.StartsAt, camp.EndsAt
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { households, err = a.deps.People.CountByCommune(gctx, communes...); return })
 	g.Go(func() (err error) { results, err = a.deps.Sessions.CountByCommune(gctx, thisWeek, communes...); return })
 	g.Go(func() (err error) { marks, err = a.deps.Sessions.Activity(gctx, communes, since); return })
 	g.Go(func() (err error) { byCommune, byBr, err = a.deps.Matching.Units(gctx, communes); return })
+	g.Go(func() (err error) { workC, workB, err = a.deps.Sessions.WorkByUnit(gctx, communes, workFrom, workTo); return })
 	if err := g.Wait(); err != nil {
 		return indicatorsJSON{}, err
 	}
@@ -261,8 +283,26 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 			}
 		}
 	}
+	total.Outcomes = map[string]int{}
+	for id, r := range rows {
+		work := workB[id]
+		if r.Level == "commune" {
+			work = workC[id]
+		}
+		r.Outcomes = map[string]int{}
+		for _, o := range sessions.Outcomes {
+			if work != nil {
+				r.Outcomes[o] = work.Outcomes[o]
+			} else {
+				r.Outcomes[o] = 0
+			}
+		}
+	}
 	for _, id := range communes {
 		r := rows[id]
+		for o, n := range r.Outcomes {
+			total.Outcomes[o] += n
+		}
 		total.Mentors += r.Mentors
 		total.MentorsAtFive += r.MentorsAtFive
 		total.Learners += r.Learners
@@ -296,6 +336,9 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 			out.Context = &cj
 		}
 	}
+	if out.Teams, err = a.teamProgress(ctx, nodes, now); err != nil {
+		return indicatorsJSON{}, err
+	}
 	out.BoardScopes = boardScopes(unit, out.Context)
 	out.Actions = actionsJSON{Broadcast: true,
 		BatchMatching: unit.Kind == people.KindCommune || unit.Kind == people.KindProvince}
@@ -315,6 +358,54 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 			out.Campaign.Targets = append(out.Campaign.Targets, targetJSON{Kind: kind, Target: t, Value: reached[kind],
 				Share: share(reached[kind], t)})
 		}
+	}
+	return out, nil
+}
+
+// teamProgress is the progress of the technology teams among nodes that
+// have targets: over this calendar month, or their campaign's window.
+func (a *API) teamProgress(ctx context.Context, nodes []people.Branch, now time.Time) ([]teamJSON, error) {
+	teams := map[string]people.Branch{}
+	var ids []string
+	for _, n := range nodes {
+		if n.Kind == people.KindTechTeam {
+			teams[n.ID] = n
+			ids = append(ids, n.ID)
+		}
+	}
+	list, err := a.deps.People.TargetsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := []teamJSON{}
+	for _, t := range list {
+		team := teams[t.TeamID]
+		l := now.In(gamify.Vietnam)
+		from := time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, gamify.Vietnam)
+		to := from.AddDate(0, 1, 0)
+		if t.Period == people.TargetPerCampaign {
+			c, err := a.deps.Gamify.Campaign(ctx, t.CampaignID)
+			if err != nil {
+				continue // the campaign is gone: nothing to measure against
+			}
+			from, to = c.StartsAt, c.EndsAt
+		}
+		work, _, err := a.deps.Sessions.WorkByUnit(ctx, []string{team.CommuneID()}, from, to)
+		if err != nil {
+			return nil, err
+		}
+		w := work[team.CommuneID()]
+		if w == nil {
+			w = &sessions.UnitWork{}
+		}
+		j := teamJSON{ID: team.ID, Name: team.Name, CommuneID: team.CommuneID(), Period: t.Period, CampaignID: t.CampaignID,
+			From: from.UTC(), To: to.UTC(), Targets: []targetJSON{}}
+		for _, k := range people.TeamTargetKinds {
+			if v, ok := t.Values[k.Code]; ok && v > 0 {
+				j.Targets = append(j.Targets, targetJSON{Kind: k.Code, Target: v, Value: w.Value(k.Code), Share: share(w.Value(k.Code), v)})
+			}
+		}
+		out = append(out, j)
 	}
 	return out, nil
 }
@@ -407,8 +498,12 @@ func (a *API) getIndicatorsCSV(c *fiber.Ctx) error {
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	w.Comma, w.UseCRLF = sep, true
-	head := []string{"Cấp", "Mã", "Tên", "Tình nguyện viên", "Đủ 1 kèm 5", "Tỷ lệ 1 kèm 5 (%)", "Buổi tuần này",
-		"Hộ gia đình", "Gia đình số", "Tỷ lệ Gia đình số (%)", "Người đạt chuẩn", "Yêu cầu chờ", "Người học chờ", "Chờ lâu nhất (giờ)"}
+	head := []string{"Cấp", "Mã", "Tên", "Tình nguyện viên", "Đủ 1 kèm 5", "Tỷ lệ 1 kèm 5 (%)", "Người học được kèm", "Hộ được kèm",
+		"Buổi tuần này", "Hộ gia đình", "Gia đình số", "Tỷ lệ Gia đình số (%)", "Người đạt chuẩn", "Yêu cầu chờ", "Người học chờ",
+		"Chờ lâu nhất (giờ)"}
+	for _, o := range sessions.Outcomes {
+		head = append(head, people.NameOf(people.Outcomes, o, "vi"))
+	}
 	for _, wk := range in.Weeks {
 		head = append(head, "Buổi tuần "+wk)
 	}
@@ -429,12 +524,32 @@ func (a *API) getIndicatorsCSV(c *fiber.Ctx) error {
 	rows := append(append([]indicatorRow{in.Total}, in.Communes...), in.Branches...)
 	for _, r := range rows {
 		rec := []string{level[r.Level], r.ID, r.Name, strconv.Itoa(r.Mentors), strconv.Itoa(r.MentorsAtFive),
-			dec(&r.AtFiveShare, 100), strconv.Itoa(r.SessionsThisWeek), num(r.Households), num(r.DigitalFamilies),
-			dec(r.FamilyShare, 100), num(r.CertifiedLearners), num(r.RequestsWaiting), num(r.LearnersWaiting), dec(r.OldestWaitHours, 1)}
+			dec(&r.AtFiveShare, 100), strconv.Itoa(r.Learners), strconv.Itoa(r.HouseholdsServed), strconv.Itoa(r.SessionsThisWeek),
+			num(r.Households), num(r.DigitalFamilies), dec(r.FamilyShare, 100), num(r.CertifiedLearners), num(r.RequestsWaiting),
+			num(r.LearnersWaiting), dec(r.OldestWaitHours, 1)}
+		for _, o := range sessions.Outcomes {
+			rec = append(rec, strconv.Itoa(r.Outcomes[o]))
+		}
 		for _, n := range r.Trend.Sessions {
 			rec = append(rec, strconv.Itoa(n))
 		}
 		_ = w.Write(rec)
+	}
+	if len(in.Teams) > 0 {
+		// The technology teams' targets, after a blank line.
+		_ = w.Write([]string{})
+		_ = w.Write([]string{"Tổ công nghệ số", "Mã", "Kỳ", "Từ ngày", "Đến ngày", "Mục tiêu", "Chỉ tiêu", "Đạt", "Tỷ lệ (%)"})
+		for _, tm := range in.Teams {
+			period := "Tháng"
+			if tm.Period == people.TargetPerCampaign {
+				period = "Chiến dịch " + tm.CampaignID
+			}
+			for _, x := range tm.Targets {
+				_ = w.Write([]string{tm.Name, tm.ID, period, tm.From.In(gamify.Vietnam).Format("02/01/2006"),
+					tm.To.Add(-time.Second).In(gamify.Vietnam).Format("02/01/2006"), people.NameOf(people.TeamTargetKinds, x.Kind, "vi"),
+					strconv.Itoa(x.Target), strconv.Itoa(x.Value), strconv.FormatFloat(x.Share*100, 'f', 1, 64)})
+			}
+		}
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -245,3 +245,60 @@ func TestBranchSeesItsOwnFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestTechTeamTargets: a commune's technology team is given targets (at
+// creation or later, by its commune's admins, not a branch's), and the
+// dashboard and CSV show their progress from the confirmed sessions of the
+// month, with the outcomes the plan monitors per commune and branch.
+func TestTechTeamTargets(t *testing.T) {
+	d := newDashWorld(t)
+	// The world's team has none yet; the commune union's admin sets some.
+	if r := d.do(http.MethodPut, "/v1/branches/"+d.teamA+"/targets", strings.NewReader(`{"values":{"sessions":4,"vneid_activated":10,"people_supported":2,"flying":1}}`), d.adminA...); r.Status != http.StatusBadRequest {
+		t.Fatalf("an unknown kind: %d %s", r.Status, r.Body)
+	}
+	branchAdmin := d.tokenIn("chief-a", people.RoleBranchAdmin, d.branchA)
+	body := `{"values":{"sessions":4,"vneid_activated":10,"people_supported":2,"problems_solved":8}}`
+	if r := d.do(http.MethodPut, "/v1/branches/"+d.teamA+"/targets", strings.NewReader(body), branchAdmin...); r.Status != http.StatusNotFound && r.Status != http.StatusForbidden {
+		t.Fatalf("a branch's admin set the commune team's targets: %d %s", r.Status, r.Body)
+	}
+	if r := d.do(http.MethodPut, "/v1/branches/"+d.teamA+"/targets", strings.NewReader(body), d.adminA...); r.Status != http.StatusOK || r.json(t)["period"] != "month" {
+		t.Fatalf("set: %d %s", r.Status, r.Body)
+	}
+	// A team created with targets in commune B.
+	if r := d.post("/v1/branches", fmt.Sprintf(`{"kind":"tech_team","name":"Tổ công nghệ số xã Bản Xèo","parent_id":%q,"targets":{"values":{"sessions":30}}}`, d.communeB), d.adminB...); r.Status != http.StatusCreated {
+		t.Fatalf("a team created with targets: %d %s", r.Status, r.Body)
+	}
+
+	got := d.get("/v1/dashboard/indicators", d.adminA...).json(t)
+	teams := got["teams"].([]any)
+	if len(teams) != 1 {
+		t.Fatalf("teams: %v", teams)
+	}
+	// The two certifying sessions: held 2 minutes and 26 hours ago (both
+	// this month unless the month began in between), one learner, four
+	// outcomes of which one VNeID activation.
+	want := map[string]float64{"sessions": 2, "vneid_activated": 1, "people_supported": 1, "problems_solved": 4}
+	monthStart := time.Date(time.Now().In(vnZone).Year(), time.Now().In(vnZone).Month(), 1, 0, 0, 0, 0, vnZone)
+	if d.started.Add(-26 * time.Hour).Before(monthStart) {
+		want = map[string]float64{"sessions": 1, "vneid_activated": 0, "people_supported": 1, "problems_solved": 0}
+	}
+	for _, x := range teams[0].(map[string]any)["targets"].([]any) {
+		tg := x.(map[string]any)
+		if tg["value"] != want[tg["kind"].(string)] {
+			t.Errorf("target %v: value %v, want %v", tg["kind"], tg["value"], want[tg["kind"].(string)])
+		}
+	}
+	if o := got["communes"].([]any)[0].(map[string]any)["outcomes"].(map[string]any); o["vneid_activated"] != 1.0 || o["scam_lesson"] != 1.0 {
+		t.Errorf("the commune's outcomes: %v", o)
+	}
+	if o := got["branches"].([]any)[0].(map[string]any)["outcomes"].(map[string]any); o["epayment_setup"] != 1.0 {
+		t.Errorf("the branch's outcomes: %v", o)
+	}
+	csv := string(d.get("/v1/dashboard/indicators.csv", d.adminA...).Body)
+	if !strings.Contains(csv, "Đã kích hoạt tài khoản VNeID") || !strings.Contains(csv, "Tổ công nghệ số,Mã,Kỳ") ||
+		!strings.Contains(csv, ",Tháng,") || !strings.Contains(csv, "Tài khoản VNeID được kích hoạt,10,") {
+		t.Errorf("csv: %s", csv)
+	}
+}
+
+var vnZone = time.FixedZone("ICT", 7*3600)

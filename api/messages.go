@@ -42,6 +42,8 @@ var messages = map[string]text{
 	"no_member_needs_help":         {"Chưa thành viên nào trong hộ có nhu cầu học: hãy thêm điều họ muốn học vào hồ sơ hộ gia đình trước.", "No member of the household has learning needs: add what they want to learn to the household first."},
 	"member_in_open_request":       {"Một số thành viên đã có yêu cầu hỗ trợ đang mở; hãy xem yêu cầu đó thay vì gửi yêu cầu mới.", "Some of these members already have an open help request; see that request instead of sending a new one."},
 	"topic_not_covered_in_session": {"Chủ đề của người học (trường %s) phải nằm trong các chủ đề buổi học đã hướng dẫn (topics_covered).", "A learner's topics (field %s) must be among the topics the session covered (topics_covered)."},
+	"not_a_tech_team":             {"Chỉ Tổ công nghệ số cộng đồng mới được giao mục tiêu (trường %s).", "Only a commune technology team is given targets (field %s)."},
+	"unknown_campaign":            {"Không tìm thấy chiến dịch này (trường %s).", "No such campaign (field %s)."},
 	"matching_consent_required":    {"Cần đồng ý mục đích \"ghép cặp\" để được kết nối với người hướng dẫn.", "Consent to the \"matching\" purpose is needed to be matched."},
 	"unknown_branch":               {"Chi đoàn không tồn tại.", "No such branch."},
 	"unknown_commune":              {"Xã/phường không tồn tại.", "No such commune."},

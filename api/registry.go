@@ -42,11 +42,36 @@ func toConsentJSON(cs []people.Consent) []consentJSON {
 // ---- branches ----
 
 type branchRequest struct {
-	Kind         string `json:"kind"`
+	Kind         string `json:"kind" enum:"province,commune,branch,tech_team"`
 	Name         string `json:"name"`
 	ParentID     string `json:"parent_id,omitempty"`
 	ProvinceCode string `json:"province_code,omitempty"`
 	CommuneCode  string `json:"commune_code,omitempty"`
+	// Targets of a technology team (tech_team only), as PUT
+	// /v1/branches/:id/targets takes them.
+	Targets *teamTargetsRequest `json:"targets,omitempty"`
+}
+
+type teamTargetsRequest struct {
+	Period     string         `json:"period,omitempty" enum:"month,campaign" doc:"month (default): each calendar month; campaign: the window of campaign_id."`
+	CampaignID string         `json:"campaign_id,omitempty"`
+	Values     map[string]int `json:"values" doc:"people_supported, sessions, problems_solved, vneid_activated, epayment_setup: 0 to 1,000,000 each."`
+}
+
+func (r teamTargetsRequest) targets(teamID string) people.TeamTargets {
+	period := r.Period
+	if period == "" {
+		period = people.TargetPerMonth
+	}
+	return people.TeamTargets{TeamID: teamID, Period: period, CampaignID: r.CampaignID, Values: r.Values}
+}
+
+type teamTargetsJSON struct {
+	TeamID     string         `json:"team_id"`
+	Period     string         `json:"period"`
+	CampaignID string         `json:"campaign_id,omitempty"`
+	Values     map[string]int `json:"values"`
+	SetAt      time.Time      `json:"set_at"`
 }
 
 type branchJSON struct {

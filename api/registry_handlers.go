@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"github.com/gofiber/fiber/v2"
 
 	"daisuso/people"
@@ -20,12 +21,56 @@ func (a *API) createBranch(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if req.Targets != nil {
+		// Checked before anything is written.
+		if people.BranchKind(req.Kind) != people.KindTechTeam {
+			return &people.RuleError{Code: "not_a_tech_team", Field: "targets"}
+		}
+		if err := a.checkTeamTargets(c.UserContext(), req.Targets.targets("")); err != nil {
+			return err
+		}
+	}
 	b, err := a.deps.People.CreateBranch(c.UserContext(), actorOf(c), people.NewBranch{Kind: people.BranchKind(req.Kind),
 		Name: req.Name, ParentID: req.ParentID, ProvinceCode: req.ProvinceCode, CommuneCode: req.CommuneCode})
 	if err != nil {
 		return err
 	}
+	if req.Targets != nil {
+		if _, err := a.deps.People.SetTeamTargets(c.UserContext(), actorOf(c), req.Targets.targets(b.ID)); err != nil {
+			return err
+		}
+	}
 	return c.Status(fiber.StatusCreated).JSON(toBranchJSON(b))
+}
+
+// checkTeamTargets checks targets and that their campaign exists.
+func (a *API) checkTeamTargets(ctx context.Context, t people.TeamTargets) error {
+	if err := people.CheckTeamTargets(t); err != nil {
+		return err
+	}
+	if t.CampaignID != "" {
+		if _, err := a.deps.Gamify.Campaign(ctx, t.CampaignID); err != nil {
+			return &people.RuleError{Code: "unknown_campaign", Field: "campaign_id"}
+		}
+	}
+	return nil
+}
+
+// putTeamTargets gives a commune's technology team its targets.
+func (a *API) putTeamTargets(c *fiber.Ctx) error {
+	var req teamTargetsRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	t := req.targets(copyParam(c, "id"))
+	if err := a.checkTeamTargets(c.UserContext(), t); err != nil {
+		return err
+	}
+	t, err := a.deps.People.SetTeamTargets(c.UserContext(), actorOf(c), t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(teamTargetsJSON{TeamID: t.TeamID, Period: t.Period, CampaignID: t.CampaignID, Values: t.Values, SetAt: t.SetAt})
 }
 
 func (a *API) getBranch(c *fiber.Ctx) error {

@@ -51,6 +51,9 @@ func (a *API) routes() []route {
 			response: branchJSON{}, handler: a.getBranch},
 		{method: fiber.MethodGet, path: "/v1/branches/:id/children", access: signedIn, summary: "A node's children, by id.",
 			query: pageQuery, response: branchList{}, handler: a.branchChildren},
+		{method: fiber.MethodPut, path: "/v1/branches/:id/targets", access: roles(admin, branchAdmin),
+			summary: "Set a commune technology team's targets (its commune or province union's admins): people supported, sessions held, problems solved, VNeID accounts activated, cashless payment set up; per month or over a campaign. The dashboard, CSV and monthly report show the progress.",
+			body:    teamTargetsRequest{}, response: teamTargetsJSON{}, handler: a.putTeamTargets},
 
 		{method: fiber.MethodPost, path: "/v1/volunteers", access: rolesOrNew(volunteer, branchAdmin, admin), idempotent: true, status: fiber.StatusCreated,
 			summary: "Register a mentor: oneself (a new or volunteer user), or someone else inside a branch admin's subtree. The location becomes an H3 cell; it is not stored.",

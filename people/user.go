@@ -59,6 +59,7 @@ type Service struct {
 	volunteers *volunteerStore
 	households *householdStore
 	claims     *claimStore
+	targets    *mongo.Collection // team_targets: _id = the team's id
 	holders    []DataHolder
 	observers  []func(context.Context, Volunteer) error
 	mentorsOf  func(ctx context.Context, householdID string) ([]string, error)
@@ -76,7 +77,7 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 	}
 	s := &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
 		volunteers: &volunteerStore{db.Collection("volunteers")}, households: &householdStore{db.Collection("households")},
-		now: now}
+		targets: db.Collection("team_targets"), now: now}
 	s.claims = &claimStore{coll: db.Collection("claims"), now: now, holds: s.claimHeld}
 	return s
 }

@@ -7,6 +7,7 @@
   const $ = (id) => document.getElementById(id);
   const STAFF = ['branch_admin', 'commune_staff', 'admin'];
   const ACTORS = ['branch_admin', 'admin'];
+  const OUTCOMES = ['vneid_activated', 'epayment_setup', 'first_online_service', 'scam_lesson'];
 
   const state = {
     me: null, home: '', unit: '', campaign: '', data: null,
@@ -109,7 +110,7 @@
     if (state.me) $('role-name').textContent = t(state.me.role);
     fillUnits(d);
     renderTiles(d.total);
-    renderTargets(d.campaign);
+    renderTargets(d);
     DSS.bars($('trend'), d.total.trend.sessions, d.weeks);
     renderTable(d);
     fillScopes(d);
@@ -147,18 +148,11 @@
     );
   }
 
-  function renderTargets(c) {
-    if (!c.targets.length) { $('targets').replaceChildren(el('p', { class: 'muted small', text: t('noTargets') })); return; }
-    $('targets').replaceChildren(...c.targets.map((x) => {
-      const bar = el('progress', { max: x.target, value: Math.min(x.value, x.target) });
-      return el('div', { class: 'target', 'data-kind': x.kind }, el('span', { class: 'tk', text: t(x.kind) }), bar,
-        el('span', { class: 'tn', text: `${num(x.value)} / ${num(x.target)} (${pct(x.share)})` }));
-    }));
-  }
+  function renderTargets(d) { DSS.targets($('targets'), d.campaign, d.teams); }
 
   function renderTable(d) {
     const head = [t('level'), t('name'), t('mentors'), t('atFive'), t('sessionsWeek'), t('households'), t('families'),
-      t('certified'), t('waiting'), t('oldestWait'), t('trend'), ''];
+      t('certified'), t('waiting'), t('oldestWait'), t('outcomes'), t('trend'), ''];
     $('indicators').tHead.replaceChildren(el('tr', {}, ...head.map((h, i) => el('th', { class: i >= 2 && i <= 9 ? 'num' : '', text: h }))));
     const rows = [['total', d.total], ...d.communes.map((r) => ['commune', r]), ...d.branches.map((r) => ['branch', r])];
     $('indicators').tBodies[0].replaceChildren(...rows.map(([level, r]) => {
@@ -177,6 +171,7 @@
         el('td', { class: 'num', text: num(r.certified_learners) }),
         el('td', { class: 'num', text: num(r.requests_waiting) }),
         el('td', { class: 'num', text: waited(r.oldest_wait_hours) }),
+        el('td', { class: 'outcomes small' }, ...OUTCOMES.map((o) => el('div', { 'data-outcome': o, text: `${t(o)}: ${num(r.outcomes[o])}` }))),
         el('td', {}, spark), el('td', {}, report));
     }));
   }

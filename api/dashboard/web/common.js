@@ -47,6 +47,9 @@ const DSS = (() => {
       network: 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', week: 'Tuần',
       name: 'Tên', oldestWait: 'Chờ lâu nhất', underHour: 'dưới 1 giờ', month: 'Tháng',
       branch_admin: 'Cán bộ Đoàn', commune_staff: 'Tổ công nghệ số', admin: 'Quản trị',
+      people_supported: 'Người được hỗ trợ', problems_solved: 'Việc đã giải quyết', vneid_activated: 'Kích hoạt VNeID',
+      epayment_setup: 'Cài thanh toán điện tử', first_online_service: 'Dùng dịch vụ công lần đầu', scam_lesson: 'Học phòng chống lừa đảo',
+      teamTargets: 'Mục tiêu của', perMonth: 'tháng này', perCampaign: 'trong chiến dịch', outcomes: 'Kết quả của người học',
     },
     en: {
       updated: 'Updated at', atFive: '"1 to 5" reached', families: 'Digital families', certified: 'Certified learners',
@@ -66,6 +69,9 @@ const DSS = (() => {
       network: 'Cannot reach the server. Check the connection and try again.', week: 'Week',
       name: 'Name', oldestWait: 'Longest wait', underHour: 'under 1 h', month: 'Month',
       branch_admin: 'Union officer', commune_staff: 'Technology team', admin: 'Administrator',
+      people_supported: 'People supported', problems_solved: 'Problems solved', vneid_activated: 'VNeID activated',
+      epayment_setup: 'E-payment set up', first_online_service: 'First online service', scam_lesson: 'Scam-safety lesson',
+      teamTargets: 'Targets of', perMonth: 'this month', perCampaign: 'in the campaign', outcomes: 'Learners\' outcomes',
     },
   };
   const vi = {};
@@ -305,11 +311,25 @@ const DSS = (() => {
     box.replaceChildren(el('h3', { text: t('cell') + ' ' + p.cell }), dl);
   }
 
+  // targets draws progress bars: a campaign's targets, then each
+  // technology team's under its name and period.
+  function targets(box, campaign, teams) {
+    const bar = (x) => el('div', { class: 'target', 'data-kind': x.kind }, el('span', { class: 'tk', text: t(x.kind) }),
+      el('progress', { max: x.target, value: Math.min(x.value, x.target) }),
+      el('span', { class: 'tn', text: `${num(x.value)} / ${num(x.target)} (${pct(x.share)})` }));
+    const out = campaign.targets.length ? campaign.targets.map(bar) : [el('p', { class: 'muted small', text: t('noTargets') })];
+    for (const tm of teams || []) {
+      out.push(el('h3', { class: 'team', 'data-team': tm.id,
+        text: `${t('teamTargets')} ${tm.name} (${t(tm.period === 'month' ? 'perMonth' : 'perCampaign')})` }), ...tm.targets.map(bar));
+    }
+    box.replaceChildren(...out);
+  }
+
   function legend(box) {
     box.replaceChildren(...[0, 1, 2, 3, 4, 5].map((i) => el('span', { class: 'sw n' + i })),
       el('span', { class: 'small muted', text: ' 0 → max' }));
   }
 
   return { t, applyLang, toggleLang, get lang() { return lang; }, auth, loadConfig, firebaseSignIn, api, ApiError, newKey,
-    el, num, pct, waited, time, dateTime, monthOf, periodName, bars, hexMap, cellInfo, legend, need };
+    el, num, pct, waited, time, dateTime, monthOf, periodName, bars, hexMap, cellInfo, legend, targets, need };
 })();

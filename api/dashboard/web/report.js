@@ -27,11 +27,10 @@
     const rows = [[L('mentorsActive'), num(r.mentors)], [t('atFive'), `${num(r.mentors_at_five)} (${pct(r.mentors_at_five_share)})`],
       [t('households'), num(r.households)], [t('families'), `${num(r.digital_families)} (${pct(r.digital_family_share)})`],
       [t('certified'), num(r.certified_learners)], [t('sessionsWeek'), num(r.sessions_this_week)],
-      [t('waiting'), `${num(r.requests_waiting)} · ${t('oldest')}: ${waited(r.oldest_wait_hours)}`]];
+      [t('waiting'), `${num(r.requests_waiting)} · ${t('oldest')}: ${waited(r.oldest_wait_hours)}`],
+      ...['vneid_activated', 'epayment_setup', 'first_online_service', 'scam_lesson'].map((o) => [t(o), num(r.outcomes[o])])];
     $('figures').tBodies[0].replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', { text: k }), el('td', { class: 'num', text: v }))));
-    $('targets').replaceChildren(...(d.campaign.targets.length ? d.campaign.targets.map((x) => el('div', { class: 'target' },
-      el('span', { class: 'tk', text: t(x.kind) }), el('progress', { max: x.target, value: Math.min(x.value, x.target) }),
-      el('span', { class: 'tn', text: `${num(x.value)} / ${num(x.target)} (${pct(x.share)})` }))) : [el('p', { class: 'muted', text: t('noTargets') })]));
+    DSS.targets($('targets'), d.campaign, d.teams);
     $('trend').tHead.replaceChildren(el('tr', {}, el('th', { text: t('week') }), ...d.weeks.map((w) => el('th', { class: 'num', text: w.slice(5) }))));
     $('trend').tBodies[0].replaceChildren(...[['sessions', r.trend.sessions], ['certified_learners', r.trend.certified], ['digital_families', r.trend.families]]
       .map(([k, v]) => el('tr', {}, el('th', { text: t(k) }), ...v.map((n) => el('td', { class: 'num', text: num(n) })))));

@@ -1,0 +1,137 @@
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"daisuso/store"
+)
+
+// TeamTargetKinds are what a commune's technology team (Tổ công nghệ số
+// cộng đồng) is given targets for, as the plan monitors them. How each is
+// counted is sessions.TeamProgress's.
+var TeamTargetKinds = []Code{
+	{"people_supported", "Người được hỗ trợ", "People supported"},
+	{"sessions", "Buổi hướng dẫn", "Sessions held"},
+	{"problems_solved", "Việc đã giải quyết", "Problems solved"},
+	{"vneid_activated", "Tài khoản VNeID được kích hoạt", "VNeID accounts activated"},
+	{"epayment_setup", "Người cài đặt thanh toán điện tử", "Cashless payment set up"},
+}
+
+// Periods a team's targets run over.
+const (
+	TargetPerMonth    = "month"    // each calendar month (Asia/Ho_Chi_Minh)
+	TargetPerCampaign = "campaign" // a campaign's window
+)
+
+const maxTeamTarget = 1_000_000
+
+// TeamTargets are a team's targets over a period.
+type TeamTargets struct {
+	TeamID     string
+	Period     string
+	CampaignID string // with TargetPerCampaign
+	Values     map[string]int
+	SetBy      string
+	SetAt      time.Time
+}
+
+type teamTargetsDoc struct {
+	ID         string         `bson:"_id"`
+	Period     string         `bson:"period"`
+	CampaignID string         `bson:"campaign_id,omitempty"`
+	Values     map[string]int `bson:"values"`
+	SetBy      string         `bson:"set_by"`
+	SetAt      time.Time      `bson:"set_at"`
+}
+
+// CheckTeamTargets checks targets as an admin gives them.
+func CheckTeamTargets(t TeamTargets) error {
+	switch t.Period {
+	case TargetPerMonth:
+		if t.CampaignID != "" {
+			return &FieldError{Field: "campaign_id", Reason: "only_with_campaign_period"}
+		}
+	case TargetPerCampaign:
+		if t.CampaignID == "" {
+			return &FieldError{Field: "campaign_id", Reason: "required"}
+		}
+	default:
+		return &FieldError{Field: "period", Reason: "unknown_code"}
+	}
+	if len(t.Values) == 0 {
+		return &FieldError{Field: "targets", Reason: "required"}
+	}
+	for k, v := range t.Values {
+		if !known(TeamTargetKinds, k) {
+			return &FieldError{Field: "targets." + k, Reason: "unknown_code"}
+		}
+		if v < 0 || v > maxTeamTarget {
+			return &FieldError{Field: "targets." + k, Reason: "out_of_range"}
+		}
+	}
+	return nil
+}
+
+// SetTeamTargets gives a technology team its targets, replacing those it
+// had. Its commune union's admins and the province union's admins set them
+// (a branch's admin does not: the team serves the whole commune).
+func (s *Service) SetTeamTargets(ctx context.Context, a Actor, t TeamTargets) (TeamTargets, error) {
+	if err := CheckTeamTargets(t); err != nil {
+		return TeamTargets{}, err
+	}
+	team, err := s.Branch(ctx, t.TeamID)
+	if err != nil {
+		return TeamTargets{}, err
+	}
+	if team.Kind != KindTechTeam {
+		return TeamTargets{}, &RuleError{Code: "not_a_tech_team", Field: "id"}
+	}
+	ok, err := s.administers(ctx, a, team.Scope())
+	if err != nil {
+		return TeamTargets{}, err
+	}
+	if !ok {
+		return TeamTargets{}, ErrNotFound
+	}
+	if a.Role != RoleAdmin {
+		own, err := s.Branch(ctx, a.BranchID)
+		if err != nil || a.Role != RoleBranchAdmin || (own.Kind != KindCommune && own.Kind != KindProvince) {
+			return TeamTargets{}, ErrForbidden
+		}
+	}
+	t.SetBy, t.SetAt = a.UserID, s.now().UTC().Truncate(time.Second)
+	d := teamTargetsDoc{ID: t.TeamID, Period: t.Period, CampaignID: t.CampaignID, Values: t.Values, SetBy: t.SetBy, SetAt: t.SetAt}
+	if _, err := s.targets.ReplaceOne(ctx, bson.D{{Key: "_id", Value: t.TeamID}}, d, options.Replace().SetUpsert(true)); err != nil {
+		return TeamTargets{}, fmt.Errorf("set team targets: %w", store.WrapMongo(err))
+	}
+	return t, nil
+}
+
+// TargetsOf returns the targets of those of the teams that have some.
+func (s *Service) TargetsOf(ctx context.Context, teamIDs []string) ([]TeamTargets, error) {
+	if len(teamIDs) == 0 {
+		return nil, nil
+	}
+	docs, err := store.FindAll[teamTargetsDoc](ctx, s.targets, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: teamIDs}}}})
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TeamTargets, len(docs))
+	for i, d := range docs {
+		out[i] = TeamTargets{TeamID: d.ID, Period: d.Period, CampaignID: d.CampaignID, Values: d.Values, SetBy: d.SetBy, SetAt: d.SetAt}
+	}
+	slices.SortFunc(out, func(a, b TeamTargets) int { return strings.Compare(a.TeamID, b.TeamID) })
+	return out, nil
+}

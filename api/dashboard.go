@@ -39,23 +39,23 @@ type trendJSON struct {
 // indicatorRow is one commune, one branch or the unit as a whole. The
 // household and request figures belong to communes: a branch row has none.
 type indicatorRow struct {
-	ID                string    `json:"id"`
-	Name              string    `json:"name"`
-	Level             string    `json:"level"` // unit, commune or branch
-	CommuneID         string    `json:"commune_id,omitempty"`
-	Mentors           int       `json:"mentors"`         // active (not paused)
-	MentorsAtFive     int       `json:"mentors_at_five"` // with five learners or more: "1 kèm 5"
-	AtFiveShare       float64   `json:"mentors_at_five_share"`
-	Learners          int       `json:"learners"`          // learners the unit's mentors serve
-	HouseholdsServed  int       `json:"households_served"` // households the unit's mentors serve
-	SessionsThisWeek  int       `json:"sessions_this_week"`
-	Households        *int      `json:"households,omitempty"`
-	DigitalFamilies   *int      `json:"digital_families,omitempty"`
-	FamilyShare       *float64  `json:"digital_family_share,omitempty"`
-	CertifiedLearners *int      `json:"certified_learners,omitempty"`
-	RequestsWaiting   *int      `json:"requests_waiting,omitempty"`
-	LearnersWaiting   *int      `json:"learners_waiting,omitempty"`
-	OldestWaitHours   *float64  `json:"oldest_wait_hours,omitempty"`
+	ID                string   `json:"id"`
+	Name              string   `json:"name"`
+	Level             string   `json:"level"` // unit, commune or branch
+	CommuneID         string   `json:"commune_id,omitempty"`
+	Mentors           int      `json:"mentors"`         // active (not paused)
+	MentorsAtFive     int      `json:"mentors_at_five"` // with five learners or more: "1 kèm 5"
+	AtFiveShare       float64  `json:"mentors_at_five_share"`
+	Learners          int      `json:"learners"`          // learners the unit's mentors serve
+	HouseholdsServed  int      `json:"households_served"` // households the unit's mentors serve
+	SessionsThisWeek  int      `json:"sessions_this_week"`
+	Households        *int     `json:"households,omitempty"`
+	DigitalFamilies   *int     `json:"digital_families,omitempty"`
+	FamilyShare       *float64 `json:"digital_family_share,omitempty"`
+	CertifiedLearners *int     `json:"certified_learners,omitempty"`
+	RequestsWaiting   *int     `json:"requests_waiting,omitempty"`
+	LearnersWaiting   *int     `json:"learners_waiting,omitempty"`
+	OldestWaitHours   *float64 `json:"oldest_wait_hours,omitempty"`
 	// Outcomes are those the plan monitors, recorded in the campaign's
 	// window (all time for the all-time campaign), by code.
 	Outcomes map[string]int `json:"outcomes"`
@@ -205,7 +205,10 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 	g.Go(func() (err error) { results, err = a.deps.Sessions.CountByCommune(gctx, thisWeek, communes...); return })
 	g.Go(func() (err error) { marks, err = a.deps.Sessions.Activity(gctx, communes, since); return })
 	g.Go(func() (err error) { byCommune, byBr, err = a.deps.Matching.Units(gctx, communes); return })
-	g.Go(func() (err error) { workC, workB, err = a.deps.Sessions.WorkByUnit(gctx, communes, workFrom, workTo); return })
+	g.Go(func() (err error) {
+		workC, workB, err = a.deps.Sessions.WorkByUnit(gctx, communes, workFrom, workTo)
+		return
+	})
 	if err := g.Wait(); err != nil {
 		return indicatorsJSON{}, err
 	}

@@ -14,8 +14,8 @@ import (
 // window did: the figures a technology team's targets are measured by and
 // the outcomes the plan monitors.
 type UnitWork struct {
-	Sessions int            // confirmed sessions held
-	People   int            // distinct learners in them ("people supported")
+	Sessions int // confirmed sessions held
+	People   int // distinct learners in them ("people supported")
 	// Outcomes are the learners with each outcome recorded, by code: an
 	// account is activated once, however often a session records it.
 	Outcomes map[string]int

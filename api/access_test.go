@@ -28,6 +28,7 @@ var accessTable = map[string]string{
 	"POST /v1/branches":             "admin,branch_admin",
 	"GET /v1/branches/:id":          "signed_in",
 	"GET /v1/branches/:id/children": "signed_in",
+	"PUT /v1/branches/:id/targets":  "branch_admin,admin",
 
 	"POST /v1/volunteers":                "unregistered,volunteer,branch_admin,admin",
 	"GET /v1/volunteers/:id":             "volunteer,branch_admin,commune_staff,admin",

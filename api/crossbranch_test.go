@@ -65,6 +65,7 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 	campBody := fmt.Sprintf(`{"name":"Tháng ở Bản Xèo","scope":"commune:02842","starts_at":%q,"ends_at":%q}`,
 		time.Now().Add(-time.Hour).Format(time.RFC3339), time.Now().Add(240*time.Hour).Format(time.RFC3339))
 	campB := w.mustCreate("/v1/campaigns", campBody, w.adminB)["id"].(string)
+	teamB := w.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"tech_team","name":"Tổ công nghệ số xã Bản Xèo","parent_id":%q}`, w.communeB), w.adminB)["id"].(string)
 	if r := w.post("/v1/devices", `{"token":"device-token-of-vol-b","platform":"android"}`, volB...); r.Status/100 != 2 {
 		t.Fatalf("device of B: %d %s", r.Status, r.Body)
 	}
@@ -108,6 +109,7 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 		{route: "GET /v1/volunteers/:id/badges", path: "/v1/volunteers/vol-b/badges", crossBranch: true, why: "badges are public recognition, with no personal data"},
 
 		{route: "POST /v1/branches", body: fmt.Sprintf(`{"kind":"branch","name":"Chi đoàn lạ","parent_id":%q}`, w.communeB), owner: w.adminB},
+		{route: "PUT /v1/branches/:id/targets", path: "/v1/branches/" + teamB + "/targets", body: `{"values":{"sessions":10}}`, owner: w.adminB},
 		{route: "POST /v1/volunteers", body: fmt.Sprintf(`{"name":"Lò Văn Lả","phone":"0977000222","branch_id":%q,"location":{"lat":%v,"lng":%v},
 			"languages":["vi"],"topics":["vneid"],"consents":["matching"]}`, branchB, lat, lng), why: "a second registration by B would clash on the phone; registering in another's subtree is also TestVolunteerRegistration"},
 		{route: "GET /v1/volunteers/:id", path: "/v1/volunteers/vol-b", owner: volB},

@@ -68,6 +68,18 @@ func (c *consoleErrors) all() []string {
 	return append([]string(nil), c.list...)
 }
 
+// phoneOverflow names the elements wider than the window that are not
+// inside a box that scrolls them ("" when there are none).
+const phoneOverflow = `(() => {
+  const w = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth <= w) return '';
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (r.right > w + 1 && !e.closest('.scroll') && e.offsetParent !== null) out.push(e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(r.right));
+  }
+  return document.documentElement.scrollWidth + ' > ' + w + ': ' + out.slice(0, 12).join(', ');
+})()`
+
 func TestDashboardInBrowser(t *testing.T) {
 	chrome := chromiumPath(t)
 	d := newDashWorld(t)
@@ -145,7 +157,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	firstRow := `(document.querySelector('#board tbody tr .who') || {}).textContent`
 
-	var hexes, cellTitle, heading, bcRecipients string
+	var hexes, cellTitle, heading, bcRecipients, overflow string
 	err = chromedp.Run(ctx,
 		log.Enable(),
 		chromedp.Navigate(base+"/dashboard"),
@@ -175,6 +187,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click(`#run-apply`),
 		waitFor("the proposal applied", `document.querySelector('#run-status').dataset.status === 'applied'`),
 		shot("05-matching-applied.png"),
+		// On a phone held upright nothing is wider than the screen.
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Sleep(300*time.Millisecond),
+		chromedp.Evaluate(phoneOverflow, &overflow),
+		shot("08-phone-390.png"),
+		chromedp.EmulateViewport(1280, 1600),
 		// A campaign message to everyone in the commune (the volunteers here
 		// have not agreed to reminders; its officers get it).
 		chromedp.SetValue(`#bc-audience`, "everyone"),
@@ -208,6 +226,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if !strings.HasPrefix(cellTitle, "Ô ") {
 		t.Errorf("clicking a hexagon: %q", cellTitle)
+	}
+	if overflow != "" {
+		t.Errorf("at 390 px the page is wider than the screen: %s", overflow)
 	}
 	if heading != "Leaderboard" {
 		t.Errorf("English heading: %q", heading)

@@ -186,17 +186,35 @@ func language(c *fiber.Ctx) string {
 	return "vi"
 }
 
+// message is an error's message in lang: for a bad field, the reason's
+// own sentence when there is one, with the field in words.
 func message(lang, code string, details map[string]any) string {
 	m, ok := messages[code]
 	if !ok {
 		m = messages["http_error"]
+	}
+	if reason, _ := details["reason"].(string); code == "invalid_input" && reason != "" {
+		if r, ok := reasonMessages[reason]; ok {
+			m = r
+		}
 	}
 	text := m.vi
 	if lang == "en" {
 		text = m.en
 	}
 	if field, ok := details["field"].(string); ok && strings.Contains(text, "%s") {
-		text = fmt.Sprintf(text, field)
+		label := fieldLabel(lang, field)
+		if strings.HasPrefix(text, "%s") {
+			label = upperFirst(label)
+		}
+		text = fmt.Sprintf(text, label)
 	}
 	return text
+}
+
+func upperFirst(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
 }

@@ -3,6 +3,8 @@ package api
 import (
 	"testing"
 	"time"
+
+	"daisuso/matching"
 )
 
 func TestVietnameseNumberAndDateForms(t *testing.T) {
@@ -23,5 +25,53 @@ func TestVietnameseNumberAndDateForms(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+func TestExplanationInWords(t *testing.T) {
+	e := matching.Explanation{DistanceKm: 0.6, SharedLanguage: "hmn", TopicsCovered: []string{"smartphone_basics", "vneid"}, MentorNeededLearners: 5}
+	vi := explainText("vi", "Mai", e, 1)
+	if vi != `Mai ở cách khoảng 0,6 km, nói được tiếng H'Mông; hướng dẫn được: Sử dụng điện thoại thông minh cơ bản, Định danh điện tử VNeID; tính cả gia đình bạn, Mai cần thêm 4 người học nữa để đạt "1 kèm 5".` {
+		t.Errorf("vi: %s", vi)
+	}
+	en := explainText("en", "Mai", e, 1)
+	if en != "Mai lives about 0.6 km away and speaks Hmong; can teach: Smartphone basics, VNeID digital identity; with you, Mai needs 4 more learners to reach 5." {
+		t.Errorf("en: %s", en)
+	}
+	// The fifth learner: nothing more is needed.
+	if s := explainText("vi", "Mai", matching.Explanation{DistanceKm: 1.25, MentorNeededLearners: 1}, 1); s != "Mai ở cách khoảng 1,2 km." && s != "Mai ở cách khoảng 1,3 km." {
+		t.Errorf("fifth: %s", s)
+	}
+}
+
+func TestFieldErrorsSayWhatToDo(t *testing.T) {
+	for _, tc := range []struct {
+		lang, field, reason, want string
+	}{
+		{"vi", "members[0].name", "required", "Cần điền họ tên của thành viên thứ 1."},
+		{"en", "members[0].name", "required", "Please fill in the name of member 1."},
+		{"vi", "radius_km", "out_of_range", "Bán kính đi lại (km) nằm ngoài khoảng cho phép; xem giới hạn trong tài liệu API (/openapi.json)."},
+		{"vi", "household_id", "no_such_reason", "Giá trị của trường hộ gia đình không hợp lệ."},
+	} {
+		if got := message(tc.lang, "invalid_input", map[string]any{"field": tc.field, "reason": tc.reason}); got != tc.want {
+			t.Errorf("%s %s %s: %q, want %q", tc.lang, tc.field, tc.reason, got, tc.want)
+		}
+	}
+}
+
+func TestExportUsesTheAPIsNames(t *testing.T) {
+	for in, want := range map[string]string{"RequestID": "request_id", "EarnedAt": "earned_at", "WhyVI": "why_vi",
+		"DistanceKm": "distance_km", "CheckIn": "check_in", "ID": "id", "TopicsCovered": "topics_covered"} {
+		if got := snake(in); got != want {
+			t.Errorf("snake(%s) = %s, want %s", in, got, want)
+		}
+	}
+	got := exportValue([]matching.Assignment{{RequestID: "rq_1", DistanceKm: 0.6213, Explanation: matching.Explanation{TopicsCovered: []string{"vneid"}}}})
+	a := got.([]any)[0].(map[string]any)
+	if a["request_id"] != "rq_1" || a["distance_km"] != 0.6 || a["explanation"].(map[string]any)["topics_covered"].([]any)[0] != "vneid" {
+		t.Fatalf("export: %v", a)
+	}
+	if _, ok := a["RequestID"]; ok {
+		t.Fatalf("a Go field name: %v", a)
 	}
 }

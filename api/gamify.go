@@ -307,7 +307,7 @@ func (a *API) volunteerBadges(c *fiber.Ctx) error {
 	out := badgeList{VolunteerID: id, Points: p.Points, Items: []badgeJSON{},
 		Level: levelJSON{Number: p.Level.Number, Name: name(p.Level.VI, p.Level.EN), ToNext: p.ToNext}}
 	for _, b := range badges {
-		out.Items = append(out.Items, badgeJSON{Code: b.Code, Name: name(b.VI, b.EN), EarnedAt: b.EarnedAt, Why: b.Why})
+		out.Items = append(out.Items, badgeJSON{Code: b.Code, Name: name(b.VI, b.EN), EarnedAt: b.EarnedAt, Why: name(b.WhyVI, b.WhyEN)})
 	}
 	return c.JSON(out)
 }

@@ -162,7 +162,7 @@ func (a *API) helpRequestJSON(ctx context.Context, c *fiber.Ctx, o matching.Outc
 			Explanation: explanationJSON{DistanceKm: e.DistanceKm, Rings: e.Rings, SearchRadiusKm: e.SearchRadiusKm,
 				SharedLanguage: e.SharedLanguage, LanguageRequired: e.LanguageRequired, TopicsCovered: nonNil(e.TopicsCovered),
 				TopicsMissing: nonNil(e.TopicsMissing), MentorNeededLearners: e.MentorNeededLearners,
-				Summary: explainText(lang, first, e)}}
+				Summary: explainText(lang, first, e, as.Learners)}}
 	}
 	if u := o.Unserved; u != nil {
 		j.Unserved = &unservedJSON{Reason: u.Reason, NextStep: u.NextStep, TriedRadiiKm: u.TriedRadiiKm,

@@ -277,7 +277,10 @@ type exportJSON struct {
 }
 
 func toExportJSON(e people.Export) exportJSON {
-	j := exportJSON{Kind: e.Kind, ExportedAt: e.ExportedAt, Other: e.Other}
+	j := exportJSON{Kind: e.Kind, ExportedAt: e.ExportedAt, Other: map[string]any{}}
+	for holder, data := range e.Other {
+		j.Other[holder] = exportValue(data)
+	}
 	if e.Volunteer != nil {
 		v := toVolunteerJSON(*e.Volunteer, true)
 		j.Volunteer = &v

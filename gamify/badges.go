@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -30,43 +31,50 @@ type Stats struct {
 	PausedWeeks  []string
 }
 
-// Badge is one badge kind: its code, names and the rule that earns it.
+// Badge is one badge kind: its code, names and the rule that earns it,
+// with why it was earned in both languages (%d is the rule's count).
 type Badge struct {
-	Code   string
-	VI, EN string
-	earned func(Stats, time.Time) (bool, string) // and why, in facts
+	Code         string
+	VI, EN       string
+	WhyVI, WhyEN string
+	earned       func(Stats, time.Time) (bool, int)
 }
 
 // BadgeRules are every badge and its rule: the one place they are defined.
 var BadgeRules = []Badge{
-	{"first_session", "Buổi hướng dẫn đầu tiên", "First session", func(s Stats, _ time.Time) (bool, string) {
-		return s.ConfirmedSessions >= 1, "first confirmed session"
-	}},
-	{"one_with_five", "1 kèm 5", "One with five", func(s Stats, _ time.Time) (bool, string) {
-		return s.DistinctLearners >= 5, fmt.Sprintf("%d learners with confirmed sessions", s.DistinctLearners)
-	}},
-	{"sessions_10", "10 buổi hướng dẫn", "10 sessions", func(s Stats, _ time.Time) (bool, string) {
-		return s.ConfirmedSessions >= 10, fmt.Sprintf("%d confirmed sessions", s.ConfirmedSessions)
-	}},
-	{"sessions_50", "50 buổi hướng dẫn", "50 sessions", func(s Stats, _ time.Time) (bool, string) {
-		return s.ConfirmedSessions >= 50, fmt.Sprintf("%d confirmed sessions", s.ConfirmedSessions)
-	}},
-	{"certified_5", "5 người học đạt chuẩn", "5 certified learners", func(s Stats, _ time.Time) (bool, string) {
-		return s.CertifiedLearners >= 5, fmt.Sprintf("%d learners certified", s.CertifiedLearners)
-	}},
-	{"scam_safety_teacher", "Người gác cổng an toàn số", "Scam-safety teacher", func(s Stats, _ time.Time) (bool, string) {
-		return s.ScamLessons >= 5, fmt.Sprintf("%d confirmed scam-safety lessons", s.ScamLessons)
-	}},
-	{"minority_language", "Đại sứ song ngữ", "Minority-language mentor", func(s Stats, _ time.Time) (bool, string) {
-		return s.MinorityLanguageSessions >= 1, fmt.Sprintf("%d sessions in a minority language", s.MinorityLanguageSessions)
-	}},
-	{"campaign_participant", "Chiến sĩ chiến dịch", "Campaign participant", func(s Stats, _ time.Time) (bool, string) {
-		return len(s.Campaigns) >= 1, fmt.Sprintf("points in %d campaigns", len(s.Campaigns))
-	}},
-	{"streak_4_weeks", "Bền bỉ 4 tuần", "4-week streak", func(s Stats, now time.Time) (bool, string) {
-		n := Streak(s.SessionWeeks, s.PausedWeeks, now)
-		return n >= 4, fmt.Sprintf("%d weeks in a row with a confirmed session", n)
-	}},
+	{"first_session", "Buổi hướng dẫn đầu tiên", "First session", "Buổi hướng dẫn đầu tiên được xác nhận", "First confirmed session",
+		func(s Stats, _ time.Time) (bool, int) { return s.ConfirmedSessions >= 1, s.ConfirmedSessions }},
+	{"one_with_five", "1 kèm 5", "One with five", "%d người học có buổi hướng dẫn được xác nhận", "%d learners with confirmed sessions",
+		func(s Stats, _ time.Time) (bool, int) { return s.DistinctLearners >= 5, s.DistinctLearners }},
+	{"sessions_10", "10 buổi hướng dẫn", "10 sessions", "%d buổi hướng dẫn được xác nhận", "%d confirmed sessions",
+		func(s Stats, _ time.Time) (bool, int) { return s.ConfirmedSessions >= 10, s.ConfirmedSessions }},
+	{"sessions_50", "50 buổi hướng dẫn", "50 sessions", "%d buổi hướng dẫn được xác nhận", "%d confirmed sessions",
+		func(s Stats, _ time.Time) (bool, int) { return s.ConfirmedSessions >= 50, s.ConfirmedSessions }},
+	{"certified_5", "5 người học đạt chuẩn", "5 certified learners", "%d người học đạt chuẩn kỹ năng số", "%d learners certified",
+		func(s Stats, _ time.Time) (bool, int) { return s.CertifiedLearners >= 5, s.CertifiedLearners }},
+	{"scam_safety_teacher", "Người gác cổng an toàn số", "Scam-safety teacher", "%d buổi phòng chống lừa đảo được xác nhận", "%d confirmed scam-safety lessons",
+		func(s Stats, _ time.Time) (bool, int) { return s.ScamLessons >= 5, s.ScamLessons }},
+	{"minority_language", "Đại sứ song ngữ", "Minority-language mentor", "%d buổi hướng dẫn bằng tiếng dân tộc", "%d sessions in a minority language",
+		func(s Stats, _ time.Time) (bool, int) { return s.MinorityLanguageSessions >= 1, s.MinorityLanguageSessions }},
+	{"campaign_participant", "Chiến sĩ chiến dịch", "Campaign participant", "Có điểm trong %d chiến dịch", "Points in %d campaigns",
+		func(s Stats, _ time.Time) (bool, int) { return len(s.Campaigns) >= 1, len(s.Campaigns) }},
+	{"streak_4_weeks", "Bền bỉ 4 tuần", "4-week streak", "%d tuần liền có buổi hướng dẫn được xác nhận", "%d weeks in a row with a confirmed session",
+		func(s Stats, now time.Time) (bool, int) {
+			n := Streak(s.SessionWeeks, s.PausedWeeks, now)
+			return n >= 4, n
+		}},
+}
+
+// why fills a badge's reason in both languages.
+func (b Badge) why(n int) (vi, en string) {
+	vi, en = b.WhyVI, b.WhyEN
+	if strings.Contains(vi, "%d") {
+		vi = fmt.Sprintf(vi, n)
+	}
+	if strings.Contains(en, "%d") {
+		en = fmt.Sprintf(en, n)
+	}
+	return vi, en
 }
 
 // Streak counts the weeks in a row, back from the week of now (or the one
@@ -133,10 +141,10 @@ func PausedWeeks(pauses []people.Pause, now time.Time) []string {
 
 // Earned is a badge a volunteer holds, with when and why.
 type Earned struct {
-	Code     string
-	VI, EN   string
-	EarnedAt time.Time
-	Why      string
+	Code         string
+	VI, EN       string
+	EarnedAt     time.Time
+	WhyVI, WhyEN string
 }
 
 // EvaluateBadges awards every badge whose rule now holds and that the
@@ -153,11 +161,12 @@ func (s *Service) EvaluateBadges(ctx context.Context, volunteerID string, st Sta
 		if slices.ContainsFunc(held, func(e Earned) bool { return e.Code == b.Code }) {
 			continue
 		}
-		ok, why := b.earned(st, now)
+		ok, n := b.earned(st, now)
 		if !ok {
 			continue
 		}
-		e := Earned{Code: b.Code, VI: b.VI, EN: b.EN, EarnedAt: now, Why: why}
+		e := Earned{Code: b.Code, VI: b.VI, EN: b.EN, EarnedAt: now}
+		e.WhyVI, e.WhyEN = b.why(n)
 		made, err := s.badges.insert(ctx, volunteerID, e)
 		if err != nil {
 			return out, err
@@ -244,11 +253,12 @@ type badgeDoc struct {
 	VolunteerID string    `bson:"volunteer_id"`
 	Code        string    `bson:"code"`
 	EarnedAt    time.Time `bson:"earned_at"`
-	Why         string    `bson:"why"`
+	Why         string    `bson:"why"` // English; what the first badges kept
+	WhyVI       string    `bson:"why_vi,omitempty"`
 }
 
 func (b *badgeStore) insert(ctx context.Context, volunteerID string, e Earned) (bool, error) {
-	_, err := b.coll.InsertOne(ctx, badgeDoc{ID: volunteerID + "#" + e.Code, VolunteerID: volunteerID, Code: e.Code, EarnedAt: e.EarnedAt, Why: e.Why})
+	_, err := b.coll.InsertOne(ctx, badgeDoc{ID: volunteerID + "#" + e.Code, VolunteerID: volunteerID, Code: e.Code, EarnedAt: e.EarnedAt, Why: e.WhyEN, WhyVI: e.WhyVI})
 	err = store.WrapMongo(err)
 	if errors.Is(err, store.ErrDuplicate) {
 		return false, nil
@@ -264,7 +274,10 @@ func (b *badgeStore) of(ctx context.Context, volunteerID string) ([]Earned, erro
 	}
 	out := make([]Earned, 0, len(docs))
 	for _, d := range docs {
-		e := Earned{Code: d.Code, EarnedAt: d.EarnedAt.UTC(), Why: d.Why}
+		e := Earned{Code: d.Code, EarnedAt: d.EarnedAt.UTC(), WhyVI: d.WhyVI, WhyEN: d.Why}
+		if e.WhyVI == "" {
+			e.WhyVI = d.Why // a badge from before the reasons were kept in Vietnamese
+		}
 		if i := slices.IndexFunc(BadgeRules, func(b Badge) bool { return b.Code == d.Code }); i >= 0 {
 			e.VI, e.EN = BadgeRules[i].VI, BadgeRules[i].EN
 		}

@@ -398,7 +398,7 @@ func TestBadgesAreAwardedOnce(t *testing.T) {
 		t.Fatalf("second evaluation gave %v, %v", again, err)
 	}
 	held, _ := f.Badges(ctx, "v1")
-	if len(held) != 3 || held[1].Why != "5 learners with confirmed sessions" || held[1].VI != "1 kèm 5" {
+	if len(held) != 3 || held[1].WhyEN != "5 learners with confirmed sessions" || held[1].WhyVI != "5 người học có buổi hướng dẫn được xác nhận" || held[1].VI != "1 kèm 5" {
 		t.Fatalf("held: %+v", held)
 	}
 }

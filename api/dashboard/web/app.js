@@ -114,8 +114,8 @@
     DSS.bars($('trend'), d.total.trend.sessions, d.weeks);
     renderTable(d);
     fillScopes(d);
-    DSS.legend($('legend'));
-    DSS.cellInfo($('cell'), state.cell);
+    DSS.legend($('legend'), $('map').dataset.maxNeed);
+    DSS.cellInfo($('cell'), state.cell, d.unit.name);
     if (state.run) renderRun(state.run);
   }
 
@@ -234,10 +234,12 @@
       const unitKind = state.data && state.data.unit.kind;
       const q = new URLSearchParams({ branch_id: state.unit, res: unitKind === 'province' ? '7' : '8' });
       const g = await api('/v1/coverage?' + q);
-      const n = DSS.hexMap($('map'), g, (p) => { state.cell = p; DSS.cellInfo($('cell'), p); });
+      const place = state.data ? state.data.unit.name : '';
+      const n = DSS.hexMap($('map'), g, (p) => { state.cell = p; DSS.cellInfo($('cell'), p, place); });
       $('map').dataset.hexes = String(n);
       state.cell = null;
       DSS.cellInfo($('cell'), null);
+      DSS.legend($('legend'), $('map').dataset.maxNeed);
     } catch (err) { showError('app-error', err); }
   }
 

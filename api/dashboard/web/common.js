@@ -49,7 +49,7 @@ const DSS = (() => {
       branch_admin: 'Cán bộ Đoàn', commune_staff: 'Tổ công nghệ số', admin: 'Quản trị',
       people_supported: 'Người được hỗ trợ', problems_solved: 'Việc đã giải quyết', vneid_activated: 'Kích hoạt VNeID',
       epayment_setup: 'Cài thanh toán điện tử', first_online_service: 'Dùng dịch vụ công lần đầu', scam_lesson: 'Học phòng chống lừa đảo',
-      teamTargets: 'Mục tiêu của', perMonth: 'tháng này', perCampaign: 'trong chiến dịch', outcomes: 'Kết quả của người học',
+      teamTargets: 'Mục tiêu của', needLegend: 'người học chờ và hộ chưa đạt chuẩn trong một ô', perMonth: 'tháng này', perCampaign: 'trong chiến dịch', outcomes: 'Kết quả của người học',
     },
     en: {
       updated: 'Updated at', atFive: '"1 to 5" reached', families: 'Digital families', certified: 'Certified learners',
@@ -71,7 +71,7 @@ const DSS = (() => {
       branch_admin: 'Union officer', commune_staff: 'Technology team', admin: 'Administrator',
       people_supported: 'People supported', problems_solved: 'Problems solved', vneid_activated: 'VNeID activated',
       epayment_setup: 'E-payment set up', first_online_service: 'First online service', scam_lesson: 'Scam-safety lesson',
-      teamTargets: 'Targets of', perMonth: 'this month', perCampaign: 'in the campaign', outcomes: 'Learners\' outcomes',
+      teamTargets: 'Targets of', needLegend: 'learners waiting and households not yet certified in a cell', perMonth: 'this month', perCampaign: 'in the campaign', outcomes: 'Learners\' outcomes',
     },
   };
   const vi = {};
@@ -224,6 +224,10 @@ const DSS = (() => {
   }
 
   // bars draws a weekly series as small bars with the latest value labelled.
+  // dayMonth writes a week's Monday (YYYY-MM-DD) as Vietnamese readers
+  // write a date, day first: 2026-10-12 is 12/10.
+  function dayMonth(iso) { const [, m, d] = iso.split('-'); return `${d}/${m}`; }
+
   function bars(svg, values, labels, opts = {}) {
     const w = opts.width || 360, h = opts.height || 90, pad = opts.small ? 1 : 18;
     svg.replaceChildren();
@@ -240,7 +244,7 @@ const DSS = (() => {
       svg.append(r);
       if (!opts.small) {
         svg.append(el('svg:text', { x: (x + bw * 0.35).toFixed(1), y: (y - 3).toFixed(1), class: 'barv', 'text-anchor': 'middle', text: String(v) }));
-        if (labels) svg.append(el('svg:text', { x: (x + bw * 0.35).toFixed(1), y: h - 4, class: 'barl', 'text-anchor': 'middle', text: labels[i].slice(5) }));
+        if (labels) svg.append(el('svg:text', { x: (x + bw * 0.35).toFixed(1), y: h - 4, class: 'barl', 'text-anchor': 'middle', text: dayMonth(labels[i]) }));
       }
     });
   }
@@ -282,6 +286,7 @@ const DSS = (() => {
       const pts = f.geometry.coordinates[0].map(px);
       const d = 'M' + pts.map((q) => q[0].toFixed(1) + ',' + q[1].toFixed(1)).join('L') + 'Z';
       const level = Math.min(5, Math.ceil((need(p) / maxNeed) * 5));
+      p.number = feats.indexOf(f) + 1; // a cell is named by its number on this map, not its H3 id
       const path = el('svg:path', { d, class: 'hex n' + level, 'data-cell': p.cell, tabindex: 0 });
       path.append(el('svg:title', { text: `${t('learnersWaiting')}: ${p.learners_waiting} · ${t('freePlaces')}: ${p.free_capacity}` }));
       const pick = () => {
@@ -300,15 +305,16 @@ const DSS = (() => {
       }
     }
     svg.append(hexes, rings);
+    svg.dataset.maxNeed = String(maxNeed);
     return feats.length;
   }
 
-  function cellInfo(box, p) {
+  function cellInfo(box, p, place) {
     if (!p) { box.replaceChildren(el('p', { class: 'muted small', text: t('pickCell') })); return; }
     const dl = el('dl');
     [[t('householdsHere'), p.households], [t('families'), p.certified_households], [t('learnersWaiting'), p.learners_waiting],
       [t('mentorsHere'), p.mentors], [t('freePlaces'), p.free_capacity]].forEach(([k, v]) => dl.append(el('dt', { text: k }), el('dd', { text: num(v) })));
-    box.replaceChildren(el('h3', { text: t('cell') + ' ' + p.cell }), dl);
+    box.replaceChildren(el('h3', { 'data-cell': p.cell, text: `${t('cell')} ${p.number}${place ? ' · ' + place : ''}` }), dl);
   }
 
   // targets draws progress bars: a campaign's targets, then each
@@ -325,11 +331,13 @@ const DSS = (() => {
     box.replaceChildren(...out);
   }
 
-  function legend(box) {
-    box.replaceChildren(...[0, 1, 2, 3, 4, 5].map((i) => el('span', { class: 'sw n' + i })),
-      el('span', { class: 'small muted', text: ' 0 → max' }));
+  // legend says what the colours count, from none to the most of any cell
+  // on the map (max).
+  function legend(box, max) {
+    box.replaceChildren(el('span', { class: 'small muted', text: '0 ' }), ...[0, 1, 2, 3, 4, 5].map((i) => el('span', { class: 'sw n' + i })),
+      el('span', { class: 'small muted', text: ` ${num(Number(max) || 0)} ${t('needLegend')}` }));
   }
 
   return { t, applyLang, toggleLang, get lang() { return lang; }, auth, loadConfig, firebaseSignIn, api, ApiError, newKey,
-    el, num, pct, waited, time, dateTime, monthOf, periodName, bars, hexMap, cellInfo, legend, targets, need };
+    el, num, pct, waited, time, dateTime, monthOf, periodName, dayMonth, bars, hexMap, cellInfo, legend, targets, need };
 })();

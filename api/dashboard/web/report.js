@@ -31,14 +31,14 @@
       ...['vneid_activated', 'epayment_setup', 'first_online_service', 'scam_lesson'].map((o) => [t(o), num(r.outcomes[o])])];
     $('figures').tBodies[0].replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', { text: k }), el('td', { class: 'num', text: v }))));
     DSS.targets($('targets'), d.campaign, d.teams);
-    $('trend').tHead.replaceChildren(el('tr', {}, el('th', { text: t('week') }), ...d.weeks.map((w) => el('th', { class: 'num', text: w.slice(5) }))));
+    $('trend').tHead.replaceChildren(el('tr', {}, el('th', { text: t('week') }), ...d.weeks.map((w) => el('th', { class: 'num', text: DSS.dayMonth(w) }))));
     $('trend').tBodies[0].replaceChildren(...[['sessions', r.trend.sessions], ['certified_learners', r.trend.certified], ['digital_families', r.trend.families]]
       .map(([k, v]) => el('tr', {}, el('th', { text: t(k) }), ...v.map((n) => el('td', { class: 'num', text: num(n) })))));
     $('top').tBodies[0].replaceChildren(...(board.items.length ? board.items.map((x) => el('tr', {}, el('td', { text: String(x.rank) }),
       el('td', { text: x.name || x.id }), el('td', { class: 'num', text: num(x.points) }))) : [el('tr', {}, el('td', { text: t('empty') }))]));
     const n = DSS.hexMap($('map'), geo, null);
     $('map').dataset.hexes = String(n);
-    DSS.legend($('legend'));
+    DSS.legend($('legend'), $('map').dataset.maxNeed);
     $('branches').tHead.replaceChildren(el('tr', {}, ...[t('branch'), t('mentors'), t('atFive'), t('sessionsWeek')].map((h) => el('th', { text: h }))));
     $('branches').tBodies[0].replaceChildren(...d.branches.map((b) => el('tr', {}, el('td', { text: b.name }), el('td', { class: 'num', text: num(b.mentors) }),
       el('td', { class: 'num', text: `${num(b.mentors_at_five)} (${pct(b.mentors_at_five_share)})` }), el('td', { class: 'num', text: num(b.sessions_this_week) }))));

@@ -55,7 +55,9 @@ var BadgeRules = []Badge{
 	{"scam_safety_teacher", "Người gác cổng an toàn số", "Scam-safety teacher", "%d buổi phòng chống lừa đảo được xác nhận", "%d confirmed scam-safety lessons",
 		func(s Stats, _ time.Time) (bool, int) { return s.ScamLessons >= 5, s.ScamLessons }},
 	{"minority_language", "Đại sứ song ngữ", "Minority-language mentor", "%d buổi hướng dẫn bằng tiếng dân tộc", "%d sessions in a minority language",
-		func(s Stats, _ time.Time) (bool, int) { return s.MinorityLanguageSessions >= 1, s.MinorityLanguageSessions }},
+		func(s Stats, _ time.Time) (bool, int) {
+			return s.MinorityLanguageSessions >= 1, s.MinorityLanguageSessions
+		}},
 	{"campaign_participant", "Chiến sĩ chiến dịch", "Campaign participant", "Có điểm trong %d chiến dịch", "Points in %d campaigns",
 		func(s Stats, _ time.Time) (bool, int) { return len(s.Campaigns) >= 1, len(s.Campaigns) }},
 	{"streak_4_weeks", "Bền bỉ 4 tuần", "4-week streak", "%d tuần liền có buổi hướng dẫn được xác nhận", "%d weeks in a row with a confirmed session",

@@ -115,8 +115,11 @@ func toAPIError(err error) *apiError {
 	}
 	var conflict *people.ConflictError
 	if errors.As(err, &conflict) {
-		return &apiError{Status: fiber.StatusConflict, Code: conflict.Reason,
-			Details: map[string]any{"field": conflict.Field}, cause: err}
+		details := map[string]any{"field": conflict.Field}
+		if conflict.ID != "" {
+			details["id"] = conflict.ID
+		}
+		return &apiError{Status: fiber.StatusConflict, Code: conflict.Reason, Details: details, cause: err}
 	}
 	var state *sessions.StateError
 	if errors.As(err, &state) {

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"daisuso/matching"
+	"daisuso/people"
 )
 
 func TestVietnameseNumberAndDateForms(t *testing.T) {
@@ -73,5 +75,36 @@ func TestExportUsesTheAPIsNames(t *testing.T) {
 	}
 	if _, ok := a["RequestID"]; ok {
 		t.Fatalf("a Go field name: %v", a)
+	}
+}
+
+// TestOpenAPIStatesTheValueConventions: the codes, ranges and formats a
+// client must send are in the description, from the service's own lists.
+func TestOpenAPIStatesTheValueConventions(t *testing.T) {
+	ta := newTestAPI(t)
+	var doc map[string]any
+	if err := json.Unmarshal(ta.get("/openapi.json").Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schema := func(path, method string) map[string]any {
+		op := doc["paths"].(map[string]any)[path].(map[string]any)[method].(map[string]any)
+		return op["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)["properties"].(map[string]any)
+	}
+	v := schema("/v1/volunteers", "post")
+	if c := v["capacity"].(map[string]any); c["minimum"] != 5.0 || c["maximum"] != 20.0 {
+		t.Errorf("capacity: %v", c)
+	}
+	if l := v["languages"].(map[string]any)["items"].(map[string]any)["enum"].([]any); len(l) != len(people.Languages) || l[0] != "vi" {
+		t.Errorf("languages: %v", l)
+	}
+	if d := v["availability"].(map[string]any)["items"].(map[string]any)["properties"].(map[string]any)["day"].(map[string]any); d["minimum"] != 1.0 || d["maximum"] != 7.0 || d["description"] == nil {
+		t.Errorf("availability day: %v", d)
+	}
+	if m := schema("/v1/sessions", "post")["minutes"].(map[string]any); m["minimum"] != 15.0 || m["maximum"] != 240.0 {
+		t.Errorf("minutes: %v", m)
+	}
+	out := schema("/v1/sessions/{id}/check-in", "post")["results"].(map[string]any)["items"].(map[string]any)["properties"].(map[string]any)["outcomes"].(map[string]any)
+	if e := out["items"].(map[string]any)["enum"].([]any); len(e) != 4 || e[0] != "vneid_activated" {
+		t.Errorf("outcomes: %v", out)
 	}
 }

@@ -15,9 +15,9 @@ type helpRequestBody struct {
 	HouseholdID string `json:"household_id"`
 	// Members are the indexes of the household's members who want to
 	// learn; default: every member with needs.
-	Members  []int    `json:"members,omitempty"`
-	Topics   []string `json:"topics,omitempty"`
-	RadiusKm *float64 `json:"radius_km,omitempty"`
+	Members  []int    `json:"members,omitempty" minimum:"0" doc:"Indexes in the household's members (default: every member with needs)."`
+	Topics   []string `json:"topics,omitempty" enum:"@topics"`
+	RadiusKm *float64 `json:"radius_km,omitempty" minimum:"0.5" maximum:"15" doc:"Where to start looking, km (default 2; widened to 15)."`
 }
 
 type mentorCardJSON struct {

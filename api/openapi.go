@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"daisuso/people"
 )
 
 // buildOpenAPI describes every route of the table as OpenAPI 3.1, with
@@ -160,6 +162,21 @@ func schemaOf(t reflect.Type) map[string]any {
 	return map[string]any{}
 }
 
+// namedEnums are the code lists a tag names with "@": the one list of each
+// in the service (people's), so the description cannot drift from it.
+var namedEnums = map[string][]string{
+	"@topics": codesOf(people.Topics), "@languages": codesOf(people.Languages), "@accessibility": codesOf(people.Accessibility),
+	"@consents": codesOf(people.Purposes), "@outcomes": codesOf(people.Outcomes), "@team_targets": codesOf(people.TeamTargetKinds),
+}
+
+func codesOf(list []people.Code) []string {
+	out := make([]string, len(list))
+	for i, c := range list {
+		out[i] = c.Code
+	}
+	return out
+}
+
 // fieldSchema is a field's schema with what its tags add: enum:"a,b" (on
 // a list, of its items), minimum:"n", maximum:"n" (likewise) and doc:"...",
 // the description.
@@ -170,7 +187,11 @@ func fieldSchema(f reflect.StructField) map[string]any {
 		target = items
 	}
 	if e := f.Tag.Get("enum"); e != "" {
-		target["enum"] = strings.Split(e, ",")
+		if list, ok := namedEnums[e]; ok {
+			target["enum"] = list
+		} else {
+			target["enum"] = strings.Split(e, ",")
+		}
 	}
 	for _, k := range []string{"minimum", "maximum"} {
 		if v := f.Tag.Get(k); v != "" {

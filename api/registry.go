@@ -102,25 +102,25 @@ type branchList struct {
 // ---- volunteers ----
 
 type slotJSON struct {
-	Day  int    `json:"day"`
-	From string `json:"from"`
-	To   string `json:"to"`
+	Day  int    `json:"day" minimum:"1" maximum:"7" doc:"1 is Monday, 7 Sunday."`
+	From string `json:"from" doc:"HH:MM, local time (Asia/Ho_Chi_Minh), before to."`
+	To   string `json:"to" doc:"HH:MM, local time."`
 }
 
 // volunteerRequest is both the registration (POST) and the update (PATCH):
 // fields left out are not changed.
 type volunteerRequest struct {
-	Name         *string       `json:"name,omitempty"`
-	Phone        *string       `json:"phone,omitempty"`
+	Name         *string       `json:"name,omitempty" doc:"Full name, 1 to 100 letters (Vietnamese diacritics welcome), spaces and - ' . ,"`
+	Phone        *string       `json:"phone,omitempty" doc:"A Vietnamese mobile number: 0912 345 678 or +84 912 345 678."`
 	BranchID     *string       `json:"branch_id,omitempty"`
-	Location     *locationJSON `json:"location,omitempty"`
-	RadiusKm     *float64      `json:"radius_km,omitempty"`
-	Languages    *[]string     `json:"languages,omitempty"`
-	Topics       *[]string     `json:"topics,omitempty"`
-	Capacity     *int          `json:"capacity,omitempty"`
+	Location     *locationJSON `json:"location,omitempty" doc:"Home, as lat and lng; kept only as an H3 cell."`
+	RadiusKm     *float64      `json:"radius_km,omitempty" minimum:"0.5" maximum:"15" doc:"How far the volunteer travels, km (default 2)."`
+	Languages    *[]string     `json:"languages,omitempty" enum:"@languages"`
+	Topics       *[]string     `json:"topics,omitempty" enum:"@topics"`
+	Capacity     *int          `json:"capacity,omitempty" minimum:"5" maximum:"20" doc:"Learners taken at most (default 10; 1 kèm 5 is at least five)."`
 	Availability *[]slotJSON   `json:"availability,omitempty"`
 	Paused       *bool         `json:"paused,omitempty"`
-	Consents     *[]string     `json:"consents,omitempty"`
+	Consents     *[]string     `json:"consents,omitempty" enum:"@consents" doc:"Purposes agreed to: matching, reminders, public_ranking (shown on the boards)."`
 }
 
 func (r *volunteerRequest) input() (people.VolunteerInput, error) {
@@ -201,11 +201,11 @@ func toVolunteerJSON(v people.Volunteer, fullPhone bool) volunteerJSON {
 // ---- households ----
 
 type memberJSON struct {
-	Name          string   `json:"name"`
-	BirthYear     int      `json:"birth_year"`
-	Needs         []string `json:"needs"`
-	Accessibility []string `json:"accessibility"`
-	Language      string   `json:"language,omitempty"`
+	Name          string   `json:"name" doc:"1 to 100 letters (Vietnamese diacritics welcome), spaces and - ' . ,"`
+	BirthYear     int      `json:"birth_year" minimum:"1900" doc:"Up to this year; a child under 16 needs guardian_name, one from 7 self_consent too."`
+	Needs         []string `json:"needs" enum:"@topics" doc:"What the member wants to learn; a member with none cannot be in a help request."`
+	Accessibility []string `json:"accessibility" enum:"@accessibility"`
+	Language      string   `json:"language,omitempty" enum:"@languages"`
 	HasSmartphone bool     `json:"has_smartphone"`
 	SelfConsent   bool     `json:"self_consent"`
 	GuardianName  string   `json:"guardian_name,omitempty"`
@@ -216,7 +216,7 @@ type householdRequest struct {
 	Location     *locationJSON `json:"location,omitempty"`
 	ContactPhone *string       `json:"contact_phone,omitempty"`
 	Members      *[]memberJSON `json:"members,omitempty"`
-	Consents     *[]string     `json:"consents,omitempty"`
+	Consents     *[]string     `json:"consents,omitempty" enum:"@consents"`
 }
 
 func (r *householdRequest) input() (people.HouseholdInput, error) {

@@ -20,23 +20,23 @@ type resultJSON struct {
 	Member      int    `json:"member"`
 	// Topics: the session's topics this learner took part in (a subset of
 	// topics_covered); omitted: all of them.
-	Topics   []string `json:"topics,omitempty"`
-	Outcomes []string `json:"outcomes"`
+	Topics   []string `json:"topics,omitempty" enum:"@topics"`
+	Outcomes []string `json:"outcomes" enum:"@outcomes"`
 }
 
 type sessionRequest struct {
 	ID       string       `json:"id"`
 	Learners []learnerRef `json:"learners"`
-	StartsAt time.Time    `json:"starts_at"`
-	Minutes  int          `json:"minutes"`
+	StartsAt time.Time    `json:"starts_at" doc:"From 30 days back to 120 days ahead."`
+	Minutes  int          `json:"minutes" minimum:"15" maximum:"240"`
 	Location *geo.Point   `json:"location,omitempty"`
-	Topics   []string     `json:"topics,omitempty"`
+	Topics   []string     `json:"topics,omitempty" enum:"@topics"`
 }
 
 type checkInRequest struct {
-	At            *time.Time   `json:"at,omitempty"`
+	At            *time.Time   `json:"at,omitempty" doc:"When it was held, as the phone recorded it (default now); more than 7 days back or ahead of the server, the session goes to review."`
 	Location      *geo.Point   `json:"location,omitempty"`
-	TopicsCovered []string     `json:"topics_covered"`
+	TopicsCovered []string     `json:"topics_covered" enum:"@topics"`
 	Results       []resultJSON `json:"results,omitempty"`
 }
 
@@ -48,7 +48,7 @@ type confirmRequest struct {
 }
 
 type reviewRequest struct {
-	Decision string `json:"decision"` // approve or reject
+	Decision string `json:"decision" enum:"approve,reject"`
 }
 
 type checkInJSON struct {
@@ -81,7 +81,7 @@ type sessionJSON struct {
 
 func (a *API) toSessionJSON(actor people.Actor, s sessions.Session) sessionJSON {
 	out := sessionJSON{ID: s.ID, MentorID: s.MentorID, State: s.State, StartsAt: s.StartsAt, Minutes: s.Minutes,
-		Cell: s.Cell.String(), Topics: s.Topics, ReviewFlags: s.Flags, Version: s.Version, UpdatedAt: s.UpdatedAt,
+		Cell: s.Cell.String(), Topics: nonNil(s.Topics), ReviewFlags: s.Flags, Version: s.Version, UpdatedAt: s.UpdatedAt,
 		Learners: make([]learnerRef, len(s.Learners))}
 	for i, l := range s.Learners {
 		out.Learners[i] = learnerRef{HouseholdID: l.HouseholdID, Member: l.Member}
@@ -212,7 +212,7 @@ func (a *API) reviewSession(c *fiber.Ctx) error {
 
 type syncItemJSON struct {
 	ItemID        string       `json:"item_id"`
-	Op            string       `json:"op"` // schedule, check_in or cancel
+	Op            string       `json:"op" enum:"schedule,check_in,cancel"`
 	SessionID     string       `json:"session_id"`
 	Learners      []learnerRef `json:"learners,omitempty"`
 	StartsAt      *time.Time   `json:"starts_at,omitempty"`

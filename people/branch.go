@@ -271,7 +271,11 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 	if claim != "" {
 		if err := s.claims.claim(ctx, claim, b.ID); err != nil {
 			if errors.Is(err, ErrConflict) {
-				return Branch{}, &ConflictError{Reason: "code_taken", Field: string(in.Kind) + "_code"}
+				// The union's tree is public to signed-in users: the unit
+				// holding the code is named, so a script run again can
+				// go on with it.
+				holder, _ := s.claims.owner(ctx, claim)
+				return Branch{}, &ConflictError{Reason: "code_taken", Field: string(in.Kind) + "_code", ID: holder}
 			}
 			return Branch{}, err
 		}

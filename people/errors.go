@@ -32,6 +32,9 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 type ConflictError struct {
 	Reason string
 	Field  string
+	// ID is the existing record that holds the value, where telling it
+	// reveals nothing personal (a union unit's code, never a phone).
+	ID string
 }
 
 func (e *ConflictError) Error() string { return "conflict: " + e.Reason }

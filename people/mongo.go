@@ -197,6 +197,18 @@ func (s *claimStore) claim(ctx context.Context, key, owner string) error {
 	}
 }
 
+// owner is who holds key ("" if nobody).
+func (s *claimStore) owner(ctx context.Context, key string) (string, error) {
+	var d claimDoc
+	if err := findByID(ctx, s.coll, key, &d); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return "", nil
+		}
+		return "", err
+	}
+	return d.Owner, nil
+}
+
 // release gives key up if owner holds it.
 func (s *claimStore) release(ctx context.Context, key, owner string) error {
 	_, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "owner", Value: owner}})

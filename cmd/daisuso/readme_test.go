@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestREADMEFirstSession runs the README's first session, as a newcomer
+// would paste it, against the embedded default: twice, with the service
+// restarted on the same data folder in between. Each run must reach the
+// core loop's end (the session confirmed, points on the all-time board)
+// without an error but those the README says a run again meets.
+func TestREADMEFirstSession(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sed", "date"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i := strings.Index(text, "## A first session with curl")
+	if i < 0 {
+		t.Fatal("the README has no first session")
+	}
+	block := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(text[i:])
+	if block == nil {
+		t.Fatal("the first session has no sh block")
+	}
+	script := filepath.Join(t.TempDir(), "first.sh")
+	if err := os.WriteFile(script, []byte(block[1]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn", "RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0",
+		"REQUEST_TIMEOUT": "30s", "STORE_TIMEOUT": "5s"}
+	for run, wantPoints := range []string{`"points":15`, `"points":30`} {
+		c := startChild(t, env)
+		cmd := exec.Command("bash", script)
+		cmd.Env = append(os.Environ(), "B="+c.base)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("run %d: %v\n%s", run+1, err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		var errs []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, `{"error"`) && !strings.Contains(l, `"outside_vietnam"`) &&
+				!(run > 0 && strings.Contains(l, `"already_registered"`)) {
+				errs = append(errs, l)
+			}
+		}
+		if len(errs) > 0 {
+			t.Errorf("run %d met errors:\n%s", run+1, strings.Join(errs, "\n"))
+		}
+		o := string(out)
+		if !strings.Contains(o, `"state":"matched"`) || !strings.Contains(o, `"state":"confirmed"`) ||
+			!strings.Contains(o, `"id":"lo-thi-mai","name":"Mai",`+wantPoints) || !strings.Contains(o, `"code":"outside_vietnam"`) {
+			t.Errorf("run %d did not reach the end of the loop:\n%s", run+1, o)
+		}
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}

@@ -309,3 +309,13 @@ func (s *Service) Children(ctx context.Context, id, after string, limit int) ([]
 	}
 	return s.branches.children(ctx, id, after, limit)
 }
+
+// CommuneByCode returns the id of the commune union of an official commune
+// code (ErrNotFound when none has been made).
+func (s *Service) CommuneByCode(ctx context.Context, code string) (string, error) {
+	id, err := s.claims.owner(ctx, "commune:"+code)
+	if err == nil && id == "" {
+		err = ErrNotFound
+	}
+	return id, err
+}

@@ -30,10 +30,13 @@ import (
 // a test can start, SIGKILL and SIGTERM a real server process.
 const childEnv = "DAISUSO_TEST_SERVE"
 
+// childArgs holds the command-line arguments of such a server ("demo").
+const childArgs = "DAISUSO_TEST_ARGS"
+
 func serveAsChild() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, nil, os.Getenv, os.Stdout); err != nil {
+	if err := run(ctx, strings.Fields(os.Getenv(childArgs)), os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "daisuso:", err)
 		os.Exit(1)
 	}

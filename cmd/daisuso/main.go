@@ -235,7 +235,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if demo {
-		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, getenv("DEMO_HOUSEHOLDS")); err != nil {
+		sessionsAt := func(now func() time.Time) *sessions.Service {
+			return sessions.New(sessions.Config{DB: db, People: peopleSvc, Matching: matchingSvc, Gamify: gamifySvc,
+				Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: now})
+		}
+		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, gamifySvc, sessionsAt, getenv("DEMO_HOUSEHOLDS")); err != nil {
 			return err
 		}
 	}

@@ -40,10 +40,13 @@ func Write(ctx context.Context, svc *people.Service, p Plan, progress func(done,
 // (ask for help before any volunteer has registered, say).
 type Writer struct {
 	Summary
-	svc        *people.Service
-	plan       Plan
-	communeIDs []string
-	branchIDs  [][]string
+	// HouseholdUser, when set, names the user a household registers
+	// itself as ("" for one the commune desk registers).
+	HouseholdUser func(i int) string
+	svc           *people.Service
+	plan          Plan
+	communeIDs    []string
+	branchIDs     [][]string
 }
 
 var seedAdmin = people.Actor{UserID: "seed", Role: people.RoleAdmin}
@@ -95,12 +98,17 @@ func WriteUnits(ctx context.Context, svc *people.Service, p Plan) (*Writer, erro
 	return w, nil
 }
 
-// Volunteers registers the plan's volunteers.
+// VolunteerUser is the user id the plan's i-th volunteer signs in as (in
+// dev mode, a token for it): each registers themself, as in the app.
+func VolunteerUser(i int) string { return fmt.Sprintf("demo-vol-%04d", i+1) }
+
+// Volunteers registers the plan's volunteers, each as themself.
 func (w *Writer) Volunteers(ctx context.Context) error {
 	consents := []string{"matching", "reminders", "public_ranking"}
-	for _, v := range w.plan.Volunteers {
+	for i, v := range w.plan.Volunteers {
 		v := v
-		_, err := w.svc.RegisterVolunteer(ctx, seedAdmin, people.VolunteerInput{Name: &v.Name, Phone: &v.Phone,
+		self := people.Actor{UserID: VolunteerUser(i)}
+		_, err := w.svc.RegisterVolunteer(ctx, self, people.VolunteerInput{Name: &v.Name, Phone: &v.Phone,
 			BranchID: &w.branchIDs[v.Commune][v.Branch], Location: &v.Point, RadiusKm: &v.RadiusKm,
 			Languages: &v.Languages, Topics: &v.Topics, Capacity: &v.Capacity, Consents: &consents})
 		if err != nil {
@@ -128,7 +136,13 @@ func (w *Writer) Households(ctx context.Context, progress func(done, total int))
 			if h.Phone != "" {
 				in.ContactPhone = &h.Phone
 			}
-			hh, err := w.svc.RegisterHousehold(gctx, seedAdmin, in)
+			by := seedAdmin
+			if w.HouseholdUser != nil {
+				if u := w.HouseholdUser(i); u != "" {
+					by = people.Actor{UserID: u}
+				}
+			}
+			hh, err := w.svc.RegisterHousehold(gctx, by, in)
 			if err != nil {
 				return fmt.Errorf("household in %s: %w", p.Communes[h.Commune].Name, err)
 			}

@@ -52,6 +52,13 @@ func (a *API) householdProgress(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
+// missingWords are the phrases of missingText: what is missing of each
+// kind, and the sentence around them.
+var missingWords = map[string][4]string{
+	"vi": {"chủ đề ", "tự làm được trên điện thoại: ", "một buổi học vào ngày khác", "Còn thiếu: "},
+	"en": {"topics: ", "done on their own phone: ", "a session on another day", "Still missing: "},
+}
+
 // missingText says in words what a learner still lacks for certification:
 // "Còn thiếu: ...".
 func missingText(lang string, missing []string) string {
@@ -70,29 +77,21 @@ func missingText(lang string, missing []string) string {
 			day = true
 		}
 	}
-	var parts []string
-	if lang == "en" {
-		if len(topics) > 0 {
-			parts = append(parts, "topics: "+strings.Join(topics, ", "))
-		}
-		if len(outcomes) > 0 {
-			parts = append(parts, "done on their own phone: "+strings.Join(outcomes, ", "))
-		}
-		if day {
-			parts = append(parts, "a session on another day")
-		}
-		return "Still missing: " + strings.Join(parts, "; ") + "."
+	w, ok := missingWords[lang]
+	if !ok {
+		w = missingWords["vi"]
 	}
+	var parts []string
 	if len(topics) > 0 {
-		parts = append(parts, "chủ đề "+strings.Join(topics, ", "))
+		parts = append(parts, w[0]+strings.Join(topics, ", "))
 	}
 	if len(outcomes) > 0 {
-		parts = append(parts, "tự làm được trên điện thoại: "+strings.Join(outcomes, ", "))
+		parts = append(parts, w[1]+strings.Join(outcomes, ", "))
 	}
 	if day {
-		parts = append(parts, "một buổi học vào ngày khác")
+		parts = append(parts, w[2])
 	}
-	return "Còn thiếu: " + strings.Join(parts, "; ") + "."
+	return w[3] + strings.Join(parts, "; ") + "."
 }
 
 // ---- public rankings ----

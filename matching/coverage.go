@@ -87,17 +87,13 @@ func (s *Service) Units(ctx context.Context, communeIDs []string) (byCommune, by
 			u.OldestWaiting = r.CreatedAt
 		}
 	}
-	ms, err := s.st.findMentors(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}})
+	ms, used, err := s.mentorsWithSlots(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}})
 	if err != nil {
 		return nil, nil, err
 	}
 	ids := make([]string, len(ms))
 	for i, m := range ms {
 		ids[i] = m.ID
-	}
-	used, err := s.st.usedSlots(ctx, ids)
-	if err != nil {
-		return nil, nil, err
 	}
 	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
@@ -136,7 +132,13 @@ func (s *Service) Units(ctx context.Context, communeIDs []string) (byCommune, by
 // activeMentors loads the mentors (not paused) of the communes with the
 // slots each holds.
 func (s *Service) activeMentors(ctx context.Context, communeIDs []string) ([]Mentor, map[string][]int, error) {
-	ms, err := s.st.findMentors(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}, {Key: "paused", Value: false}})
+	return s.mentorsWithSlots(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}, {Key: "paused", Value: false}})
+}
+
+// mentorsWithSlots loads the mentors filter selects with the slots each
+// holds.
+func (s *Service) mentorsWithSlots(ctx context.Context, filter bson.D) ([]Mentor, map[string][]int, error) {
+	ms, err := s.st.findMentors(ctx, filter)
 	if err != nil {
 		return nil, nil, err
 	}

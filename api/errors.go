@@ -47,7 +47,7 @@ type errorBody struct {
 type errorPayload struct {
 	Code    string         `json:"code"`
 	Message string         `json:"message"`
-	Details map[string]any `json:"details,omitempty"`
+	Details map[string]any `json:"details"` // {} when there are none, as API.md has it
 }
 
 // domainErrors maps the domain packages' sentinel errors to HTTP errors. It
@@ -126,6 +126,11 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: fiber.StatusConflict, Code: "invalid_transition",
 			Details: map[string]any{"state": state.State, "action": state.Action}, cause: err}
 	}
+	var locked *sessions.LockedError
+	if errors.As(err, &locked) {
+		return &apiError{Status: fiber.StatusTooManyRequests, Code: "too_many_code_attempts",
+			Details: map[string]any{"retry_after_seconds": max(1, int(locked.RetryAfter.Seconds()))}, cause: err}
+	}
 	if errors.Is(err, gamify.ErrRebuilding) {
 		return &apiError{Status: fiber.StatusServiceUnavailable, Code: "leaderboards_rebuilding",
 			Details: map[string]any{"retry_after_seconds": 5}, cause: err}
@@ -167,6 +172,9 @@ func (a *API) handleError(c *fiber.Ctx, err error) error {
 	details := e.Details
 	if e.Status >= 500 {
 		details = map[string]any{"request_id": requestID(c)}
+	}
+	if details == nil {
+		details = map[string]any{}
 	}
 	if after, ok := details["retry_after_seconds"].(int); ok && after > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(after))

@@ -108,3 +108,20 @@ func TestOpenAPIStatesTheValueConventions(t *testing.T) {
 		t.Errorf("outcomes: %v", out)
 	}
 }
+
+// TestEveryErrorHasDetails: API.md's error body always has details, {}
+// when there is nothing to add.
+func TestEveryErrorHasDetails(t *testing.T) {
+	ta := newTestAPI(t)
+	for _, r := range []response{ta.get("/nowhere"), ta.get("/v1/me"), ta.post("/v1/dev/token", `{`)} {
+		var body struct {
+			Error struct {
+				Code    string          `json:"code"`
+				Details json.RawMessage `json:"details"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Error.Code == "" || len(body.Error.Details) == 0 || string(body.Error.Details) == "null" {
+			t.Errorf("%d %s: no details", r.Status, r.Body)
+		}
+	}
+}

@@ -274,7 +274,11 @@ func (a *API) syncSessions(c *fiber.Ctx) error {
 				a.log.Error("sync item failed", "request_id", requestID(c), "err", r.Err)
 				e = &apiError{Code: "store_unavailable"}
 			}
-			res.Error = &errorPayload{Code: e.Code, Message: message(lang, e.Code, e.Details), Details: e.Details}
+			details := e.Details
+			if details == nil {
+				details = map[string]any{}
+			}
+			res.Error = &errorPayload{Code: e.Code, Message: message(lang, e.Code, details), Details: details}
 		}
 		out.Results[i] = res
 	}

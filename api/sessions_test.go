@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,8 +253,34 @@ func TestCodeGuessingIsLimited(t *testing.T) {
 	m.schedule(id, hh, start, m.mai)
 	code := m.checkIn(id, start, 0, `["vneid"]`)["confirmation_code"].(string)
 	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1_000_000)
-	for range 5 {
-		m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+wrong+`"}`, m.staffA...)
+	// A missing code is bad input, not a try.
+	for range 3 {
+		if r := m.post("/v1/sessions/"+id+"/confirm", `{}`, m.staffA...); r.Status != http.StatusBadRequest {
+			t.Fatalf("no code: %d %s", r.Status, r.Body)
+		}
+	}
+	// Of 30 wrong codes sent at once, exactly 5 are judged.
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var retryAfter string
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Go(func() {
+			r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+wrong+`"}`, m.staffA...)
+			mu.Lock()
+			defer mu.Unlock()
+			statuses[r.Status]++
+			if r.Status == http.StatusTooManyRequests {
+				retryAfter = r.Header.Get("Retry-After")
+			}
+		})
+	}
+	wg.Wait()
+	if statuses[http.StatusUnprocessableEntity] != 5 || statuses[http.StatusTooManyRequests] != 25 {
+		t.Fatalf("30 wrong codes at once: %v, want 5 judged (422) and 25 refused (429)", statuses)
+	}
+	if n := atoi(retryAfter); n < 1 || n > 3600 {
+		t.Fatalf("Retry-After %q", retryAfter)
 	}
 	if r := m.post("/v1/sessions/"+id+"/confirm", `{"code":"`+code+`"}`, m.staffA...); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("right code after 5 wrong ones: %d %s", r.Status, r.Body)

@@ -567,28 +567,42 @@ func (s *Service) Code(sess Session) string {
 	return fmt.Sprintf("%06d", binary.BigEndian.Uint32(sum)%1_000_000)
 }
 
-// ErrTooManyAttempts: too many wrong codes for one session this hour.
+// ErrTooManyAttempts: too many codes tried for one session this hour.
 var ErrTooManyAttempts = errors.New("too many wrong confirmation codes")
 
-// checkCode compares a code in constant time, counting wrong tries in
-// Redis (one key per session; the counter expires after an hour).
+// LockedError is ErrTooManyAttempts with when the next try is allowed.
+type LockedError struct{ RetryAfter time.Duration }
+
+func (e *LockedError) Error() string { return ErrTooManyAttempts.Error() }
+func (e *LockedError) Unwrap() error { return ErrTooManyAttempts }
+
+// checkCode compares a code in constant time. Every try is counted before
+// it is judged, with one INCR in Redis (one key per session, expiring an
+// hour after the first try): of tries sent at once, exactly CodeAttempts
+// are judged and the rest refused, whatever their order. A missing code is
+// not a try. A right code clears the count.
 func (s *Service) checkCode(ctx context.Context, sess Session, code string) error {
+	if code == "" {
+		return &people.FieldError{Field: "code", Reason: "required"}
+	}
 	key := s.prefix + "cc:" + sess.ID
-	n, err := s.rdb.Get(ctx, key).Int()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return store.WrapRedis(err)
-	}
-	if n >= CodeAttempts {
-		return ErrTooManyAttempts
-	}
-	if want := s.Code(sess); want != "" && hmac.Equal([]byte(code), []byte(want)) {
-		return nil
-	}
 	p := s.rdb.TxPipeline()
-	p.Incr(ctx, key)
-	p.Expire(ctx, key, time.Hour)
+	n := p.Incr(ctx, key)
+	p.ExpireNX(ctx, key, time.Hour)
+	ttl := p.TTL(ctx, key)
 	if _, err := p.Exec(ctx); err != nil {
 		return store.WrapRedis(err)
+	}
+	if n.Val() > CodeAttempts {
+		wait := ttl.Val()
+		if wait <= 0 {
+			wait = time.Hour
+		}
+		return &LockedError{RetryAfter: wait}
+	}
+	if want := s.Code(sess); want != "" && hmac.Equal([]byte(code), []byte(want)) {
+		_ = s.rdb.Del(context.WithoutCancel(ctx), key).Err()
+		return nil
 	}
 	return &people.RuleError{Code: "wrong_confirmation_code", Field: "code"}
 }

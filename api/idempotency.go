@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -71,7 +72,7 @@ func (a *API) idempotent(c *fiber.Ctx) error {
 		return newError(fiber.StatusBadRequest, "invalid_idempotency_key", nil)
 	}
 	ctx := c.UserContext()
-	id := hashHex(callerOf(c).ID, c.Method(), c.Path(), key)
+	id := hashHex(callerOf(c).ID, c.Method(), routeKey(c), key)
 	bodyHash := hashHex(string(c.Body()))
 	claimed, prior, err := a.idem.claim(ctx, id, callerOf(c).ID, bodyHash)
 	if err != nil {
@@ -109,6 +110,19 @@ func (a *API) idempotent(c *fiber.Ctx) error {
 		a.log.Warn("idempotency record not saved", "request_id", requestID(c), "err", err)
 	}
 	return nil
+}
+
+// routeKey is the request's route with its parameters' values: one key for
+// every spelling of a path that reaches the same handler and object (a
+// trailing slash, letter case), so a key reused with another body is
+// caught whatever the spelling.
+func routeKey(c *fiber.Ctx) string {
+	r := c.Route()
+	parts := []string{r.Path}
+	for _, p := range r.Params {
+		parts = append(parts, c.Params(p))
+	}
+	return strings.Join(parts, "\x00")
 }
 
 func hashHex(parts ...string) string {

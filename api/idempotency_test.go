@@ -56,6 +56,17 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
+	t.Run("same key, other body, other spelling of the path", func(t *testing.T) {
+		for _, path := range []string{"/test/echo/", "/TEST/Echo", "/test//echo"} {
+			r := ta.post(path, `"c"`, withKey("k1")...)
+			if r.Status == http.StatusNotFound {
+				continue // a spelling the router does not take reaches no handler
+			}
+			if r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "idempotency_key_reused" {
+				t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+			}
+		}
+	})
 	t.Run("same key, other user", func(t *testing.T) {
 		other := bearer(ta.token("vol-2", people.RoleVolunteer))
 		r := ta.post("/test/echo", `"a"`, append([]string{"Idempotency-Key", "k1"}, other...)...)

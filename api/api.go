@@ -106,9 +106,16 @@ func New(d Deps) (*API, error) {
 	a.idem = &idempotency{coll: d.Mongo.Collection("idempotency"), now: d.Now,
 		staleAfter: d.RequestTimeout + 10*time.Second, keep: 24 * time.Hour}
 	a.app = fiber.New(fiber.Config{
-		AppName:               "daisuso",
-		ErrorHandler:          a.handleError,
-		BodyLimit:             d.BodyLimit,
+		AppName:      "daisuso",
+		ErrorHandler: a.handleError,
+		// Fiber (fasthttp) reads bodies up to bodyReadFactor times the
+		// limit, and bodyLimit answers those over it with the JSON 413: a
+		// server that stops reading a body it refuses resets the
+		// connection under a client that sends it whole before reading
+		// (Android's, which send no Expect: 100-continue), and the app
+		// sees a network error instead of the answer. Beyond that multiple
+		// fasthttp refuses as before.
+		BodyLimit:             d.BodyLimit * bodyReadFactor,
 		ReadTimeout:           10 * time.Second, // also lets shutdown drain idle keep-alive connections
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -120,7 +127,7 @@ func New(d Deps) (*API, error) {
 	a.app.Server().CloseOnShutdown = true
 	a.app.Use(a.closeWhenDraining, withRequestID, a.observe,
 		fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: a.logPanic}),
-		a.withDeadline, checkPageParams, a.rateLimit(d.RateLimits.PerIP, ipSubject))
+		a.withDeadline, a.bodyLimit, checkPageParams, a.rateLimit(d.RateLimits.PerIP, ipSubject))
 	d.People.AddDataHolder(personData{a})
 	if a.assets, err = dashboard.Assets(); err != nil {
 		return nil, fmt.Errorf("api dashboard: %w", err)
@@ -133,6 +140,18 @@ func New(d Deps) (*API, error) {
 		return nil, fmt.Errorf("api openapi: %w", err)
 	}
 	return a, nil
+}
+
+// bodyReadFactor: see the BodyLimit of New.
+const bodyReadFactor = 4
+
+// bodyLimit answers a body over the limit with the JSON 413, once it has
+// been read whole (see New).
+func (a *API) bodyLimit(c *fiber.Ctx) error {
+	if len(c.Body()) > a.deps.BodyLimit {
+		return newError(fiber.StatusRequestEntityTooLarge, "body_too_large", map[string]any{"limit_bytes": a.deps.BodyLimit})
+	}
+	return c.Next()
 }
 
 // Drain begins a graceful stop, before the listener closes: /readyz

@@ -1,10 +1,15 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"daisuso/people"
 )
@@ -129,6 +134,49 @@ func TestMessagesFollowAcceptLanguage(t *testing.T) {
 	for code, m := range messages {
 		if m.vi == "" || m.en == "" {
 			t.Errorf("message %s lacks a language", code)
+		}
+	}
+}
+
+// TestTooLargeBodySentWholeGetsItsAnswer: a client that writes a body over
+// the limit whole before it reads (as Android's HTTP clients do, without
+// Expect: 100-continue) reads the JSON 413, not a reset connection.
+func TestTooLargeBodySentWholeGetsItsAnswer(t *testing.T) {
+	ta := newTestAPI(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ta.App().Listener(ln)
+	t.Cleanup(func() { _ = ta.App().ShutdownWithTimeout(5 * time.Second) })
+	for _, size := range []int{2 << 20, 3 << 20} { // the test API's limit is 1 MiB
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A phone's socket buffers little: the body goes out as the server
+		// reads it, in pieces.
+		_ = conn.(*net.TCPConn).SetWriteBuffer(32 << 10)
+		body := `{"user_id":"` + strings.Repeat("a", size) + `"}`
+		req := []byte(fmt.Sprintf("POST /v1/dev/token HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+		_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+		for len(req) > 0 {
+			n := min(len(req), 16<<10)
+			if _, err := conn.Write(req[:n]); err != nil {
+				t.Fatalf("%d bytes: writing the body whole: %v", size, err)
+			}
+			req = req[n:]
+			time.Sleep(100 * time.Microsecond)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%d bytes: reading the answer: %v", size, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		conn.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), `"body_too_large"`) {
+			t.Fatalf("%d bytes: %d %s", size, res.StatusCode, b)
 		}
 	}
 }

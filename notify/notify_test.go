@@ -744,3 +744,27 @@ func TestEnqueueRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenMovesToTheNewestUser: a phone's token registered by a second
+// user (a shared phone, signed in by someone else) is theirs from then on:
+// it leaves the first user's devices at once, and what is meant for the
+// first user is not sent to it; what is meant for the second is.
+func TestTokenMovesToTheNewestUser(t *testing.T) {
+	f := newFixture(t)
+	f.device(t, "lan", "tok-shared", "vi")
+	f.device(t, "minh", "tok-shared", "vi")
+	svc := f.instance(t, nil)
+	if ds, err := svc.Devices(context.Background(), "lan"); err != nil || len(ds) != 0 {
+		t.Fatalf("lan's devices after the move: %v %v", ds, err)
+	}
+	forLan, forMinh := match("new_match:r1:lan", "lan", "Lan"), match("new_match:r2:minh", "minh", "Minh")
+	f.enqueue(t, forLan, forMinh)
+	f.drain(t)
+	got := f.fcm.Deliveries()
+	if len(got) != 1 || got[0].Token != "tok-shared" || !strings.Contains(got[0].Body, "Minh") {
+		t.Fatalf("deliveries %+v, want only Minh's to the shared phone", got)
+	}
+	if st := f.states(t, "lan")[forLan.ID()]; st != StateNoDevice {
+		t.Errorf("lan's notification: %s, want no_device (kept in her list)", st)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,25 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		p, _ := openAPIPath(rt[1])
 		if _, ok := doc.Paths[p][strings.ToLower(rt[0])]; !ok {
 			t.Errorf("%s %s is served but missing from /openapi.json", rt[0], rt[1])
+		}
+	}
+	// Each operation names who may call it, as the access table has it.
+	for route, want := range accessTable {
+		method, path, _ := strings.Cut(route, " ")
+		p, _ := openAPIPath(path)
+		op, ok := doc.Paths[p][strings.ToLower(method)].(map[string]any)
+		if !ok {
+			continue
+		}
+		var got []string
+		for _, r := range op["x-roles"].([]any) {
+			got = append(got, r.(string))
+		}
+		wantSet := strings.Split(want, ",")
+		slices.Sort(got)
+		slices.Sort(wantSet)
+		if !slices.Equal(got, wantSet) || !strings.HasPrefix(op["description"].(string), "Who may call it: ") {
+			t.Errorf("%s: the OpenAPI says %v, the access table %v", route, got, wantSet)
 		}
 	}
 	// A route served outside the table is caught too.

@@ -183,6 +183,25 @@ var (
 
 func roles(r ...people.Role) access { return access{roles: r} }
 
+// who names who may call a route, as the OpenAPI states it: "public",
+// "signed_in", the roles, and "unregistered" (signed in with no role yet).
+func (a access) who() []string {
+	switch {
+	case a.public:
+		return []string{"public"}
+	case a.signedIn:
+		return []string{"signed_in"}
+	}
+	out := make([]string, 0, len(a.roles)+1)
+	for _, r := range a.roles {
+		out = append(out, string(r))
+	}
+	if a.unregistered {
+		out = append(out, "unregistered")
+	}
+	return out
+}
+
 // rolesOrNew is roles plus people who have signed in but not registered:
 // the routes where a person registers themself.
 func rolesOrNew(r ...people.Role) access { return access{roles: r, unregistered: true} }

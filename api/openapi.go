@@ -43,6 +43,9 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 		if r.access.public {
 			op["security"] = []any{}
 		}
+		who := r.access.who()
+		op["x-roles"] = who
+		op["description"] = "Who may call it: " + strings.Join(who, ", ") + "."
 		if r.body != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.body))},

@@ -38,7 +38,8 @@ type campaignJSON struct {
 }
 
 type campaignList struct {
-	Items []campaignJSON `json:"items"`
+	Items      []campaignJSON `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty"`
 }
 
 func toCampaignJSON(c gamify.Campaign, now time.Time) campaignJSON {
@@ -57,14 +58,33 @@ func toCampaignJSON(c gamify.Campaign, now time.Time) campaignJSON {
 }
 
 func (a *API) listCampaigns(c *fiber.Ctx) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
 	list, err := a.deps.Gamify.Campaigns(c.UserContext())
 	if err != nil {
 		return err
 	}
+	// The cursor is the id of the last campaign of the previous page.
+	start := 0
+	if after := string(p.Cursor); after != "" {
+		start = len(list)
+		for i, x := range list {
+			if x.ID == after {
+				start = i + 1
+				break
+			}
+		}
+	}
+	end := min(len(list), start+p.Limit)
 	now := a.deps.Now()
-	out := campaignList{Items: make([]campaignJSON, len(list))}
-	for i, x := range list {
-		out.Items[i] = toCampaignJSON(x, now)
+	out := campaignList{Items: []campaignJSON{}}
+	for _, x := range list[start:end] {
+		out.Items = append(out.Items, toCampaignJSON(x, now))
+	}
+	if end < len(list) && end > start {
+		out.NextCursor = encodeCursor([]byte(list[end-1].ID))
 	}
 	return c.JSON(out)
 }

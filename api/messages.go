@@ -44,6 +44,7 @@ var messages = map[string]text{
 	"topic_not_covered_in_session": {"Chủ đề của người học (trường %s) phải nằm trong các chủ đề buổi học đã hướng dẫn (topics_covered).", "A learner's topics (field %s) must be among the topics the session covered (topics_covered)."},
 	"not_a_tech_team":              {"Chỉ Tổ công nghệ số cộng đồng mới được giao mục tiêu (trường %s).", "Only a commune technology team is given targets (field %s)."},
 	"unknown_campaign":             {"Không tìm thấy chiến dịch này (trường %s).", "No such campaign (field %s)."},
+	"too_many_active_campaigns":    {"Đơn vị này đã có 5 chiến dịch đang chạy; hãy đợi một chiến dịch kết thúc trước khi tạo thêm (trường %s).", "This unit already runs 5 campaigns; wait for one to end before creating another (field %s)."},
 	"matching_consent_required":    {"Cần đồng ý mục đích \"ghép cặp\" để được kết nối với người hướng dẫn.", "Consent to the \"matching\" purpose is needed to be matched."},
 	"unknown_branch":               {"Chi đoàn không tồn tại.", "No such branch."},
 	"unknown_commune":              {"Xã/phường không tồn tại.", "No such commune."},

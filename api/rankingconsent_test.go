@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,5 +80,53 @@ func TestPublicRankingConsentIsEnforced(t *testing.T) {
 	}
 	if r := top(10); !shows(r, "lan") || shows(r, "mai") {
 		t.Fatalf("after the changes: %s", r.Body)
+	}
+}
+
+// TestActiveCampaignsAreLimited: a unit runs at most five campaigns at
+// once, also when its admin sends twenty at the same moment; the list
+// comes a page at a time.
+func TestActiveCampaignsAreLimited(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now()
+	body := func(i int) string {
+		return fmt.Sprintf(`{"name":"Đợt %d","scope":"commune:02839","starts_at":%q,"ends_at":%q}`, i,
+			now.Add(-time.Hour).Format(time.RFC3339), now.Add(240*time.Hour).Format(time.RFC3339))
+	}
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			r := w.post("/v1/campaigns", body(i), w.adminA...)
+			mu.Lock()
+			statuses[r.Status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[http.StatusCreated] != 5 || statuses[http.StatusUnprocessableEntity] != 15 {
+		t.Fatalf("20 campaigns at once: %v, want 5 created and 15 refused", statuses)
+	}
+	if r := w.post("/v1/campaigns", body(21), w.adminA...); r.Status != http.StatusUnprocessableEntity || r.errorCode(t) != "too_many_active_campaigns" {
+		t.Fatalf("a sixth: %d %s", r.Status, r.Body)
+	}
+	// Another commune is not held back; one that ended frees no place
+	// needed, being over.
+	if r := w.post("/v1/campaigns", strings.Replace(body(1), "02839", "02842", 1), w.adminB...); r.Status != http.StatusCreated {
+		t.Fatalf("commune B: %d %s", r.Status, r.Body)
+	}
+	seen, cursor := 0, ""
+	for range 10 {
+		page := w.get("/v1/campaigns?limit=2&cursor="+cursor, w.adminA...).json(t)
+		seen += len(page["items"].([]any))
+		next, _ := page["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if seen != 7 { // all-time, five in A, one in B
+		t.Fatalf("paging saw %d campaigns, want 7", seen)
 	}
 }

@@ -131,7 +131,7 @@ func (a *API) routes() []route {
 		{method: fiber.MethodGet, path: "/v1/households/:id/progress", access: roles(household, volunteer, communeStaff, branchAdmin, admin),
 			summary: "Topics each learner of a household completed, who is certified, and whether it is a Gia đình số.", response: progressJSON{}, handler: a.householdProgress},
 
-		{method: fiber.MethodGet, path: "/v1/campaigns", access: signedIn, summary: "Every campaign, the all-time one first.",
+		{method: fiber.MethodGet, path: "/v1/campaigns", access: signedIn, summary: "The campaigns, the all-time one first, then the newest; a page at a time (limit, cursor).", query: pageQuery,
 			response: campaignList{}, handler: a.listCampaigns},
 		{method: fiber.MethodPost, path: "/v1/campaigns", access: roles(branchAdmin, admin), idempotent: true, status: fiber.StatusCreated,
 			summary: "Launch a campaign over your unit (national ones for national admins): window, multipliers by day, targets. Campaigns do not change once made.",

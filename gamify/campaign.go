@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,8 +34,13 @@ const AllTime = "all"
 const (
 	maxCampaignDays = 400
 	maxMultipliers  = 60
-	maxFactor       = 5.0
-	maxTarget       = 100_000_000
+	// MaxActiveCampaigns is how many campaigns not yet ended a scope (the
+	// nation, a province, a commune) may have at once: a union runs a few
+	// at a time (the yearly 10 October day, a month's drive), and each is a
+	// board per unit that every award in its scope adds to.
+	MaxActiveCampaigns = 5
+	maxFactor          = 5.0
+	maxTarget          = 100_000_000
 )
 
 // Scope kinds of a campaign and of a board.
@@ -247,10 +254,15 @@ func (d campaignDoc) campaign() Campaign {
 // at most every refresh: there are few campaigns and they never change, so
 // an award does not read the collection.
 type campaigns struct {
-	coll    *mongo.Collection
+	coll *mongo.Collection
+	// slots: _id "<scope>#<n>", n below MaxActiveCampaigns, held by a
+	// campaign until it ends: insert-only places that a unique key gives
+	// out once, so concurrent creations cannot pass the limit.
+	slots   *mongo.Collection
 	refresh time.Duration
 	mu      sync.Mutex
 	list    []Campaign
+	byScope map[string][]Campaign // the list by Scope(), latest end first
 	loaded  time.Time
 }
 
@@ -265,11 +277,41 @@ func (cs *campaigns) all(ctx context.Context, now time.Time) ([]Campaign, error)
 		return nil, err
 	}
 	list := []Campaign{allTime}
+	byScope := map[string][]Campaign{}
 	for _, d := range docs {
-		list = append(list, d.campaign())
+		c := d.campaign()
+		list = append(list, c)
+		byScope[c.Scope()] = append(byScope[c.Scope()], c)
 	}
-	cs.list, cs.loaded = list, now
+	for _, l := range byScope {
+		slices.SortFunc(l, func(a, b Campaign) int { return b.EndsAt.Compare(a.EndsAt) })
+	}
+	cs.list, cs.byScope, cs.loaded = list, byScope, now
 	return list, nil
+}
+
+// creditsOf are what an entry earns in each campaign that covers it,
+// looking only at the campaigns of the scopes its volunteer is in (the
+// nation, their province, their commune), and of those only at the ones
+// still running when it happened: an award costs the same however many
+// campaigns other units run or ran.
+func (cs *campaigns) creditsOf(ctx context.Context, now time.Time, e Entry) ([]Credit, error) {
+	if _, err := cs.all(ctx, now); err != nil {
+		return nil, err
+	}
+	cs.mu.Lock()
+	byScope := cs.byScope
+	cs.mu.Unlock()
+	out := credits([]Campaign{allTime}, e)
+	for _, scope := range []string{ScopeNational, ScopeProvince + ":" + e.Who.ProvinceCode, ScopeCommune + ":" + e.Who.CommuneCode} {
+		for _, c := range byScope[scope] {
+			if !c.EndsAt.After(e.At) {
+				break // this one and the rest ended before it happened
+			}
+			out = append(out, credits([]Campaign{c}, e)...)
+		}
+	}
+	return out, nil
 }
 
 // find returns the campaign with id. An id not in the copy may be a
@@ -296,6 +338,54 @@ func (cs *campaigns) find(ctx context.Context, id string, now time.Time) (Campai
 		}
 	}
 	return Campaign{}, ErrNotFound
+}
+
+type campaignSlotDoc struct {
+	ID       string    `bson:"_id"`
+	Campaign string    `bson:"campaign"`
+	EndsAt   time.Time `bson:"ends_at"`
+}
+
+// takeSlot gives a campaign that has not ended one of its scope's
+// MaxActiveCampaigns places, taking over a place whose campaign ended; a
+// scope with every place held is refused.
+func (cs *campaigns) takeSlot(ctx context.Context, c Campaign, now time.Time) error {
+	if !c.EndsAt.After(now) {
+		return nil // over already: it holds no place
+	}
+	for n := range MaxActiveCampaigns {
+		id := c.Scope() + "#" + strconv.Itoa(n)
+		for try := range 2 {
+			_, err := cs.slots.InsertOne(ctx, campaignSlotDoc{ID: id, Campaign: c.ID, EndsAt: c.EndsAt})
+			if err = store.WrapMongo(err); err == nil {
+				return nil
+			}
+			if !errors.Is(err, store.ErrDuplicate) {
+				return err
+			}
+			var held campaignSlotDoc
+			err = cs.slots.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&held)
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				continue // freed meanwhile: try again
+			}
+			if err != nil {
+				return store.WrapMongo(err)
+			}
+			if held.EndsAt.After(now) || try == 1 {
+				break
+			}
+			// Its campaign is over: free the place (that very holder's).
+			if _, err := cs.slots.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "campaign", Value: held.Campaign}}); err != nil {
+				return store.WrapMongo(err)
+			}
+		}
+	}
+	return &people.RuleError{Code: "too_many_active_campaigns", Field: "scope"}
+}
+
+// freeSlot gives back a campaign's place (its insert failed).
+func (cs *campaigns) freeSlot(ctx context.Context, c Campaign) {
+	_, _ = cs.slots.DeleteMany(ctx, bson.D{{Key: "campaign", Value: c.ID}})
 }
 
 func (cs *campaigns) insert(ctx context.Context, c Campaign) error {

@@ -85,12 +85,10 @@ func (s *Service) Award(ctx context.Context, a Award) (e Entry, made bool, err e
 		return Entry{}, false, fmt.Errorf("gamify: bad award %q (%s)", a.Key, a.Reason)
 	}
 	at := a.At.UTC().Truncate(time.Millisecond)
-	list, err := s.campaigns.all(ctx, s.now())
-	if err != nil {
+	e = Entry{ID: a.Key, Reason: a.Reason, Source: a.Source, Points: base, At: at, Who: a.Who}
+	if e.Credits, err = s.campaigns.creditsOf(ctx, s.now(), e); err != nil {
 		return Entry{}, false, err
 	}
-	e = Entry{ID: a.Key, Reason: a.Reason, Source: a.Source, Points: base, At: at, Who: a.Who}
-	e.Credits = credits(list, e)
 	// Answered once the award's group is written, even past ctx's end
 	// (store.Grouper); on an error the ledger may hold it or not, and a
 	// retry under the same key finds out.

@@ -71,7 +71,7 @@ func New(c Config) *Service {
 		ledger:    &ledger{c.DB.Collection("ledger")},
 		meta:      c.DB.Collection("gamify_meta"),
 		badges:    &badgeStore{c.DB.Collection("badges")},
-		campaigns: &campaigns{coll: c.DB.Collection("campaigns"), refresh: 30 * time.Second},
+		campaigns: &campaigns{coll: c.DB.Collection("campaigns"), slots: c.DB.Collection("campaign_slots"), refresh: 30 * time.Second},
 		boards: &boards{rdb: c.Redis, standings: newStandings(c.Redis), prefix: c.RedisPrefix, grace: c.Grace, streamAt: streamAt, stateTTL: min(200*time.Millisecond, c.Grace/2),
 			cache: readCache{ttl: c.ReadCacheTTL}},
 		log: c.Logger, now: c.Now,
@@ -117,7 +117,11 @@ func (s *Service) CreateCampaign(ctx context.Context, in NewCampaign, userID str
 		return Campaign{}, err
 	}
 	c.ID, c.CreatedBy, c.CreatedAt = newID("cp_"), userID, s.now().UTC().Truncate(time.Millisecond)
+	if err := s.campaigns.takeSlot(ctx, c, s.now()); err != nil {
+		return Campaign{}, err
+	}
 	if err := s.campaigns.insert(ctx, c); err != nil {
+		s.campaigns.freeSlot(context.WithoutCancel(ctx), c)
 		return Campaign{}, err
 	}
 	return c, nil

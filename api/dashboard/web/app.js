@@ -73,7 +73,7 @@
     $('run-card').hidden = true; $('bc-card').hidden = !canAct; // until the unit's actions are known
     if (!state.unit) return showError('app-error', new Error(t('needUnit')));
     try {
-      const list = await api('/v1/campaigns');
+      const list = await api('/v1/campaigns?limit=200');
       $('campaign').replaceChildren(...list.items.map((c) => el('option', { value: c.id, text: c.name + (c.active ? '' : ' ✕') })));
     } catch (err) { showError('app-error', err); }
     await loadAll();

@@ -193,30 +193,18 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 	if h.ID == "" {
 		h.ID = newID("hh_")
 	}
-	if h.ContactPhone != "" {
-		if err := s.claims.claim(ctx, "phone:h:"+h.ContactPhone, h.ID); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return Household{}, &ConflictError{Reason: "phone_taken", Field: "contact_phone"}
-			}
-			return Household{}, err
-		}
-	}
+	// A contact phone is not unique (a family's one phone, a relative who
+	// registers two households): no answer tells whether a number is
+	// someone else's.
 	if err := s.households.insert(ctx, h); err != nil {
 		if !errors.Is(err, ErrConflict) {
-			if h.ContactPhone != "" {
-				_ = s.claims.release(context.WithoutCancel(ctx), "phone:h:"+h.ContactPhone, h.ID)
-			}
 			return Household{}, fmt.Errorf("register household: %w", err)
 		}
 		// A household with this id is there: registered before by this
 		// very call (a retry), or the person registered themselves before.
-		// The phone claim is kept if it is that household's.
 		prior, perr := s.households.get(ctx, h.ID)
 		if perr != nil {
 			return Household{}, perr
-		}
-		if h.ContactPhone != "" && prior.ContactPhone != h.ContactPhone {
-			_ = s.claims.release(context.WithoutCancel(ctx), "phone:h:"+h.ContactPhone, h.ID)
 		}
 		if !self && prior.RegisteredBy == a.UserID {
 			return prior, nil
@@ -311,21 +299,11 @@ func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in Ho
 		return Household{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	h.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-	if h.ContactPhone != oldPhone && h.ContactPhone != "" {
-		if err := s.claims.claim(ctx, "phone:h:"+h.ContactPhone, h.ID); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return Household{}, &ConflictError{Reason: "phone_taken", Field: "contact_phone"}
-			}
-			return Household{}, err
-		}
-	}
 	if err := s.households.replace(ctx, h); err != nil {
-		if h.ContactPhone != oldPhone && h.ContactPhone != "" {
-			_ = s.claims.release(context.WithoutCancel(ctx), "phone:h:"+h.ContactPhone, h.ID)
-		}
 		return Household{}, err
 	}
 	if h.ContactPhone != oldPhone && oldPhone != "" {
+		// A claim on the old number a record from before kept.
 		_ = s.claims.release(ctx, "phone:h:"+oldPhone, h.ID)
 	}
 	return h, nil

@@ -137,7 +137,7 @@ func (s *userStore) delete(ctx context.Context, id string) error {
 
 // ---- claims: unique keys held by one owner ----
 
-// claimStore keeps unique claims ("phone:v:+84...", "commune:12345") as
+// claimStore keeps unique claims ("province:10", "commune:12345") as
 // insert-only documents: the _id is the key, so of two concurrent claims
 // exactly one wins, on FerretDB too.
 type claimStore struct {

@@ -2,10 +2,8 @@ package people
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -78,33 +76,8 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 	s := &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
 		volunteers: &volunteerStore{db.Collection("volunteers")}, households: &householdStore{db.Collection("households")},
 		targets: db.Collection("team_targets"), now: now}
-	s.claims = &claimStore{coll: db.Collection("claims"), now: now, holds: s.claimHeld}
+	s.claims = &claimStore{coll: db.Collection("claims"), now: now}
 	return s
-}
-
-// claimHeld tells whether the record that claimed key still holds it: the
-// household or volunteer with that phone. Other claims are always held.
-func (s *Service) claimHeld(ctx context.Context, key, owner string) (bool, error) {
-	var want, held string
-	var err error
-	if p, ok := strings.CutPrefix(key, "phone:h:"); ok {
-		var h Household
-		h, err = s.households.get(ctx, owner)
-		want, held = p, h.ContactPhone
-	} else if p, ok := strings.CutPrefix(key, "phone:v:"); ok {
-		var v Volunteer
-		v, err = s.volunteers.get(ctx, owner)
-		want, held = p, v.Phone
-	} else {
-		return true, nil
-	}
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return held == want, nil
 }
 
 // User returns the user with the given id, or ErrNotFound.

@@ -298,20 +298,12 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 	default:
 		return Volunteer{}, ErrForbidden
 	}
-	if err := s.claims.claim(ctx, "phone:v:"+v.Phone, v.ID); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return Volunteer{}, &ConflictError{Reason: "phone_taken", Field: "phone"}
-		}
-		return Volunteer{}, err
-	}
+	// A phone number is a way to reach someone, not who they are (the
+	// signed-in account is): it is not unique, so that no answer here
+	// tells whether a number is someone else's.
 	if err := s.volunteers.insert(ctx, v); err != nil {
 		if !errors.Is(err, ErrConflict) {
-			_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
 			return Volunteer{}, fmt.Errorf("register volunteer: %w", err)
-		}
-		// Registered before: the phone claim stays if it is theirs.
-		if held, herr := s.claimHeld(ctx, "phone:v:"+v.Phone, v.ID); herr == nil && !held {
-			_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
 		}
 		return Volunteer{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
 	}
@@ -402,21 +394,11 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id string, in Vo
 		return Volunteer{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	v.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-	if v.Phone != oldPhone {
-		if err := s.claims.claim(ctx, "phone:v:"+v.Phone, v.ID); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return Volunteer{}, &ConflictError{Reason: "phone_taken", Field: "phone"}
-			}
-			return Volunteer{}, err
-		}
-	}
 	if err := s.volunteers.replace(ctx, v); err != nil {
-		if v.Phone != oldPhone {
-			_ = s.claims.release(context.WithoutCancel(ctx), "phone:v:"+v.Phone, v.ID)
-		}
 		return Volunteer{}, err
 	}
 	if v.Phone != oldPhone {
+		// A claim on the old number a record from before kept.
 		_ = s.claims.release(ctx, "phone:v:"+oldPhone, v.ID)
 	}
 	if in.BranchID != nil && v.UserID != "" {

@@ -29,7 +29,11 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
 	opts.DialTimeout = cfg.Timeout
 	opts.ReadTimeout = cfg.Timeout
 	opts.WriteTimeout = cfg.Timeout
-	opts.PoolTimeout = cfg.Timeout
+	// A command waiting for a free connection is waiting for a busy
+	// Redis, not a dead one: it waits within its own context's deadline
+	// (ContextTimeoutEnabled), up to poolWait without one, instead of
+	// failing after the I/O timeout as an outage would.
+	opts.PoolTimeout = poolWait
 	opts.MaxRetries = 1
 	// go-redis dials 5 times with 100 ms pauses by default: a dead Redis
 	// would cost each command half a second before its own timeout.
@@ -54,6 +58,10 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
 	return client, nil
 }
 
+// poolWait bounds how long a command without a deadline of its own waits
+// for a connection of the pool (one with a deadline waits until it).
+const poolWait = 30 * time.Second
+
 // OpenRedisCluster connects to a Redis Cluster through the seed addresses,
 // with the timeouts of OpenRedis. Every command of the service touches one
 // key or keys that share a hash tag, so it runs unchanged on a cluster.
@@ -62,7 +70,7 @@ func OpenRedisCluster(ctx context.Context, addrs []string, timeout time.Duration
 		timeout = 500 * time.Millisecond
 	}
 	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs,
-		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
+		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: poolWait,
 		MaxRetries: 1, DialerRetries: 1, ContextTimeoutEnabled: true})
 	pingCtx, cancel := context.WithTimeout(ctx, 5*timeout)
 	defer cancel()

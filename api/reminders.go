@@ -120,16 +120,17 @@ func (r *reminders) assigned(ctx context.Context, a matching.Assignment) {
 		return
 	}
 	var ns []notify.Notification
+	both := []string{a.MentorID, a.HouseholdID} // whom the texts name: erasing either erases them
 	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
 		ns = append(ns,
 			notify.Notification{Key: "new_mentee:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID, Kind: notify.KindNewMentee, Ref: a.RequestID,
-				Params: map[string]string{"name": householdName(h)}},
+				Params: map[string]string{"name": householdName(h)}, Subjects: both},
 			notify.Notification{Key: "learner_inactive:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID, Kind: notify.KindInactive, Ref: h.ID,
-				Params: map[string]string{"name": householdName(h)}, DueAt: r.now().Add(inactiveAfter)})
+				Params: map[string]string{"name": householdName(h)}, DueAt: r.now().Add(inactiveAfter), Subjects: both})
 	}
 	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
 		ns = append(ns, notify.Notification{Key: "new_match:" + a.RequestID + ":" + a.MentorID, UserID: h.UserID, Kind: notify.KindNewMatch,
-			Ref: a.RequestID, Params: map[string]string{"name": firstName(v.Name)}})
+			Ref: a.RequestID, Params: map[string]string{"name": firstName(v.Name)}, Subjects: both})
 	}
 	r.enqueue(ctx, "new match", ns...)
 }
@@ -156,12 +157,12 @@ func (r *reminders) released(ctx context.Context, a matching.Assignment, reason 
 	}
 	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
 		ns = append(ns, notify.Notification{Key: key, UserID: h.UserID, Kind: notify.KindMatchEnded, Ref: a.RequestID,
-			Params: map[string]string{"reason_vi": why.vi, "reason_en": why.en}})
+			Params: map[string]string{"reason_vi": why.vi, "reason_en": why.en}, Subjects: []string{a.MentorID, a.HouseholdID}})
 	}
 	if v, err := r.people.VolunteerRecord(ctx, a.MentorID); err == nil && v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
 		ns = append(ns, notify.Notification{Key: "mentee_released:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID,
 			Kind: notify.KindMenteeReleased, Ref: a.RequestID,
-			Params: map[string]string{"name": householdName(h), "reason_vi": why.vi, "reason_en": why.en}})
+			Params: map[string]string{"name": householdName(h), "reason_vi": why.vi, "reason_en": why.en}, Subjects: []string{a.MentorID, a.HouseholdID}})
 	}
 	r.enqueue(ctx, "match ended", ns...)
 }
@@ -239,7 +240,7 @@ func (r *reminders) queued(ctx context.Context, req matching.Request) {
 	ns := make([]notify.Notification, len(users))
 	for i, u := range users {
 		ns[i] = notify.Notification{Key: "request_unserved:" + req.ID + ":" + u, UserID: u, Kind: notify.KindUnserved,
-			Ref: req.ID, Params: map[string]string{"place": place}}
+			Ref: req.ID, Params: map[string]string{"place": place}, Subjects: []string{req.HouseholdID}}
 	}
 	r.enqueue(ctx, "unserved request", ns...)
 }
@@ -263,7 +264,7 @@ func (r *reminders) volunteerSaved(ctx context.Context, v people.Volunteer) erro
 	ns := make([]notify.Notification, len(users))
 	for i, u := range users {
 		ns[i] = notify.Notification{Key: "mentor_under_quota:" + v.ID + ":" + u, UserID: u, Kind: notify.KindUnderQuota,
-			Ref: v.ID, Params: map[string]string{"name": firstName(v.Name)}, DueAt: due}
+			Ref: v.ID, Params: map[string]string{"name": firstName(v.Name)}, DueAt: due, Subjects: []string{v.ID}}
 	}
 	r.enqueue(ctx, "under-quota", ns...)
 	return nil
@@ -276,7 +277,8 @@ func (r *reminders) badge(ctx context.Context, volunteerID string, e gamify.Earn
 		return
 	}
 	r.enqueue(ctx, "badge", notify.Notification{Key: "badge_earned:" + volunteerID + ":" + e.Code, UserID: v.UserID,
-		Kind: notify.KindBadge, Ref: e.Code, Params: map[string]string{"name": firstName(v.Name), "badge_vi": e.VI, "badge_en": e.EN}})
+		Kind: notify.KindBadge, Ref: e.Code, Params: map[string]string{"name": firstName(v.Name), "badge_vi": e.VI, "badge_en": e.EN},
+		Subjects: []string{volunteerID}})
 }
 
 // sessionParty is one person a session's reminders go to.
@@ -353,13 +355,15 @@ func (r *reminders) session(ctx context.Context, sess sessions.Session) {
 		ahead = append(ahead, key(notify.KindSessionDayLeft, p), key(notify.KindSessionSoon, p))
 	}
 	now := r.now()
+	subjects := append([]string{sess.MentorID}, sess.Households...) // whom the texts name
 	var ns []notify.Notification
 	switch sess.State {
 	case sessions.StateScheduled:
 		at := sess.StartsAt.In(notify.Vietnam).Format("15:04")
 		for _, p := range parties {
 			base := notify.Notification{UserID: p.user, Ref: sess.ID, Params: map[string]string{"name": p.name, "time": at},
-				StartsAt: sess.StartsAt, ExpiresAt: sess.StartsAt, Fallback: p.fallback, RecipientName: p.self, OnBehalfOf: p.onBehalf}
+				StartsAt: sess.StartsAt, ExpiresAt: sess.StartsAt, Fallback: p.fallback, RecipientName: p.self, OnBehalfOf: p.onBehalf,
+				Subjects: subjects}
 			if due := sess.StartsAt.Add(-24 * time.Hour); due.After(now) {
 				n := base
 				n.Key, n.Kind, n.DueAt = key(notify.KindSessionDayLeft, p), notify.KindSessionDayLeft, due
@@ -388,7 +392,7 @@ func (r *reminders) session(ctx context.Context, sess sessions.Session) {
 			}
 			ns = append(ns, notify.Notification{Key: key(notify.KindUnconfirmed, p), UserID: p.user, Kind: notify.KindUnconfirmed,
 				Ref: sess.ID, Params: map[string]string{"name": p.name}, DueAt: sess.CheckIn.At.Add(unconfirmedWait),
-				Fallback: p.fallback, RecipientName: p.self, OnBehalfOf: p.onBehalf})
+				Fallback: p.fallback, RecipientName: p.self, OnBehalfOf: p.onBehalf, Subjects: subjects})
 		}
 	case sessions.StateConfirmed:
 		var moot []string
@@ -411,7 +415,8 @@ func (r *reminders) session(ctx context.Context, sess sessions.Session) {
 				name = p.onBehalf
 			}
 			ns = append(ns, notify.Notification{Key: "learner_inactive:" + p.household + ":" + sess.ID, UserID: mentor.user,
-				Kind: notify.KindInactive, Ref: p.household, Params: map[string]string{"name": name}, DueAt: now.Add(inactiveAfter)})
+				Kind: notify.KindInactive, Ref: p.household, Params: map[string]string{"name": name}, DueAt: now.Add(inactiveAfter),
+				Subjects: subjects})
 		}
 	}
 	r.enqueue(ctx, "session "+sess.State, ns...)

@@ -171,20 +171,23 @@ func (s *Service) ExportPerson(ctx context.Context, _, _, userID string) (any, e
 
 // ErasePerson deletes a person's devices, notifications and their
 // outcomes, and takes them out of the queue.
-func (s *Service) ErasePerson(ctx context.Context, _, _, userID string) error {
-	if userID == "" {
-		return nil
-	}
-	devices, err := s.Devices(ctx, userID)
-	if err != nil {
-		return err
-	}
-	for _, d := range devices {
-		if err := s.deleteDevice(ctx, userID, d.Token); err != nil {
+func (s *Service) ErasePerson(ctx context.Context, _, id, userID string) error {
+	filter := bson.D{{Key: "subjects", Value: id}}
+	if userID != "" {
+		devices, err := s.Devices(ctx, userID)
+		if err != nil {
 			return err
 		}
+		for _, d := range devices {
+			if err := s.deleteDevice(ctx, userID, d.Token); err != nil {
+				return err
+			}
+		}
+		filter = bson.D{{Key: "$or", Value: bson.A{filter, bson.D{{Key: "user", Value: userID}}}}}
 	}
-	docs, err := store.FindAll[notifDoc](ctx, s.st.notifications, bson.D{{Key: "user", Value: userID}},
+	// Everything sent to the person, and everything sent to others that
+	// names them (a reminder to their branch admins, to their mentor).
+	docs, err := store.FindAll[notifDoc](ctx, s.st.notifications, filter,
 		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return err

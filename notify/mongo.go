@@ -32,7 +32,8 @@ func newMongoStore(db *mongo.Database) *mongoStore {
 func (s *mongoStore) ensureIndexes(ctx context.Context) error {
 	if err := store.EnsureIndexes(ctx, s.notifications,
 		mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}, {Key: "created", Value: -1}}}, // the list, erasure
-		mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}}); err != nil {             // reconcile
+		mongo.IndexModel{Keys: bson.D{{Key: "expires", Value: 1}}},                           // reconcile
+		mongo.IndexModel{Keys: bson.D{{Key: "subjects", Value: 1}}}); err != nil {            // erasure of whom they name
 		return err
 	}
 	return store.EnsureIndexes(ctx, s.devices,
@@ -53,13 +54,14 @@ type notifDoc struct {
 	Fallback  []string          `bson:"fallback,omitempty" json:"f,omitempty"`
 	Recipient string            `bson:"recipient,omitempty" json:"n,omitempty"`
 	OnBehalf  string            `bson:"on_behalf,omitempty" json:"o,omitempty"`
+	Subjects  []string          `bson:"subjects,omitempty" json:"sj,omitempty"`
 	Created   time.Time         `bson:"created" json:"c"`
 }
 
 func toDoc(n Notification) notifDoc {
 	d := notifDoc{ID: n.ID(), Key: n.Key, User: n.UserID, Kind: string(n.Kind), Ref: n.Ref, Params: n.Params,
 		Due: n.DueAt, Expires: n.ExpiresAt, Fallback: n.Fallback, Recipient: n.RecipientName,
-		OnBehalf: n.OnBehalfOf, Created: n.CreatedAt}
+		OnBehalf: n.OnBehalfOf, Subjects: n.Subjects, Created: n.CreatedAt}
 	if !n.StartsAt.IsZero() {
 		s := n.StartsAt
 		d.Starts = &s
@@ -69,7 +71,7 @@ func toDoc(n Notification) notifDoc {
 
 func (d notifDoc) notification() Notification {
 	n := Notification{Key: d.Key, UserID: d.User, Kind: Kind(d.Kind), Ref: d.Ref, Params: d.Params, DueAt: d.Due,
-		ExpiresAt: d.Expires, Fallback: d.Fallback, RecipientName: d.Recipient, OnBehalfOf: d.OnBehalf, CreatedAt: d.Created}
+		ExpiresAt: d.Expires, Fallback: d.Fallback, RecipientName: d.Recipient, OnBehalfOf: d.OnBehalf, Subjects: d.Subjects, CreatedAt: d.Created}
 	if d.Starts != nil {
 		n.StartsAt = *d.Starts
 	}

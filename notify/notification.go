@@ -42,7 +42,10 @@ type Notification struct {
 	RecipientName string
 	// OnBehalfOf is set on a copy sent to a fallback: whom to remind.
 	OnBehalfOf string
-	CreatedAt  time.Time
+	// Subjects are the people (volunteer or household ids) the text names
+	// or is about: erasing one of them erases the notification too.
+	Subjects  []string
+	CreatedAt time.Time
 }
 
 // ID is the notification's id, derived from its key: the app-side message

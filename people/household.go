@@ -340,9 +340,11 @@ func (s *Service) DeleteHousehold(ctx context.Context, a Actor, id string) error
 		}
 	}
 	if h.UserID != "" {
-		return s.users.delete(ctx, h.UserID)
+		if err := s.users.delete(ctx, h.UserID); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.erased(ctx)
 }
 
 // LearnerSet is who a help request is for and what follows from them.

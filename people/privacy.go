@@ -28,6 +28,20 @@ func (s *Service) OnVolunteerSaved(f func(context.Context, Volunteer) error) {
 	s.observers = append(s.observers, f)
 }
 
+// OnErased registers f to run once a person's erasure has deleted
+// everything (the store's own traces of deleted data: see
+// store.Ferret.Checkpoint). Call it before serving.
+func (s *Service) OnErased(f func(context.Context) error) { s.afterErase = append(s.afterErase, f) }
+
+func (s *Service) erased(ctx context.Context) error {
+	for _, f := range s.afterErase {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetMentorLookup tells the registry who mentors a household, so that the
 // matched mentor may see its phone number.
 func (s *Service) SetMentorLookup(f func(ctx context.Context, householdID string) ([]string, error)) {

@@ -60,6 +60,7 @@ type Service struct {
 	targets    *mongo.Collection // team_targets: _id = the team's id
 	holders    []DataHolder
 	observers  []func(context.Context, Volunteer) error
+	afterErase []func(context.Context) error
 	mentorsOf  func(ctx context.Context, householdID string) ([]string, error)
 	now        func() time.Time
 }

@@ -431,7 +431,9 @@ func (s *Service) DeleteVolunteer(ctx context.Context, a Actor, id string) error
 		return err
 	}
 	if v.UserID != "" {
-		return s.users.delete(ctx, v.UserID)
+		if err := s.users.delete(ctx, v.UserID); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.erased(ctx)
 }

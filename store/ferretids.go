@@ -39,6 +39,32 @@ func (f *Ferret) IndexIDs(ctx context.Context) (int, error) {
 	return created, nil
 }
 
+// Checkpoint moves every SQLite file's write-ahead log into the file and
+// truncates it: after an erasure, the pages that held the person's data
+// (overwritten with zeros, secure_delete) leave the log too, so no copy of
+// them stays in DATA_DIR.
+func (f *Ferret) Checkpoint(ctx context.Context) error {
+	if f.dir == "" {
+		return nil
+	}
+	files, err := filepath.Glob(filepath.Join(f.dir, "*.sqlite"))
+	if err != nil {
+		return err
+	}
+	for _, file := range files {
+		db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			return err
+		}
+		_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %w", filepath.Base(file), err)
+		}
+	}
+	return nil
+}
+
 func indexIDsIn(ctx context.Context, file string) (int, error) {
 	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
 	if err != nil {

@@ -151,7 +151,9 @@ func sqliteURL(dir string, syncFull bool) string {
 	if syncFull {
 		sync = "FULL"
 	}
-	return "file:" + dir + "/?_txlock=immediate&_pragma=synchronous(" + sync + ")"
+	// secure_delete: what a person's erasure deletes is overwritten with
+	// zeros in the files, not left in free pages (Law 91/2025 erasure).
+	return "file:" + dir + "/?_txlock=immediate&_pragma=synchronous(" + sync + ")&_pragma=secure_delete(1)"
 }
 
 // sqlitePool is how many connections a client of the embedded FerretDB on

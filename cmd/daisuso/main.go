@@ -185,6 +185,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	sessionsSvc := sessions.New(sessions.Config{DB: db, People: peopleSvc, Matching: matchingSvc, Gamify: gamifySvc,
 		Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: time.Now})
 	api.Connect(peopleSvc, matchingSvc, gamifySvc, sessionsSvc)
+	if ferret != nil {
+		// An erased person leaves no copy in the embedded store's log.
+		peopleSvc.OnErased(ferret.Checkpoint)
+	}
 	notifySvc := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Sender: sender,
 		Logger: log.With("component", "notify"), Now: time.Now, Still: api.Stills(matchingSvc, sessionsSvc),
 		Lease: cfg.PushLease, NoQuietHours: cfg.NoQuietHours})

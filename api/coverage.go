@@ -42,8 +42,9 @@ type coverageProps struct {
 	FreeCapacity    int    `json:"free_capacity"`
 }
 
-// coverage builds the GeoJSON of an area's cells at res.
-func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool) error {
+// coverage builds the GeoJSON of an area's cells at res; only, when set,
+// keeps the cells it holds.
+func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool, only map[geo.Cell]bool) error {
 	ctx := c.UserContext()
 	hh, err := a.deps.People.HouseholdCells(ctx, communes)
 	if err != nil {
@@ -71,7 +72,7 @@ func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool) er
 	}
 	out := geoJSON{Type: "FeatureCollection", Features: []feature{}}
 	for cell, cc := range counts {
-		if public && households[cell] < publicMinHouseholds {
+		if public && households[cell] < publicMinHouseholds || only != nil && !only[cell] {
 			continue
 		}
 		ring := [][2]float64{}
@@ -114,7 +115,7 @@ func (a *API) getCoverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.coverage(c, communes, res, false)
+	return a.coverage(c, communes, res, false, nil)
 }
 
 // queryArea reads ?commune_id= or ?branch_id= (one of them) and returns the
@@ -135,9 +136,55 @@ func (a *API) publicCoverage(c *fiber.Ctx) error {
 		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_province_id"}
 	}
 	node := string([]byte(commune + province))
-	communes, err := a.deps.People.CommunesUnder(c.UserContext(), node)
+	ctx := c.UserContext()
+	communes, err := a.deps.People.CommunesUnder(ctx, node)
 	if err != nil {
 		return err
 	}
-	return a.coverage(c, communes, 7, true)
+	// A cell's public figures are the same whichever area asks for it:
+	// counted over the whole province, then only the area's cells kept.
+	// Counted over the area alone, a cell across a commune border showed
+	// the commune's part in one map and the whole in the province's, and
+	// one minus the other gave away a part of fewer than five households.
+	b, err := a.deps.People.Branch(ctx, node)
+	if err != nil {
+		return err
+	}
+	prov := b.ID
+	if b.Kind != people.KindProvince && len(b.Ancestors) > 0 {
+		prov = b.Ancestors[0]
+	}
+	all, err := a.deps.People.CommunesUnder(ctx, prov)
+	if err != nil {
+		return err
+	}
+	area, err := a.cellsOf(c, communes, 7)
+	if err != nil {
+		return err
+	}
+	return a.coverage(c, all, 7, true, area)
+}
+
+// cellsOf are the cells at res where an area's communes have households,
+// mentors or waiting requests.
+func (a *API) cellsOf(c *fiber.Ctx, communes []string, res int) (map[geo.Cell]bool, error) {
+	ctx := c.UserContext()
+	out := map[geo.Cell]bool{}
+	hh, err := a.deps.People.HouseholdCells(ctx, communes)
+	if err != nil {
+		return nil, err
+	}
+	for _, cell := range hh {
+		if p, err := cell.Parent(res); err == nil {
+			out[p] = true
+		}
+	}
+	counts, err := a.deps.Matching.Coverage(ctx, communes, res)
+	if err != nil {
+		return nil, err
+	}
+	for cell := range counts {
+		out[cell] = true
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,46 @@ func TestCoverage(t *testing.T) {
 	}
 	if strings.Contains(pub.String(), "Lý Thị Hoa") || strings.Contains(pub.String(), "phone") {
 		t.Fatal("public map holds personal data")
+	}
+}
+
+// TestPublicCoverageCannotBeDifferenced: a cell across a commune border
+// shows the same figures in every public map that has it, so subtracting
+// one commune's map from another's or from the province's reveals no
+// part of fewer than five households.
+func TestPublicCoverageCannotBeDifferenced(t *testing.T) {
+	w := newWorld(t)
+	// Three households of commune A and five of commune B, all in one
+	// resolution-7 cell.
+	for i := range 8 {
+		commune := w.communeB
+		if i < 3 {
+			commune = w.communeA
+		}
+		lat, lng := at(0.05*float64(i), 0)
+		w.mustCreate("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":%s,"consents":["matching"]}`,
+			commune, lat, lng, oneAdult), w.admin)
+	}
+	maps := map[string]map[string]float64{}
+	for name, q := range map[string]string{"A": "commune_id=" + w.communeA, "B": "commune_id=" + w.communeB, "province": "province_id=" + w.province} {
+		r := w.get("/public/coverage?" + q)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", name, r.Status, r.Body)
+		}
+		maps[name] = map[string]float64{}
+		for _, f := range r.json(t)["features"].([]any) {
+			p := f.(map[string]any)["properties"].(map[string]any)
+			maps[name][p["cell"].(string)] = p["households"].(float64)
+		}
+	}
+	if len(maps["province"]) == 0 {
+		t.Fatalf("the province's map is empty: %v", maps)
+	}
+	for name, m := range maps {
+		for cell, n := range m {
+			if want := maps["province"][cell]; n != want || n < 5 {
+				t.Errorf("map %s shows cell %s with %v households; the province's map %v", name, cell, n, want)
+			}
+		}
 	}
 }

@@ -380,32 +380,49 @@ func (a *API) teamProgress(ctx context.Context, nodes []people.Branch, now time.
 	if err != nil {
 		return nil, err
 	}
-	out := []teamJSON{}
+	// The teams' windows: this month, or a campaign's; the sessions of
+	// each window are read once for all the teams measured over it.
+	type window struct{ from, to time.Time }
+	windowOf := map[string]window{}
+	communesIn := map[window][]string{}
 	for _, t := range list {
-		team := teams[t.TeamID]
 		l := now.In(gamify.Vietnam)
 		from := time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, gamify.Vietnam)
-		to := from.AddDate(0, 1, 0)
+		w := window{from, from.AddDate(0, 1, 0)}
 		if t.Period == people.TargetPerCampaign {
 			c, err := a.deps.Gamify.Campaign(ctx, t.CampaignID)
 			if err != nil {
 				continue // the campaign is gone: nothing to measure against
 			}
-			from, to = c.StartsAt, c.EndsAt
+			w = window{c.StartsAt, c.EndsAt}
 		}
-		work, _, err := a.deps.Sessions.WorkByUnit(ctx, []string{team.CommuneID()}, from, to)
+		windowOf[t.TeamID] = w
+		communesIn[w] = append(communesIn[w], teams[t.TeamID].CommuneID())
+	}
+	work := map[window]map[string]*sessions.UnitWork{}
+	for w, communes := range communesIn {
+		byCommune, _, err := a.deps.Sessions.WorkByUnit(ctx, communes, w.from, w.to)
 		if err != nil {
 			return nil, err
 		}
-		w := work[team.CommuneID()]
-		if w == nil {
-			w = &sessions.UnitWork{}
+		work[w] = byCommune
+	}
+	out := []teamJSON{}
+	for _, t := range list {
+		w, ok := windowOf[t.TeamID]
+		if !ok {
+			continue
+		}
+		team := teams[t.TeamID]
+		done := work[w][team.CommuneID()]
+		if done == nil {
+			done = &sessions.UnitWork{}
 		}
 		j := teamJSON{ID: team.ID, Name: team.Name, CommuneID: team.CommuneID(), Period: t.Period, CampaignID: t.CampaignID,
-			From: from.UTC(), To: to.UTC(), Targets: []targetJSON{}}
+			From: w.from.UTC(), To: w.to.UTC(), Targets: []targetJSON{}}
 		for _, k := range people.TeamTargetKinds {
 			if v, ok := t.Values[k.Code]; ok && v > 0 {
-				j.Targets = append(j.Targets, targetJSON{Kind: k.Code, Target: v, Value: w.Value(k.Code), Share: share(w.Value(k.Code), v)})
+				j.Targets = append(j.Targets, targetJSON{Kind: k.Code, Target: v, Value: done.Value(k.Code), Share: share(done.Value(k.Code), v)})
 			}
 		}
 		out = append(out, j)

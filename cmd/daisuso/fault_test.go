@@ -203,8 +203,18 @@ func TestKilledServerLosesNothing(t *testing.T) {
 	final := [2]map[string]string{{}, {}}
 	var rejections []string
 	var mu sync.Mutex
+	// The first pass waits after two batches until the kill, so that the
+	// kill always finds the sync under way (a fast machine synced all five
+	// before the pushes were far enough along).
+	hold := make(chan struct{})
 	syncAll := func(pass int, sent *atomic.Int32) {
-		for _, b := range batches {
+		for i, b := range batches {
+			if sent != nil && i == 2 {
+				select {
+				case <-hold:
+				case <-time.After(60 * time.Second):
+				}
+			}
 			for {
 				st, m, err := post(*base.Load(), "/v1/sessions/sync", b, mentor)
 				if err != nil || st != http.StatusOK {
@@ -260,6 +270,7 @@ func TestKilledServerLosesNothing(t *testing.T) {
 	}
 	<-a.exited
 	killedAt := struct{ pushes, batches int }{fcm.Accepted(), int(synced.Load())}
+	close(hold)
 	if killedAt.pushes >= 400 || killedAt.batches >= len(batches) {
 		t.Fatalf("the kill came after the work: %+v", killedAt)
 	}

@@ -16,9 +16,8 @@ import (
 )
 
 // score turns a confirmed session into what it earns: points for the
-// session and each learner's first outcome of a kind, the topics learners
-// completed, certifications, Gia đình số households, the mentor's fifth
-// learner, and badges. Every step is insert-only under a unique key, so
+// session and each learner's first outcome of a kind, certifications, Gia
+// đình số households, the mentor's fifth learner, and badges. Every step is insert-only under a unique key, so
 // scoring the same session again (a retried confirmation) changes nothing.
 func (s *Service) score(ctx context.Context, sess Session) error {
 	mentor, err := s.people.VolunteerRecord(ctx, sess.MentorID)
@@ -49,6 +48,7 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 		communes[householdID] = h.CommuneID
 		return h.CommuneID, nil
 	}
+	evidence := map[string]map[int]*Evidence{} // household -> its learners', read once
 	for _, r := range sess.CheckIn.Results {
 		l := Learner{HouseholdID: r.HouseholdID, Member: r.Member}
 		for _, o := range r.Outcomes {
@@ -56,18 +56,18 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 				return err
 			}
 		}
-		for _, t := range sess.CheckIn.TopicsOf(r) {
-			d := progressDoc{ID: l.Key() + "#" + t, HouseholdID: l.HouseholdID, Member: l.Member, Topic: t,
-				SessionID: sess.ID, MentorID: sess.MentorID, At: at}
-			if _, err := insertOnce(ctx, s.st.progress, d); err != nil {
-				return err
-			}
-		}
 		commune, err := communeOf(l.HouseholdID)
 		if err != nil {
 			return err
 		}
-		certified, err := s.certify(ctx, sess, l, commune, at)
+		ev, ok := evidence[l.HouseholdID]
+		if !ok {
+			if ev, err = s.evidence(ctx, l.HouseholdID, sess); err != nil {
+				return err
+			}
+			evidence[l.HouseholdID] = ev
+		}
+		certified, err := s.certify(ctx, sess, l, commune, at, ev[l.Member])
 		if err != nil {
 			return err
 		}
@@ -136,20 +136,16 @@ func heldAt(sess Session) time.Time {
 	return at
 }
 
-// certify records a learner as certified once the evidence of confirmed
-// sessions meets the rule (see Evidence.Missing) and reports whether they
+// certify records a learner as certified once e, the evidence of their
+// confirmed sessions, meets the rule (see Evidence.Missing) and reports whether they
 // are. It reports true again for a learner certified before, so that a
 // scoring cut off between the record and its award makes the award when
 // retried (the award's key keeps it single).
-func (s *Service) certify(ctx context.Context, sess Session, l Learner, communeID string, at time.Time) (bool, error) {
-	ev, err := s.evidence(ctx, l.HouseholdID, sess)
-	if err != nil {
-		return false, err
-	}
-	if e := ev[l.Member]; e == nil || len(e.Missing()) > 0 {
+func (s *Service) certify(ctx context.Context, sess Session, l Learner, communeID string, at time.Time, e *Evidence) (bool, error) {
+	if e == nil || len(e.Missing()) > 0 {
 		return false, nil
 	}
-	_, err = insertOnce(ctx, s.st.certs, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
+	_, err := insertOnce(ctx, s.st.certs, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
 		CommuneID: communeID, MentorID: sess.MentorID, At: at})
 	return err == nil, err
 }

@@ -20,7 +20,9 @@ func itoa(i int) string { return strconv.Itoa(i) }
 //	sessions        the latest snapshot of each session (queries)
 //	session_events  _id "<session>#<version>": one insert per change, the
 //	                guard against concurrent changes and the audit trail
-//	progress        _id "<household>#<member>#<topic>": a topic a learner completed
+//	progress        what earlier versions kept of topics completed; no longer
+//	                written (progress is read from the confirmed sessions,
+//	                see evidence), still erased with the people it names
 //	certifications  _id "<household>#<member>": a certified learner
 //	families        _id "<household>": a household that became a Gia đình số
 type mongoStore struct {
@@ -119,16 +121,6 @@ func (m *mongoStore) ofMentor(ctx context.Context, mentorID string, from, to tim
 		filter = append(filter, bson.E{Key: "starts_at", Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: to}}})
 	}
 	return store.FindAll[Session](ctx, m.sessions, filter, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
-}
-
-type progressDoc struct {
-	ID          string    `bson:"_id"`
-	HouseholdID string    `bson:"household_id"`
-	Member      int       `bson:"member"`
-	Topic       string    `bson:"topic"`
-	SessionID   string    `bson:"session_id"`
-	MentorID    string    `bson:"mentor_id"`
-	At          time.Time `bson:"at"`
 }
 
 type certDoc struct {

@@ -62,16 +62,30 @@ func (s *Service) SaveMentor(ctx context.Context, m Mentor) error {
 	if !m.Cell.Valid() || m.ID == "" {
 		return fmt.Errorf("save mentor: %w", ErrInvalid)
 	}
+	prev, err := s.st.mentor(ctx, m.ID)
+	isNew := errors.Is(err, ErrNotFound)
+	if err != nil && !isNew {
+		return err
+	}
 	if err := s.st.upsertMentor(ctx, m); err != nil {
 		return err
 	}
-	if _, err := s.keepPromises(ctx, m); err != nil {
-		return err
+	moved := prev.Cell != m.Cell
+	if !isNew && (moved || m.RadiusKm < prev.RadiusKm || m.Capacity < prev.Capacity) {
+		if _, err := s.keepPromises(ctx, m); err != nil {
+			return err
+		}
 	}
-	// A new, resumed, moved or larger mentor may have room for someone
-	// waiting nearby.
-	_, err := s.ServeWaiting(ctx, m.ID)
-	return err
+	// A new, resumed, moved or larger mentor, or one who speaks more, may
+	// have room for someone waiting nearby; an edit of anything else
+	// (a name, topics) changes nothing for them.
+	if !m.Paused && (isNew || prev.Paused || moved || m.RadiusKm > prev.RadiusKm || m.Capacity > prev.Capacity ||
+		!slices.Equal(m.Languages, prev.Languages)) {
+		if _, err := s.ServeWaiting(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // candidate is a mentor within reach of a request, with what ranking needs.

@@ -151,6 +151,18 @@ func (s *Service) keepPromises(ctx context.Context, m Mentor) (int, error) {
 		}
 		return strings.Compare(a.RequestID, b.RequestID)
 	})
+	ids := make([]string, len(as))
+	for k, a := range as {
+		ids[k] = a.RequestID
+	}
+	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return 0, err
+	}
+	byID := make(map[string]Request, len(reqs))
+	for _, r := range reqs {
+		byID[r.ID] = r
+	}
 	type ending struct {
 		a      Assignment
 		reason string
@@ -158,12 +170,9 @@ func (s *Service) keepPromises(ctx context.Context, m Mentor) (int, error) {
 	var end []ending
 	used := 0
 	for _, a := range as {
-		r, _, err := s.st.request(ctx, a.RequestID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, err
+		r, ok := byID[a.RequestID]
+		if !ok {
+			continue // the request was withdrawn meanwhile
 		}
 		switch {
 		case geo.DistanceKm(r.Cell.Center(), m.Cell.Center()) > m.RadiusKm:
@@ -253,21 +262,21 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 		if err := s.st.deleteAssignments(ctx, bson.D{{Key: "_id", Value: in}}); err != nil {
 			return err
 		}
-		defer func() {
-			// The household's mentors have room again for someone waiting.
-			for _, a := range freed {
-				if _, err := s.ServeWaiting(context.WithoutCancel(ctx), a.MentorID); err != nil {
-					return
-				}
-			}
-		}()
 		if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: in}}); err != nil {
 			return err
 		}
 		if err := s.st.deleteRequests(ctx, bson.D{{Key: "_id", Value: in}}); err != nil {
 			return err
 		}
-		return s.st.releaseClaims(ctx, bson.D{{Key: "household_id", Value: id}})
+		if err := s.st.releaseClaims(ctx, bson.D{{Key: "household_id", Value: id}}); err != nil {
+			return err
+		}
+		// The household's mentors have room again for someone waiting;
+		// the erasure is done whether or not that works out now.
+		for _, a := range freed {
+			_, _ = s.ServeWaiting(ctx, a.MentorID)
+		}
+		return nil
 	}
 	return nil
 }

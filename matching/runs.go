@@ -196,6 +196,11 @@ func (s *Service) waiting(ctx context.Context, area Area) ([]Request, error) {
 	if len(area.Cells) > 0 {
 		all = inCells(all, area.Cells)
 	}
+	return s.unserved(ctx, all)
+}
+
+// unserved keeps the requests of all that have no assignment.
+func (s *Service) unserved(ctx context.Context, all []Request) ([]Request, error) {
 	ids := make([]string, len(all))
 	for i, r := range all {
 		ids[i] = r.ID

@@ -59,7 +59,7 @@ func (s *Service) ServeWaiting(ctx context.Context, mentorID string) (int, error
 		if c.distKm > reach || (r.LanguageRequired && !c.language) || c.free() < r.Learners {
 			continue
 		}
-		_, ok, err := s.reserve(ctx, r, c, reach, "online")
+		a, ok, err := s.reserve(ctx, r, c, reach, "online")
 		if err != nil {
 			return served, err
 		}
@@ -71,8 +71,8 @@ func (s *Service) ServeWaiting(ctx context.Context, mentorID string) (int, error
 			continue
 		}
 		served++
-		if used, err = s.st.usedSlots(ctx, []string{m.ID}); err != nil || len(used[m.ID]) >= m.Capacity {
-			return served, err
+		if used[m.ID] = append(used[m.ID], a.Slots...); len(used[m.ID]) >= m.Capacity {
+			return served, nil
 		}
 	}
 	return served, nil
@@ -100,30 +100,41 @@ func (s *Service) Overdue(ctx context.Context) ([]Request, error) {
 	if err != nil || len(old) == 0 {
 		return nil, err
 	}
-	ids := make([]string, len(old))
-	for i, r := range old {
+	waiting, err := s.unserved(ctx, old)
+	if err != nil || len(waiting) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(waiting))
+	for i, r := range waiting {
 		ids[i] = r.ID
 	}
-	served, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	// Those that went up at an earlier run are read, not written again.
+	sent, err := store.FindAll[escalationDoc](ctx, s.st.escalations, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
 		return nil, err
 	}
-	var waiting []Request
+	before := make(map[string]bool, len(sent))
+	for _, d := range sent {
+		before[d.ID] = true
+	}
+	var fresh []Request
 	var marks []escalationDoc
 	now := s.now().UTC()
-	for _, r := range old {
-		if !slices.ContainsFunc(served, func(a Assignment) bool { return a.RequestID == r.ID }) {
-			waiting = append(waiting, r)
+	for _, r := range waiting {
+		if !before[r.ID] {
+			fresh = append(fresh, r)
 			marks = append(marks, escalationDoc{ID: r.ID, At: now})
 		}
 	}
-	fresh, err := store.InsertNew(ctx, s.st.escalations, marks)
+	// The mark is what makes a request go up once: of two instances marking
+	// it at the same time, one inserts it.
+	won, err := store.InsertNew(ctx, s.st.escalations, marks)
 	if err != nil {
 		return nil, err
 	}
 	var out []Request
-	for i, r := range waiting {
-		if fresh[i] {
+	for i, r := range fresh {
+		if won[i] {
 			out = append(out, r)
 		}
 	}

@@ -143,8 +143,6 @@ func (s *userStore) delete(ctx context.Context, id string) error {
 type claimStore struct {
 	coll *mongo.Collection
 	now  func() time.Time
-	// holds tells whether owner's record still holds key; nil: always.
-	holds func(ctx context.Context, key, owner string) (bool, error)
 }
 
 type claimDoc struct {
@@ -153,48 +151,23 @@ type claimDoc struct {
 	At    time.Time `bson:"at,omitempty"`
 }
 
-// claimGrace is how old a claim must be before it may be taken from an
-// owner whose record does not hold it: longer than any request runs, so a
-// claim whose record is still being written is never taken.
-const claimGrace = 2 * time.Minute
-
-// claim takes key for owner; claiming a key one already holds succeeds. A
-// claim left behind by a registration that died between claiming and
-// writing its record (a store outage, a crash) blocks the key only until
-// claimGrace has passed; then the next claim takes it over.
+// claim takes key for owner; claiming a key one already holds succeeds.
+// A claim is held for good (unit codes, whose unit is made right after):
+// ErrConflict when another owner holds it.
 func (s *claimStore) claim(ctx context.Context, key, owner string) error {
-	for attempt := 0; ; attempt++ {
-		_, err := s.coll.InsertOne(ctx, claimDoc{Key: key, Owner: owner, At: s.now().UTC().Truncate(time.Millisecond)})
-		err = store.WrapMongo(err)
-		if !errors.Is(err, store.ErrDuplicate) {
-			return err
-		}
-		var d claimDoc
-		if err := findByID(ctx, s.coll, key, &d); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return ErrConflict // released and maybe retaken meanwhile: let the caller retry
-			}
-			return err
-		}
-		if d.Owner == owner {
-			return nil
-		}
-		if attempt > 0 || s.holds == nil || s.now().Sub(d.At) < claimGrace {
-			return ErrConflict
-		}
-		held, err := s.holds(ctx, key, d.Owner)
-		if err != nil {
-			return err
-		}
-		if held {
-			return ErrConflict
-		}
-		// Left behind: remove that very claim (not one taken meanwhile)
-		// and try once more.
-		if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "owner", Value: d.Owner}}); err != nil {
-			return store.WrapMongo(err)
-		}
+	_, err := s.coll.InsertOne(ctx, claimDoc{Key: key, Owner: owner, At: s.now().UTC().Truncate(time.Millisecond)})
+	err = store.WrapMongo(err)
+	if !errors.Is(err, store.ErrDuplicate) {
+		return err
 	}
+	holder, err := s.owner(ctx, key)
+	if err != nil {
+		return err
+	}
+	if holder == owner {
+		return nil
+	}
+	return ErrConflict
 }
 
 // owner is who holds key ("" if nobody).

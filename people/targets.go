@@ -2,14 +2,12 @@ package people
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"daisuso/store"
@@ -122,9 +120,6 @@ func (s *Service) TargetsOf(ctx context.Context, teamIDs []string) ([]TeamTarget
 		return nil, nil
 	}
 	docs, err := store.FindAll[teamTargetsDoc](ctx, s.targets, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: teamIDs}}}})
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -150,11 +150,10 @@ func (a *API) publicCoverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	prov := b.ID
-	if b.Kind != people.KindProvince && len(b.Ancestors) > 0 {
-		prov = b.Ancestors[0]
+	if b.Kind == people.KindProvince || len(b.Ancestors) == 0 {
+		return a.coverage(c, communes, 7, true, nil)
 	}
-	all, err := a.deps.People.CommunesUnder(ctx, prov)
+	all, err := a.deps.People.CommunesUnder(ctx, b.Ancestors[0])
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,28 @@ type page struct {
 
 // pageParams reads ?limit= and ?cursor=. Cursors are opaque to clients:
 // base64url of a position only the list's handler understands.
+// pageOf is the page p asks of a list held whole in memory, whose cursor is
+// the id of the last item of the previous page, and the cursor of the next
+// page ("" after the last).
+func pageOf[T any](all []T, p page, id func(T) string) ([]T, string) {
+	start := 0
+	if after := string(p.Cursor); after != "" {
+		start = len(all)
+		for i, x := range all {
+			if id(x) == after {
+				start = i + 1
+				break
+			}
+		}
+	}
+	end := min(len(all), start+p.Limit)
+	next := ""
+	if end < len(all) && end > start {
+		next = encodeCursor([]byte(id(all[end-1])))
+	}
+	return all[start:end], next
+}
+
 func pageParams(c *fiber.Ctx) (page, error) {
 	p := page{Limit: defaultLimit}
 	if s := c.Query("limit"); s != "" {

@@ -66,25 +66,11 @@ func (a *API) listCampaigns(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The cursor is the id of the last campaign of the previous page.
-	start := 0
-	if after := string(p.Cursor); after != "" {
-		start = len(list)
-		for i, x := range list {
-			if x.ID == after {
-				start = i + 1
-				break
-			}
-		}
-	}
-	end := min(len(list), start+p.Limit)
+	items, next := pageOf(list, p, func(x gamify.Campaign) string { return x.ID })
 	now := a.deps.Now()
-	out := campaignList{Items: []campaignJSON{}}
-	for _, x := range list[start:end] {
+	out := campaignList{Items: []campaignJSON{}, NextCursor: next}
+	for _, x := range items {
 		out.Items = append(out.Items, toCampaignJSON(x, now))
-	}
-	if end < len(list) && end > start {
-		out.NextCursor = encodeCursor([]byte(list[end-1].ID))
 	}
 	return c.JSON(out)
 }

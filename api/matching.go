@@ -147,7 +147,7 @@ func (a *API) getHelpRequest(c *fiber.Ctx) error {
 
 func (a *API) helpRequestJSON(ctx context.Context, c *fiber.Ctx, o matching.Outcome) (helpRequestJSON, error) {
 	r := o.Request
-	j := helpRequestJSON{ID: r.ID, HouseholdID: r.HouseholdID, State: o.State, Members: nonNilInts(r.Members), Learners: r.Learners, Language: r.Language,
+	j := helpRequestJSON{ID: r.ID, HouseholdID: r.HouseholdID, State: o.State, Members: nonNil(r.Members), Learners: r.Learners, Language: r.Language,
 		LanguageRequired: r.LanguageRequired, Topics: nonNil(r.Topics), RadiusKm: r.RadiusKm, CreatedAt: r.CreatedAt}
 	lang := language(c)
 	if o.Assignment != nil {
@@ -171,16 +171,9 @@ func (a *API) helpRequestJSON(ctx context.Context, c *fiber.Ctx, o matching.Outc
 	return j, nil
 }
 
-func nonNil(s []string) []string {
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func nonNilInts(s []int) []int {
-	if s == nil {
-		return []int{}
+		return []T{}
 	}
 	return s
 }
@@ -219,29 +212,15 @@ func (a *API) queue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The cursor is the id of the last item of the previous page.
-	start := 0
-	if after := string(p.Cursor); after != "" {
-		start = len(all)
-		for i, o := range all {
-			if o.Request.ID == after {
-				start = i + 1
-				break
-			}
-		}
-	}
-	end := min(len(all), start+p.Limit)
+	items, next := pageOf(all, p, func(o matching.Outcome) string { return o.Request.ID })
 	now := a.deps.Now()
-	out := queueList{Items: []queueItemJSON{}, Total: len(all)}
-	for _, o := range all[start:end] {
+	out := queueList{Items: []queueItemJSON{}, Total: len(all), NextCursor: next}
+	for _, o := range items {
 		r := o.Request
 		out.Items = append(out.Items, queueItemJSON{ID: r.ID, HouseholdID: r.HouseholdID, Learners: r.Learners,
 			Language: r.Language, LanguageRequired: r.LanguageRequired, Topics: nonNil(r.Topics), Reason: o.Unserved.Reason,
 			MentorsInReach: o.Unserved.MentorsInReach, WaitingSince: r.CreatedAt,
 			WaitedHours: round1(now.Sub(r.CreatedAt).Hours())})
-	}
-	if end < len(all) && end > start {
-		out.NextCursor = encodeCursor([]byte(all[end-1].Request.ID))
 	}
 	return c.JSON(out)
 }

@@ -21,22 +21,13 @@ import (
 // covered the next time it runs. With the PostgreSQL backend it does
 // nothing.
 func (f *Ferret) IndexIDs(ctx context.Context) (int, error) {
-	if f.dir == "" {
-		return 0, nil
-	}
-	files, err := filepath.Glob(filepath.Join(f.dir, "*.sqlite"))
-	if err != nil {
-		return 0, err
-	}
 	created := 0
-	for _, file := range files {
-		n, err := indexIDsIn(ctx, file)
+	err := f.eachSQLite(func(db *sql.DB) error {
+		n, err := indexIDsIn(ctx, db)
 		created += n
-		if err != nil {
-			return created, fmt.Errorf("index _id in %s: %w", filepath.Base(file), err)
-		}
-	}
-	return created, nil
+		return err
+	})
+	return created, err
 }
 
 // Checkpoint moves every SQLite file's write-ahead log into the file and
@@ -44,6 +35,15 @@ func (f *Ferret) IndexIDs(ctx context.Context) (int, error) {
 // (overwritten with zeros, secure_delete) leave the log too, so no copy of
 // them stays in DATA_DIR.
 func (f *Ferret) Checkpoint(ctx context.Context) error {
+	return f.eachSQLite(func(db *sql.DB) error {
+		_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		return err
+	})
+}
+
+// eachSQLite runs do on each SQLite file of the embedded store, opened
+// beside FerretDB's own connections; nothing with the PostgreSQL backend.
+func (f *Ferret) eachSQLite(do func(db *sql.DB) error) error {
 	if f.dir == "" {
 		return nil
 	}
@@ -56,21 +56,16 @@ func (f *Ferret) Checkpoint(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		err = do(db)
 		db.Close()
 		if err != nil {
-			return fmt.Errorf("checkpoint %s: %w", filepath.Base(file), err)
+			return fmt.Errorf("%s: %w", filepath.Base(file), err)
 		}
 	}
 	return nil
 }
 
-func indexIDsIn(ctx context.Context, file string) (int, error) {
-	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
+func indexIDsIn(ctx context.Context, db *sql.DB) (int, error) {
 	rows, err := db.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
 	if err != nil {
 		return 0, err

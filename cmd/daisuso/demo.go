@@ -178,14 +178,10 @@ func demoHistory(ctx context.Context, svc *people.Service, sessionsAt func(func(
 		if c >= 7 {
 			continue // a few weeks hold seven rounds
 		}
-		h, err := svc.HouseholdRecord(ctx, a.HouseholdID)
-		if err != nil {
-			return held, err
-		}
 		mentor := people.Actor{UserID: a.MentorID, Role: people.RoleVolunteer}
 		var learners []sessions.Learner
 		for _, i := range o.Request.Members {
-			learners = append(learners, sessions.Learner{HouseholdID: h.ID, Member: i})
+			learners = append(learners, sessions.Learner{HouseholdID: a.HouseholdID, Member: i})
 		}
 		if k%2 == 0 {
 			all := make([]sessions.Result, len(learners))
@@ -200,7 +196,7 @@ func demoHistory(ctx context.Context, svc *people.Service, sessionsAt func(func(
 			}
 			continue
 		}
-		first := []sessions.Result{{HouseholdID: h.ID, Member: learners[0].Member, Outcomes: []string{"vneid_activated"}}}
+		first := []sessions.Result{{HouseholdID: a.HouseholdID, Member: learners[0].Member, Outcomes: []string{"vneid_activated"}}}
 		if err := hold(mentor, day(26-3*c, 9), learners[:1], []string{"vneid"}, first); err != nil {
 			return held, err
 		}

@@ -183,9 +183,16 @@ func EscalateOverdue(ctx context.Context, p *people.Service, m *matching.Service
 	first := map[string]string{} // province -> its digest's first request: the digest's key
 	byProvince := map[string]*digest{}
 	var order []string
+	communes := map[string]*people.Branch{} // each read once; nil: gone
 	for _, r := range overdue {
-		commune, err := p.Branch(ctx, r.CommuneID)
-		if err != nil {
+		commune, seen := communes[r.CommuneID]
+		if !seen {
+			if b, err := p.Branch(ctx, r.CommuneID); err == nil {
+				commune = &b
+			}
+			communes[r.CommuneID] = commune
+		}
+		if commune == nil {
 			continue // the commune union is gone; nobody to tell
 		}
 		d := byProvince[commune.ParentID]

@@ -7,26 +7,26 @@ import (
 	"sync"
 )
 
+// The border check is the union of the communes' outlines (Units.Placed).
+// What the outlines cannot tell is which of their edges face the sea and
+// which face Laos, Cambodia or China; Natural Earth's outline of the
+// country can (see border/extract.py): its land-border arcs are kept here
+// so that the coast buffer does not reach across a land border.
+//
 //go:embed border/vietnam.json
 var borderJSON []byte
 
-// CoastToleranceKm: a point this close to the coastline counts as inside,
-// because the outline is quantised to about 200-400 m and fishing villages
-// sit on the shore. Land borders get no tolerance.
-const CoastToleranceKm = 1.0
-
-type ring struct {
-	pts                            []Point
-	coast                          []bool // coast[k]: the edge from pts[k-1] to pts[k] is coastline
+type segment struct {
+	a, b                           Point
 	minLat, maxLat, minLng, maxLng float64
 }
 
 var (
-	borderOnce  sync.Once
-	borderRings []ring
+	landOnce     sync.Once
+	landSegments []segment
 )
 
-func loadBorder() {
+func loadLandBorder() {
 	var raw struct {
 		Rings []struct {
 			Points [][2]float64 `json:"points"`
@@ -37,65 +37,37 @@ func loadBorder() {
 		panic("geo: embedded border is corrupt: " + err.Error()) // a build defect, caught by every test
 	}
 	for _, r := range raw.Rings {
-		g := ring{minLat: 90, maxLat: -90, minLng: 180, maxLng: -180}
-		for k, p := range r.Points {
-			pt := Point{Lat: p[1], Lng: p[0]}
-			g.pts = append(g.pts, pt)
-			g.coast = append(g.coast, r.Coast[k] == 1)
-			g.minLat, g.maxLat = math.Min(g.minLat, pt.Lat), math.Max(g.maxLat, pt.Lat)
-			g.minLng, g.maxLng = math.Min(g.minLng, pt.Lng), math.Max(g.maxLng, pt.Lng)
+		for k := 1; k < len(r.Points); k++ {
+			if r.Coast[k] == 1 {
+				continue
+			}
+			a, b := Point{Lat: r.Points[k-1][1], Lng: r.Points[k-1][0]}, Point{Lat: r.Points[k][1], Lng: r.Points[k][0]}
+			landSegments = append(landSegments, segment{a: a, b: b,
+				minLat: math.Min(a.Lat, b.Lat), maxLat: math.Max(a.Lat, b.Lat), minLng: math.Min(a.Lng, b.Lng), maxLng: math.Max(a.Lng, b.Lng)})
 		}
-		borderRings = append(borderRings, g)
 	}
 }
 
-// InVietnam reports whether p lies inside Vietnam's outline (mainland and
-// the islands Natural Earth draws with it), or within CoastToleranceKm of
-// its coastline.
-func InVietnam(p Point) bool {
-	borderOnce.Do(loadBorder)
-	inside := false
-	for i := range borderRings {
-		r := &borderRings[i]
-		if p.Lat < r.minLat || p.Lat > r.maxLat || p.Lng < r.minLng || p.Lng > r.maxLng {
+// nearLandBorder reports whether p is within km of Vietnam's land border.
+func nearLandBorder(p Point, km float64) bool {
+	landOnce.Do(loadLandBorder)
+	dLat := km / 110.57
+	dLng := km / (111.32 * math.Max(0.1, math.Cos(p.Lat*math.Pi/180)))
+	for i := range landSegments {
+		s := &landSegments[i]
+		if p.Lat < s.minLat-dLat || p.Lat > s.maxLat+dLat || p.Lng < s.minLng-dLng || p.Lng > s.maxLng+dLng {
 			continue
 		}
-		if r.contains(p) {
-			inside = !inside // even-odd: a hole inside an outer ring flips back
-		}
-	}
-	if inside {
-		return true
-	}
-	// ~0.01° is about 1.1 km: only rings that come that close can be near.
-	const pad = 0.02
-	for i := range borderRings {
-		r := &borderRings[i]
-		if p.Lat < r.minLat-pad || p.Lat > r.maxLat+pad || p.Lng < r.minLng-pad || p.Lng > r.maxLng+pad {
-			continue
-		}
-		for k := 1; k < len(r.pts); k++ {
-			if r.coast[k] && segmentDistanceKm(p, r.pts[k-1], r.pts[k]) <= CoastToleranceKm {
-				return true
-			}
+		if segmentDistanceKm(p, s.a, s.b) <= km {
+			return true
 		}
 	}
 	return false
 }
 
-// contains is the even-odd ray test of p against the ring.
-func (r *ring) contains(p Point) bool {
-	in := false
-	n := len(r.pts)
-	for i, j := 0, n-1; i < n; j, i = i, i+1 {
-		a, b := r.pts[i], r.pts[j]
-		if (a.Lat > p.Lat) != (b.Lat > p.Lat) &&
-			p.Lng < (b.Lng-a.Lng)*(p.Lat-a.Lat)/(b.Lat-a.Lat)+a.Lng {
-			in = !in
-		}
-	}
-	return in
-}
+// InVietnam reports whether p lies in Vietnam by the embedded list of
+// units: inside a commune's outline, or within the buffer of one.
+func InVietnam(p Point) bool { return EmbeddedUnits().Contains(p) }
 
 // segmentDistanceKm is the distance from p to the segment ab, on a local
 // flat projection (exact enough over a few kilometres).

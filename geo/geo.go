@@ -30,15 +30,12 @@ type Point struct{ Lat, Lng float64 }
 // Cell is an H3 cell index.
 type Cell uint64
 
-// CellOf checks that p is a real point inside Vietnam and returns its cell
-// at HomeResolution.
+// CellOf checks that p is a real point on the globe and returns its cell at
+// HomeResolution. Whether it is in Vietnam is Units.Place's question.
 func CellOf(p Point) (Cell, error) {
 	if math.IsNaN(p.Lat) || math.IsNaN(p.Lng) || math.IsInf(p.Lat, 0) || math.IsInf(p.Lng, 0) ||
 		p.Lat < -90 || p.Lat > 90 || p.Lng < -180 || p.Lng > 180 {
 		return 0, ErrBadPoint
-	}
-	if !InVietnam(p) {
-		return 0, ErrOutsideVietnam
 	}
 	c := h3.LatLngToCell(h3.LatLng{Lat: p.Lat, Lng: p.Lng}, HomeResolution)
 	// h3-go returns 0 rather than an error for bad input.

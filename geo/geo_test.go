@@ -52,4 +52,3 @@ func TestDistanceKm(t *testing.T) {
 		t.Fatal("distance to itself")
 	}
 }
-

@@ -175,4 +175,3 @@ func readShapes(r *bufio.Reader, count func() (int, error)) ([]shape, error) {
 	}
 	return shapes, nil
 }
-

@@ -69,6 +69,10 @@ var accessTable = map[string]string{
 	"GET /v1/leaderboards/rebuild":      "admin",
 	"GET /v1/volunteers/:id/badges":     "signed_in",
 	"GET /public/rankings":              "public",
+	"GET /public/units":                 "public",
+	"GET /public/units/:code/communes":  "public",
+	"GET /public/units/outlines":        "public",
+	"PUT /v1/branches/:id/population":   "branch_admin,admin",
 
 	"POST /v1/devices":                  "signed_in",
 	"DELETE /v1/devices/:token":         "signed_in",

@@ -19,6 +19,7 @@ import (
 
 	"daisuso/api/dashboard"
 	"daisuso/gamify"
+	"daisuso/geo"
 	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/people"
@@ -76,6 +77,9 @@ type API struct {
 	openAPI  []byte
 	assets   map[string]dashboard.Asset
 }
+
+// units is the list of administrative units the service runs with.
+func (a *API) units() *geo.Units { return a.deps.People.Units() }
 
 // New builds the Fiber app with every route of the table.
 func New(d Deps) (*API, error) {

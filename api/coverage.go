@@ -40,6 +40,10 @@ type coverageProps struct {
 	LearnersWaiting int    `json:"learners_waiting"`
 	Mentors         int    `json:"mentors"`
 	FreeCapacity    int    `json:"free_capacity"`
+	// The commune whose outline holds the cell's centre, by the official
+	// list: a hexagon is named by its commune, not its H3 id.
+	CommuneCode string `json:"commune_code,omitempty"`
+	CommuneName string `json:"commune_name,omitempty"`
 }
 
 // coverage builds the GeoJSON of an area's cells at res; only, when set,
@@ -80,10 +84,14 @@ func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool, on
 			ring = append(ring, [2]float64{round6(p.Lng), round6(p.Lat)})
 		}
 		ring = append(ring, ring[0])
+		props := coverageProps{Cell: cell.String(), Households: households[cell], Certified: certified[cell], LearnersWaiting: cc.LearnersWaiting,
+			Mentors: cc.Mentors, FreeCapacity: cc.FreeCapacity}
+		if pl, ok := a.units().Placed(cell.Center()); ok {
+			props.CommuneCode = pl.CommuneCode
+			_, props.CommuneName = unitNames(a.units(), "", pl.CommuneCode)
+		}
 		out.Features = append(out.Features, feature{Type: "Feature",
-			Geometry: geometry{Type: "Polygon", Coordinates: [][][2]float64{ring}},
-			Properties: coverageProps{Cell: cell.String(), Households: households[cell], Certified: certified[cell], LearnersWaiting: cc.LearnersWaiting,
-				Mentors: cc.Mentors, FreeCapacity: cc.FreeCapacity}})
+			Geometry: geometry{Type: "Polygon", Coordinates: [][][2]float64{ring}}, Properties: props})
 	}
 	sort.Slice(out.Features, func(i, j int) bool { return out.Features[i].Properties.Cell < out.Features[j].Properties.Cell })
 	body, err := json.Marshal(out)

@@ -62,7 +62,7 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 		t.Fatalf("run in B: %d %s", runRes.Status, runRes.Body)
 	}
 	runB := runRes.json(t)["id"].(string)
-	campBody := fmt.Sprintf(`{"name":"Tháng ở Bản Xèo","scope":"commune:02842","starts_at":%q,"ends_at":%q}`,
+	campBody := fmt.Sprintf(`{"name":"Tháng ở Bản Xèo","scope":"commune:02725","starts_at":%q,"ends_at":%q}`,
 		time.Now().Add(-time.Hour).Format(time.RFC3339), time.Now().Add(240*time.Hour).Format(time.RFC3339))
 	campB := w.mustCreate("/v1/campaigns", campBody, w.adminB)["id"].(string)
 	teamB := w.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"tech_team","name":"Tổ công nghệ số xã Bản Xèo","parent_id":%q}`, w.communeB), w.adminB)["id"].(string)
@@ -95,6 +95,9 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 		{route: "GET /v1/me", noOtherID: true},
 		{route: "GET /public/coverage", noOtherID: true, why: "aggregates only, for everyone"},
 		{route: "GET /public/rankings", noOtherID: true, why: "aggregates only, for everyone"},
+		{route: "GET /public/units", noOtherID: true, why: "the official list of units, public data"},
+		{route: "GET /public/units/:code/communes", noOtherID: true, why: "as above"},
+		{route: "GET /public/units/outlines", noOtherID: true, why: "the official outlines, public data"},
 		{route: "GET /dashboard", noOtherID: true}, {route: "GET /dashboard/config.json", noOtherID: true}, {route: "GET /dashboard/:file", noOtherID: true},
 		{route: "GET /v1/campaigns", noOtherID: true, why: "campaigns are announced to everyone"},
 		{route: "POST /v1/leaderboards/rebuild", noOtherID: true, why: "national admins only"},
@@ -110,6 +113,7 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 
 		{route: "POST /v1/branches", body: fmt.Sprintf(`{"kind":"branch","name":"Chi đoàn lạ","parent_id":%q}`, w.communeB), owner: w.adminB},
 		{route: "PUT /v1/branches/:id/targets", path: "/v1/branches/" + teamB + "/targets", body: `{"values":{"sessions":10}}`, owner: w.adminB},
+		{route: "PUT /v1/branches/:id/population", path: "/v1/branches/" + w.communeB + "/population", body: `{"residents":900,"households":200,"year":2025}`, owner: w.adminB},
 		{route: "POST /v1/volunteers", body: fmt.Sprintf(`{"name":"Lò Văn Lả","phone":"0977000222","branch_id":%q,"location":{"lat":%v,"lng":%v},
 			"languages":["vi"],"topics":["vneid"],"consents":["matching"]}`, branchB, lat, lng), why: "a second registration by B would clash on the phone; registering in another's subtree is also TestVolunteerRegistration"},
 		{route: "GET /v1/volunteers/:id", path: "/v1/volunteers/vol-b", owner: volB},

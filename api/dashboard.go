@@ -41,7 +41,8 @@ type trendJSON struct {
 type indicatorRow struct {
 	ID                string   `json:"id"`
 	Name              string   `json:"name"`
-	Level             string   `json:"level"` // unit, commune or branch
+	UnitCode          string   `json:"unit_code,omitempty"` // official code of a commune's or province's unit
+	Level             string   `json:"level"`               // unit, commune or branch
 	CommuneID         string   `json:"commune_id,omitempty"`
 	Mentors           int      `json:"mentors"`         // active (not paused)
 	MentorsAtFive     int      `json:"mentors_at_five"` // with five learners or more: "1 kèm 5"
@@ -213,14 +214,14 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		return indicatorsJSON{}, err
 	}
 
-	out := indicatorsJSON{Unit: toBranchJSON(unit), BoardScope: boardScopeOf(unit), GeneratedAt: now.UTC(),
+	out := indicatorsJSON{Unit: toBranchJSON(unit, a.units()), BoardScope: boardScopeOf(unit), GeneratedAt: now.UTC(),
 		Communes: []indicatorRow{}, Branches: []indicatorRow{}}
 	for i := range weeks {
 		out.Weeks = append(out.Weeks, from.AddDate(0, 0, 7*i).Format(time.DateOnly))
 	}
-	names := map[string]string{unit.ID: unit.Name}
+	names, codes := map[string]string{unit.ID: a.unitName(unit)}, map[string]string{unit.ID: unit.CommuneCode}
 	for _, n := range nodes {
-		names[n.ID] = n.Name
+		names[n.ID], codes[n.ID] = a.unitName(n), n.CommuneCode
 	}
 	rows := map[string]*indicatorRow{}
 	for _, id := range communes {
@@ -228,7 +229,7 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		if u == nil {
 			u = &matching.UnitCounts{}
 		}
-		r := &indicatorRow{ID: id, Name: names[id], Level: "commune", Mentors: u.Mentors, MentorsAtFive: u.MentorsAtFive,
+		r := &indicatorRow{ID: id, Name: names[id], UnitCode: codes[id], Level: "commune", Mentors: u.Mentors, MentorsAtFive: u.MentorsAtFive,
 			Learners: u.Learners, HouseholdsServed: u.Households, SessionsThisWeek: res.Sessions, Households: ptr(hh.Households), DigitalFamilies: ptr(res.Families),
 			CertifiedLearners: ptr(res.Certified), RequestsWaiting: ptr(u.RequestsWaiting), LearnersWaiting: ptr(u.LearnersWaiting),
 			Trend: trendJSON{Sessions: make([]int, weeks), Certified: make([]int, weeks), Families: make([]int, weeks)}}
@@ -253,7 +254,7 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		rows[n.ID] = &indicatorRow{ID: n.ID, Name: n.Name, Level: "branch", CommuneID: n.CommuneID(), Mentors: u.Mentors,
 			MentorsAtFive: u.MentorsAtFive, Learners: u.Learners, HouseholdsServed: u.Households, Trend: trendJSON{Sessions: make([]int, weeks)}}
 	}
-	total := indicatorRow{ID: unit.ID, Name: unit.Name, Level: "unit", Households: ptr(0), DigitalFamilies: ptr(0),
+	total := indicatorRow{ID: unit.ID, Name: names[unit.ID], UnitCode: cmp.Or(unit.CommuneCode, unit.ProvinceCode), Level: "unit", Households: ptr(0), DigitalFamilies: ptr(0),
 		CertifiedLearners: ptr(0), RequestsWaiting: ptr(0), LearnersWaiting: ptr(0),
 		Trend: trendJSON{Sessions: make([]int, weeks), Certified: make([]int, weeks), Families: make([]int, weeks)}}
 	inCampaign := map[string]int{}
@@ -335,14 +336,14 @@ func (a *API) indicators(c *fiber.Ctx) (indicatorsJSON, error) {
 		own.Level, own.CommuneID = "unit", ""
 		out.Total, out.Communes, out.Branches = own, []indicatorRow{}, []indicatorRow{}
 		if commune, err := a.deps.People.Branch(ctx, unit.CommuneID()); err == nil {
-			cj := toBranchJSON(commune)
+			cj := toBranchJSON(commune, a.units())
 			out.Context = &cj
 		}
 	}
 	if out.Teams, err = a.teamProgress(ctx, nodes, now); err != nil {
 		return indicatorsJSON{}, err
 	}
-	out.BoardScopes = boardScopes(unit, out.Context)
+	out.BoardScopes = boardScopes(unit, names[unit.ID], out.Context)
 	out.Actions = actionsJSON{Broadcast: true,
 		BatchMatching: unit.Kind == people.KindCommune || unit.Kind == people.KindProvince}
 
@@ -433,10 +434,10 @@ func (a *API) teamProgress(ctx context.Context, nodes []people.Branch, now time.
 // boardScopes are the leaderboard scopes a unit's dashboard offers, its own
 // first, each with the boards it ranks: never a scope a board cannot work
 // in.
-func boardScopes(unit people.Branch, commune *branchJSON) []boardScopeJSON {
+func boardScopes(unit people.Branch, name string, commune *branchJSON) []boardScopeJSON {
 	own := boardScopeOf(unit)
 	kind, _, _ := strings.Cut(own, ":")
-	out := []boardScopeJSON{{Scope: own, Level: "unit", Name: unit.Name, Boards: gamify.BoardsIn(kind)}}
+	out := []boardScopeJSON{{Scope: own, Level: "unit", Name: name, Boards: gamify.BoardsIn(kind)}}
 	if unit.Kind == people.KindBranch {
 		c := boardScopeJSON{Scope: gamify.ScopeCommune + ":" + unit.CommuneCode, Level: "commune", Boards: gamify.BoardsIn(gamify.ScopeCommune)}
 		if commune != nil {
@@ -518,7 +519,7 @@ func (a *API) getIndicatorsCSV(c *fiber.Ctx) error {
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	w.Comma, w.UseCRLF = sep, true
-	head := []string{"Cấp", "Mã", "Tên", "Tình nguyện viên", "Đủ 1 kèm 5", "Tỷ lệ 1 kèm 5 (%)", "Người học được kèm", "Hộ được kèm",
+	head := []string{"Cấp", "Mã", "Mã đơn vị hành chính", "Tên", "Tình nguyện viên", "Đủ 1 kèm 5", "Tỷ lệ 1 kèm 5 (%)", "Người học được kèm", "Hộ được kèm",
 		"Buổi tuần này", "Hộ gia đình", "Gia đình số", "Tỷ lệ Gia đình số (%)", "Người đạt chuẩn", "Yêu cầu chờ", "Người học chờ",
 		"Chờ lâu nhất (giờ)"}
 	for _, o := range sessions.Outcomes {
@@ -543,7 +544,7 @@ func (a *API) getIndicatorsCSV(c *fiber.Ctx) error {
 	}
 	rows := append(append([]indicatorRow{in.Total}, in.Communes...), in.Branches...)
 	for _, r := range rows {
-		rec := []string{level[r.Level], r.ID, r.Name, strconv.Itoa(r.Mentors), strconv.Itoa(r.MentorsAtFive),
+		rec := []string{level[r.Level], r.ID, r.UnitCode, r.Name, strconv.Itoa(r.Mentors), strconv.Itoa(r.MentorsAtFive),
 			dec(&r.AtFiveShare, 100), strconv.Itoa(r.Learners), strconv.Itoa(r.HouseholdsServed), strconv.Itoa(r.SessionsThisWeek),
 			num(r.Households), num(r.DigitalFamilies), dec(r.FamilyShare, 100), num(r.CertifiedLearners), num(r.RequestsWaiting),
 			num(r.LearnersWaiting), dec(r.OldestWaitHours, 1)}
@@ -628,3 +629,8 @@ func (a *API) dashboardConfig(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.JSON(dashboardConfigJSON{DevMode: a.deps.DevTokens != nil, FirebaseAPIKey: a.deps.FirebaseWebAPIKey})
 }
+
+// unitName is how a union node is named to people: a province's or
+// commune's union by its unit's official name in the list the service runs
+// with (so names follow a newer list), any other node by its own name.
+func (a *API) unitName(b people.Branch) string { return toBranchJSON(b, a.units()).Name }

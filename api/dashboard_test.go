@@ -36,7 +36,7 @@ func newDashWorld(t *testing.T) *dashWorld {
 	d.started = time.Now().Add(-2 * time.Minute).Truncate(time.Second)
 	m.certified(hh, d.started)
 	who := gamify.Who{VolunteerID: "hoa", Name: "Hoa", BranchID: m.branchA, BranchName: "Chi đoàn thôn Séo Pả",
-		CommuneID: m.communeA, CommuneName: "Đoàn xã Mường Hum", ProvinceCode: "10", CommuneCode: "02839"}
+		CommuneID: m.communeA, CommuneName: "Xã Mường Hum", ProvinceCode: "15", CommuneCode: "02728"}
 	for i := range 5 {
 		_, _, err := m.deps.Gamify.Award(context.Background(), gamify.Award{Key: fmt.Sprintf("test:hoa:%d", i),
 			Reason: gamify.ReasonQuotaReached, Source: "test", Who: who, At: time.Now().AddDate(0, 0, -40)})
@@ -61,7 +61,7 @@ func (d *dashWorld) thisWeek() float64 {
 
 func TestDashboardIndicators(t *testing.T) {
 	d := newDashWorld(t)
-	body := fmt.Sprintf(`{"name":"Tháng cao điểm","scope":"commune:02839","starts_at":%q,"ends_at":%q,"targets":{"sessions":10,"mentors_at_five":4}}`,
+	body := fmt.Sprintf(`{"name":"Tháng cao điểm","scope":"commune:02728","starts_at":%q,"ends_at":%q,"targets":{"sessions":10,"mentors_at_five":4}}`,
 		time.Now().Add(-time.Hour).Format(time.RFC3339), time.Now().Add(240*time.Hour).Format(time.RFC3339))
 	camp := d.mustCreate("/v1/campaigns", body, d.adminA)["id"].(string)
 
@@ -70,7 +70,7 @@ func TestDashboardIndicators(t *testing.T) {
 		t.Fatalf("indicators: %d %s", r.Status, r.Body)
 	}
 	got := r.json(t)
-	if got["board_scope"] != "commune:02839" || got["unit"].(map[string]any)["id"] != d.communeA {
+	if got["board_scope"] != "commune:02728" || got["unit"].(map[string]any)["id"] != d.communeA {
 		t.Fatalf("unit and scope: %s", r.Body)
 	}
 	total := got["total"].(map[string]any)
@@ -124,7 +124,7 @@ func TestDashboardIndicators(t *testing.T) {
 	}
 	// A province's indicators list its communes.
 	prov := d.get("/v1/dashboard/indicators?branch_id="+d.province, d.admin...)
-	if prov.Status != http.StatusOK || len(prov.json(t)["communes"].([]any)) != 2 || prov.json(t)["board_scope"] != "province:10" {
+	if prov.Status != http.StatusOK || len(prov.json(t)["communes"].([]any)) != 2 || prov.json(t)["board_scope"] != "province:15" {
 		t.Errorf("province: %d %s", prov.Status, prov.Body)
 	}
 	if r := d.get("/v1/dashboard/indicators", d.mai...); r.Status != http.StatusForbidden {
@@ -138,25 +138,25 @@ func TestDashboardIndicatorsCSV(t *testing.T) {
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s", r.Status, r.Body)
 	}
-	if cd := r.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="chi-so-02839-`) {
+	if cd := r.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="chi-so-02728-`) {
 		t.Errorf("Content-Disposition: %q", cd)
 	}
 	body := string(r.Body)
-	if !strings.HasPrefix(body, "\ufeffCấp,Mã,Tên,") {
+	if !strings.HasPrefix(body, "\ufeffCấp,Mã,Mã đơn vị hành chính,Tên,") {
 		t.Fatalf("no BOM or header: %.80q", body)
 	}
 	lines := strings.Split(strings.TrimSuffix(body, "\r\n"), "\r\n")
 	if len(lines) != 4 { // header, total, commune, branch
 		t.Fatalf("lines: %q", lines)
 	}
-	if !strings.HasPrefix(lines[2], "Xã,"+d.communeA+",Đoàn xã Mường Hum,2,1,50.0,") {
+	if !strings.HasPrefix(lines[2], "Xã,"+d.communeA+",02728,Xã Mường Hum,2,1,50.0,") {
 		t.Errorf("commune line: %q", lines[2])
 	}
-	if !strings.HasPrefix(lines[3], "Chi đoàn,"+d.branchA+",Chi đoàn thôn Séo Pả,2,1,50.0,") || !strings.Contains(lines[3], ",,,,") {
+	if !strings.HasPrefix(lines[3], "Chi đoàn,"+d.branchA+",,Chi đoàn thôn Séo Pả,2,1,50.0,") || !strings.Contains(lines[3], ",,,,") {
 		t.Errorf("branch line (household columns empty): %q", lines[3])
 	}
 	semi := d.get("/v1/dashboard/indicators.csv?sep=semicolon", d.adminA...)
-	if !strings.HasPrefix(string(semi.Body), "\ufeffCấp;Mã;Tên;") {
+	if !strings.HasPrefix(string(semi.Body), "\ufeffCấp;Mã;Mã đơn vị hành chính;Tên;") {
 		t.Errorf("semicolons: %.60q", semi.Body)
 	}
 	if r := d.get("/v1/dashboard/indicators.csv?sep=tab", d.adminA...); r.Status != http.StatusBadRequest {
@@ -224,7 +224,7 @@ func TestBranchSeesItsOwnFigures(t *testing.T) {
 		total["households"] != nil || total["sessions_this_week"] != d.thisWeek() {
 		t.Fatalf("the branch's total: %v", total)
 	}
-	if c := got["context"].(map[string]any); c["id"] != d.communeA || c["name"] != "Đoàn xã Mường Hum" {
+	if c := got["context"].(map[string]any); c["id"] != d.communeA || c["name"] != "Xã Mường Hum" {
 		t.Fatalf("context: %v", got["context"])
 	}
 	if len(got["communes"].([]any)) != 0 || got["actions"].(map[string]any)["batch_matching"] != false {

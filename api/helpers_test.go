@@ -220,6 +220,11 @@ func (ta *testAPI) post(path, body string, headers ...string) response {
 	return ta.do(http.MethodPost, path, strings.NewReader(body), headers...)
 }
 
+func (ta *testAPI) put(path, body string, headers ...string) response {
+	ta.t.Helper()
+	return ta.do(http.MethodPut, path, strings.NewReader(body), headers...)
+}
+
 // token signs in as userID with the role, creating the user if new.
 func (ta *testAPI) token(userID string, role people.Role) string {
 	ta.t.Helper()

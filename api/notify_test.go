@@ -354,7 +354,7 @@ func TestOverdueRequestsGoUpToTheProvince(t *testing.T) {
 			bodies = append(bodies, n["body"].(string))
 		}
 	}
-	if len(bodies) != 1 || !strings.HasPrefix(bodies[0], "2 yêu cầu") || !strings.Contains(bodies[0], "Đoàn xã Mường Hum (2)") {
+	if len(bodies) != 1 || !strings.HasPrefix(bodies[0], "2 yêu cầu") || !strings.Contains(bodies[0], "Xã Mường Hum (2)") {
 		t.Fatalf("the province admin's digest: %v", bodies)
 	}
 }

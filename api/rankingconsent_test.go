@@ -25,7 +25,7 @@ func TestPublicRankingConsentIsEnforced(t *testing.T) {
 		"languages":["vi"],"topics":["vneid"],"capacity":5,"radius_km":2,"consents":["matching"]}`, w.branchA, lat, lng), lan)
 	award := func(id string, points int) {
 		who := gamify.Who{VolunteerID: id, Name: strings.ToUpper(id[:1]) + id[1:], BranchID: w.branchA, BranchName: "Chi đoàn thôn Séo Pả",
-			CommuneID: w.communeA, CommuneName: "Đoàn xã Mường Hum", ProvinceCode: "10", CommuneCode: "02839"}
+			CommuneID: w.communeA, CommuneName: "Xã Mường Hum", ProvinceCode: "15", CommuneCode: "02728"}
 		for i := range points / 10 {
 			if _, _, err := w.deps.Gamify.Award(context.Background(), gamify.Award{Key: fmt.Sprintf("test:%s:%d", id, i),
 				Reason: gamify.ReasonSession, Source: "test", Who: who, At: time.Now()}); err != nil {
@@ -90,7 +90,7 @@ func TestActiveCampaignsAreLimited(t *testing.T) {
 	w := newWorld(t)
 	now := time.Now()
 	body := func(i int) string {
-		return fmt.Sprintf(`{"name":"Đợt %d","scope":"commune:02839","starts_at":%q,"ends_at":%q}`, i,
+		return fmt.Sprintf(`{"name":"Đợt %d","scope":"commune:02728","starts_at":%q,"ends_at":%q}`, i,
 			now.Add(-time.Hour).Format(time.RFC3339), now.Add(240*time.Hour).Format(time.RFC3339))
 	}
 	var mu sync.Mutex
@@ -113,7 +113,7 @@ func TestActiveCampaignsAreLimited(t *testing.T) {
 	}
 	// Another commune is not held back; one that ended frees no place
 	// needed, being over.
-	if r := w.post("/v1/campaigns", strings.Replace(body(1), "02839", "02842", 1), w.adminB...); r.Status != http.StatusCreated {
+	if r := w.post("/v1/campaigns", strings.Replace(body(1), "02728", "02725", 1), w.adminB...); r.Status != http.StatusCreated {
 		t.Fatalf("commune B: %d %s", r.Status, r.Body)
 	}
 	seen, cursor := 0, ""

@@ -101,16 +101,25 @@ func missingText(lang string, missing []string) string {
 const minHouseholdsShown = 5
 
 type rankingJSON struct {
-	Rank             int     `json:"rank"`
-	ID               string  `json:"id"` // commune id, or province code
-	Name             string  `json:"name,omitempty"`
-	ProvinceCode     string  `json:"province_code"`
-	Households       int     `json:"households"`
-	DigitalFamilies  int     `json:"digital_families"`
-	FamilyShare      float64 `json:"digital_family_share"` // 0..1
-	Certified        int     `json:"certified_learners"`
-	CertifiedPer1000 float64 `json:"certified_per_1000_residents"`
-	Sessions         int     `json:"sessions_in_period"`
+	Rank         int    `json:"rank"`
+	ID           string `json:"id"`   // commune union id, or province code
+	Name         string `json:"name"` // the official name of the commune or province
+	ProvinceCode string `json:"province_code"`
+	ProvinceName string `json:"province_name"`
+	CommuneCode  string `json:"commune_code,omitempty"`
+	Households   int    `json:"households" doc:"Households registered with the programme."`
+	// Residents is the commune's official figure (the sum over the
+	// province's communes that have one), set by its admins; 0 without.
+	Residents        int      `json:"residents"`
+	ResidentsYear    int      `json:"residents_year,omitempty" doc:"The year of the figure (the latest, for a province)."`
+	HasResidents     bool     `json:"has_residents_figure" doc:"Commune rows: whether the commune's admins have given its population; without it there is no per-resident rate."`
+	WithoutFigure    int      `json:"communes_without_figure,omitempty" doc:"Province rows: communes counted here with no population figure (left out of the rate)."`
+	DigitalFamilies  int      `json:"digital_families"`
+	FamilyShare      float64  `json:"digital_family_share"` // 0..1
+	Certified        int      `json:"certified_learners"`
+	CertifiedPer1000 *float64 `json:"certified_per_1000_residents" doc:"Certified learners per 1,000 residents by the official figure; null without one."`
+	Sessions         int      `json:"sessions_in_period"`
+	certifiedCounted int      // certified learners of the communes with a figure
 }
 
 type rankingList struct {
@@ -168,7 +177,10 @@ func (a *API) publicRankings(c *fiber.Ctx) error {
 	metric := func(r rankingJSON) float64 {
 		switch by {
 		case "certified":
-			return r.CertifiedPer1000
+			if r.CertifiedPer1000 == nil {
+				return -1 // no figure: after every rate
+			}
+			return *r.CertifiedPer1000
 		case "sessions":
 			return float64(r.Sessions)
 		}
@@ -202,8 +214,12 @@ func (a *API) computeRankings(c *fiber.Ctx, level, period string, now time.Time)
 	if err != nil {
 		return nil, err
 	}
+	pops, err := a.deps.People.Populations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := a.units()
 	byID := map[string]*rankingJSON{}
-	residents := map[string]int{}
 	var order []string
 	for communeID, r := range reg {
 		if r.Households < minHouseholdsShown {
@@ -213,13 +229,14 @@ func (a *API) computeRankings(c *fiber.Ctx, level, period string, now time.Time)
 		if err != nil {
 			continue // erased meanwhile
 		}
-		id, name := communeID, b.Name
+		provinceName, communeName := unitNames(u, b.ProvinceCode, b.CommuneCode)
+		id, name, code := communeID, cmp.Or(communeName, b.Name), b.CommuneCode
 		if level == "province" {
-			id, name = b.ProvinceCode, ""
+			id, name, code = b.ProvinceCode, cmp.Or(provinceName, b.ProvinceCode), ""
 		}
 		row := byID[id]
 		if row == nil {
-			row = &rankingJSON{ID: id, Name: name, ProvinceCode: b.ProvinceCode}
+			row = &rankingJSON{ID: id, Name: name, ProvinceCode: b.ProvinceCode, ProvinceName: provinceName, CommuneCode: code}
 			byID[id] = row
 			order = append(order, id)
 		}
@@ -228,13 +245,20 @@ func (a *API) computeRankings(c *fiber.Ctx, level, period string, now time.Time)
 		row.DigitalFamilies += x.Families
 		row.Certified += x.Certified
 		row.Sessions += x.Sessions
-		residents[id] += r.Residents
+		if p, ok := pops[b.CommuneCode]; ok {
+			row.Residents += p.Residents
+			row.ResidentsYear = max(row.ResidentsYear, p.Year)
+			row.certifiedCounted += x.Certified
+		} else if level == "province" {
+			row.WithoutFigure++
+		}
 	}
 	out := make([]rankingJSON, 0, len(order))
 	for _, id := range order {
 		r := *byID[id]
-		if n := residents[id]; n > 0 {
-			r.CertifiedPer1000 = math.Round(float64(r.Certified)/float64(n)*1000*10) / 10
+		if r.Residents > 0 {
+			rate := math.Round(float64(r.certifiedCounted)/float64(r.Residents)*1000*10) / 10
+			r.CertifiedPer1000, r.HasResidents = &rate, true
 		}
 		r.FamilyShare = math.Round(float64(r.DigitalFamilies)/float64(r.Households)*1000) / 1000
 		out = append(out, r)

@@ -81,17 +81,64 @@ type branchJSON struct {
 	ParentID     string    `json:"parent_id,omitempty"`
 	Ancestors    []string  `json:"ancestors"`
 	ProvinceCode string    `json:"province_code"`
+	ProvinceName string    `json:"province_name,omitempty" doc:"Official name of the province, from the list of units."`
 	CommuneCode  string    `json:"commune_code,omitempty"`
+	CommuneName  string    `json:"commune_name,omitempty" doc:"Official name of the commune, ward or special zone."`
+	UnitKind     string    `json:"unit_kind,omitempty" enum:"city,province,xa,phuong,dac_khu" doc:"Official kind of a province's or commune's unit."`
+	UnitKindName string    `json:"unit_kind_name,omitempty" doc:"The kind in words: Thành phố, Tỉnh, Xã, Phường, Đặc khu."`
 	CreatedAt    time.Time `json:"created_at"`
 }
 
-func toBranchJSON(b people.Branch) branchJSON {
+func toBranchJSON(b people.Branch, u *geo.Units) branchJSON {
 	anc := b.Ancestors
 	if anc == nil {
 		anc = []string{}
 	}
-	return branchJSON{ID: b.ID, Kind: string(b.Kind), Name: b.Name, ParentID: b.ParentID, Ancestors: anc,
-		ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, CreatedAt: b.CreatedAt}
+	j := branchJSON{ID: b.ID, Kind: string(b.Kind), Name: b.Name, ParentID: b.ParentID, Ancestors: anc,
+		ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, UnitKind: b.UnitKind, UnitKindName: geo.KindLabel(b.UnitKind),
+		CreatedAt: b.CreatedAt}
+	j.ProvinceName, j.CommuneName = unitNames(u, b.ProvinceCode, b.CommuneCode)
+	// A union of a province or commune is named by its unit: the name
+	// follows the list the service runs with.
+	if name := j.CommuneName; b.Kind == people.KindCommune && name != "" {
+		j.Name = name
+	} else if name := j.ProvinceName; b.Kind == people.KindProvince && name != "" {
+		j.Name = name
+	}
+	return j
+}
+
+// unitNames are the official full names of a province and commune code
+// ("" for a code the list does not have).
+func unitNames(u *geo.Units, province, commune string) (string, string) {
+	var pn, cn string
+	if p, ok := u.Province(province); ok {
+		pn = p.FullName
+	}
+	if c, ok := u.Commune(commune); ok {
+		cn = c.FullName
+	}
+	return pn, cn
+}
+
+// placeJSON says where a record's location lies when that is not its own
+// commune: the desk sees it (people.Household.OutsideCommune).
+type placeJSON struct {
+	OutsideCommune     bool   `json:"outside_commune"`
+	LocatedCommuneCode string `json:"located_commune_code,omitempty"`
+	LocatedCommuneName string `json:"located_commune_name,omitempty"`
+	ProvinceName       string `json:"province_name,omitempty"`
+	CommuneName        string `json:"commune_name,omitempty"`
+}
+
+func toPlaceJSON(u *geo.Units, province, commune, located string) placeJSON {
+	j := placeJSON{OutsideCommune: located != "" && located != commune}
+	j.ProvinceName, j.CommuneName = unitNames(u, province, commune)
+	if j.OutsideCommune {
+		j.LocatedCommuneCode = located
+		_, j.LocatedCommuneName = unitNames(u, "", located)
+	}
+	return j
 }
 
 type branchList struct {
@@ -141,14 +188,15 @@ func (r *volunteerRequest) input() (people.VolunteerInput, error) {
 }
 
 type volunteerJSON struct {
-	ID           string      `json:"id"`
-	Name         string      `json:"name"`
-	Phone        string      `json:"phone"`
-	PhoneMasked  bool        `json:"phone_masked"`
-	BranchID     string      `json:"branch_id"`
-	CommuneID    string      `json:"commune_id"`
-	ProvinceCode string      `json:"province_code"`
-	CommuneCode  string      `json:"commune_code"`
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Phone        string `json:"phone"`
+	PhoneMasked  bool   `json:"phone_masked"`
+	BranchID     string `json:"branch_id"`
+	CommuneID    string `json:"commune_id"`
+	ProvinceCode string `json:"province_code"`
+	CommuneCode  string `json:"commune_code"`
+	placeJSON
 	Cell         string      `json:"cell"`
 	RadiusKm     float64     `json:"radius_km"`
 	Languages    []string    `json:"languages"`
@@ -171,7 +219,7 @@ type pauseJSON struct {
 	To   *time.Time `json:"to,omitempty"`
 }
 
-func toVolunteerJSON(v people.Volunteer, fullPhone bool) volunteerJSON {
+func toVolunteerJSON(v people.Volunteer, fullPhone bool, u *geo.Units) volunteerJSON {
 	slots := make([]slotJSON, len(v.Availability))
 	for i, s := range v.Availability {
 		slots[i] = slotJSON(s)
@@ -179,7 +227,8 @@ func toVolunteerJSON(v people.Volunteer, fullPhone bool) volunteerJSON {
 	j := volunteerJSON{ID: v.ID, Name: v.Name, Phone: v.Phone, BranchID: v.BranchID, CommuneID: v.CommuneID,
 		ProvinceCode: v.ProvinceCode, CommuneCode: v.CommuneCode, Cell: v.Cell.String(), RadiusKm: v.RadiusKm,
 		Languages: v.Languages, Topics: v.Topics, Capacity: v.Capacity, Availability: slots, Paused: v.Paused,
-		Consents: toConsentJSON(v.Consents), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+		Consents: toConsentJSON(v.Consents), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		placeJSON: toPlaceJSON(u, v.ProvinceCode, v.CommuneCode, v.LocatedCode)}
 	if !fullPhone {
 		j.Phone, j.PhoneMasked = people.MaskPhone(v.Phone), true
 	}
@@ -237,10 +286,11 @@ func (r *householdRequest) input() (people.HouseholdInput, error) {
 }
 
 type householdJSON struct {
-	ID               string        `json:"id"`
-	CommuneID        string        `json:"commune_id"`
-	ProvinceCode     string        `json:"province_code"`
-	CommuneCode      string        `json:"commune_code"`
+	ID           string `json:"id"`
+	CommuneID    string `json:"commune_id"`
+	ProvinceCode string `json:"province_code"`
+	CommuneCode  string `json:"commune_code"`
+	placeJSON
 	Cell             string        `json:"cell"`
 	ContactPhone     string        `json:"contact_phone,omitempty"`
 	PhoneMasked      bool          `json:"phone_masked"`
@@ -252,7 +302,7 @@ type householdJSON struct {
 	UpdatedAt        time.Time     `json:"updated_at"`
 }
 
-func toHouseholdJSON(h people.Household, fullPhone bool) householdJSON {
+func toHouseholdJSON(h people.Household, fullPhone bool, u *geo.Units) householdJSON {
 	ms := make([]memberJSON, len(h.Members))
 	for i, m := range h.Members {
 		ms[i] = memberJSON{Name: m.Name, BirthYear: m.BirthYear, Needs: m.Needs, Accessibility: m.Accessibility,
@@ -260,7 +310,8 @@ func toHouseholdJSON(h people.Household, fullPhone bool) householdJSON {
 	}
 	j := householdJSON{ID: h.ID, CommuneID: h.CommuneID, ProvinceCode: h.ProvinceCode, CommuneCode: h.CommuneCode,
 		Cell: h.Cell.String(), ContactPhone: h.ContactPhone, Members: ms, Consents: toConsentJSON(h.Consents),
-		RegisteredBy: h.RegisteredBy, RegisteredByRole: string(h.RegisteredByRole), CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+		RegisteredBy: h.RegisteredBy, RegisteredByRole: string(h.RegisteredByRole), CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt,
+		placeJSON: toPlaceJSON(u, h.ProvinceCode, h.CommuneCode, h.LocatedCode)}
 	if !fullPhone && h.ContactPhone != "" {
 		j.ContactPhone, j.PhoneMasked = people.MaskPhone(h.ContactPhone), true
 	}
@@ -276,17 +327,17 @@ type exportJSON struct {
 	Other      map[string]any `json:"other"`
 }
 
-func toExportJSON(e people.Export) exportJSON {
+func toExportJSON(e people.Export, u *geo.Units) exportJSON {
 	j := exportJSON{Kind: e.Kind, ExportedAt: e.ExportedAt, Other: map[string]any{}}
 	for holder, data := range e.Other {
 		j.Other[holder] = exportValue(data)
 	}
 	if e.Volunteer != nil {
-		v := toVolunteerJSON(*e.Volunteer, true)
+		v := toVolunteerJSON(*e.Volunteer, true, u)
 		j.Volunteer = &v
 	}
 	if e.Household != nil {
-		h := toHouseholdJSON(*e.Household, true)
+		h := toHouseholdJSON(*e.Household, true, u)
 		j.Household = &h
 	}
 	if e.User != nil {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"context"
 	"github.com/gofiber/fiber/v2"
 
@@ -40,7 +42,7 @@ func (a *API) createBranch(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return c.Status(fiber.StatusCreated).JSON(toBranchJSON(b))
+	return c.Status(fiber.StatusCreated).JSON(toBranchJSON(b, a.units()))
 }
 
 // checkTeamTargets checks targets and that their campaign exists.
@@ -73,12 +75,46 @@ func (a *API) putTeamTargets(c *fiber.Ctx) error {
 	return c.JSON(teamTargetsJSON{TeamID: t.TeamID, Period: t.Period, CampaignID: t.CampaignID, Values: t.Values, SetAt: t.SetAt})
 }
 
+type populationRequest struct {
+	Residents  int `json:"residents" minimum:"1" maximum:"2000000" doc:"People living in the commune, by its official statistics."`
+	Households int `json:"households" minimum:"1" doc:"Households living in the commune (at most residents)."`
+	Year       int `json:"year" minimum:"2019" doc:"The year the figures are of (not after this year)."`
+}
+
+type populationJSON struct {
+	CommuneID   string    `json:"commune_id"`
+	CommuneCode string    `json:"commune_code"`
+	CommuneName string    `json:"commune_name"`
+	Residents   int       `json:"residents"`
+	Households  int       `json:"households"`
+	Year        int       `json:"year"`
+	SetAt       time.Time `json:"set_at"`
+}
+
+// putPopulation records a commune's official population, which the
+// per-resident rates of the rankings divide by.
+func (a *API) putPopulation(c *fiber.Ctx) error {
+	var req populationRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	id := copyParam(c, "id")
+	p, err := a.deps.People.SetPopulation(c.UserContext(), actorOf(c), id,
+		people.Population{Residents: req.Residents, Households: req.Households, Year: req.Year})
+	if err != nil {
+		return err
+	}
+	_, name := unitNames(a.units(), "", p.CommuneCode)
+	return c.JSON(populationJSON{CommuneID: id, CommuneCode: p.CommuneCode, CommuneName: name, Residents: p.Residents,
+		Households: p.Households, Year: p.Year, SetAt: p.SetAt})
+}
+
 func (a *API) getBranch(c *fiber.Ctx) error {
 	b, err := a.deps.People.Branch(c.UserContext(), copyParam(c, "id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(toBranchJSON(b))
+	return c.JSON(toBranchJSON(b, a.units()))
 }
 
 func (a *API) branchChildren(c *fiber.Ctx) error {
@@ -96,7 +132,7 @@ func (a *API) branchChildren(c *fiber.Ctx) error {
 	}
 	out := branchList{Items: make([]branchJSON, len(items))}
 	for i, b := range items {
-		out.Items[i] = toBranchJSON(b)
+		out.Items[i] = toBranchJSON(b, a.units())
 	}
 	if len(items) == p.Limit {
 		out.NextCursor = encodeCursor([]byte(items[len(items)-1].ID))
@@ -120,7 +156,7 @@ func (a *API) createVolunteer(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localSubject, v.ID)
-	return c.Status(fiber.StatusCreated).JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v)))
+	return c.Status(fiber.StatusCreated).JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v), a.units()))
 }
 
 func (a *API) getVolunteer(c *fiber.Ctx) error {
@@ -133,7 +169,7 @@ func (a *API) getVolunteer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	j := toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v))
+	j := toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v), a.units())
 	j.StreakWeeks = &streak
 	return c.JSON(j)
 }
@@ -153,7 +189,7 @@ func (a *API) patchVolunteer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v)))
+	return c.JSON(toVolunteerJSON(v, a.deps.People.SeesVolunteerPhone(actor, v), a.units()))
 }
 
 func (a *API) deleteVolunteer(c *fiber.Ctx) error {
@@ -170,7 +206,7 @@ func (a *API) exportVolunteer(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="daisuso-export.json"`)
-	return c.JSON(toExportJSON(e))
+	return c.JSON(toExportJSON(e, a.units()))
 }
 
 func (a *API) createHousehold(c *fiber.Ctx) error {
@@ -236,7 +272,7 @@ func (a *API) exportHousehold(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="daisuso-export.json"`)
-	return c.JSON(toExportJSON(e))
+	return c.JSON(toExportJSON(e, a.units()))
 }
 
 func (a *API) sendHousehold(c *fiber.Ctx, actor people.Actor, h people.Household) error {
@@ -244,7 +280,7 @@ func (a *API) sendHousehold(c *fiber.Ctx, actor people.Actor, h people.Household
 	if err != nil {
 		return err
 	}
-	return c.JSON(toHouseholdJSON(h, full))
+	return c.JSON(toHouseholdJSON(h, full, a.units()))
 }
 
 // forgetUsers drops the caller and the user of the :id in the path from the

@@ -46,9 +46,9 @@ func newWorld(t *testing.T) *world { return newWorldOn(newTestAPI(t)) }
 // newWorldOn builds the world through the given API.
 func newWorldOn(ta *testAPI) *world {
 	w := &world{testAPI: ta, admin: ta.tokenIn("root", people.RoleAdmin, "")}
-	w.province = ta.mustCreate("/v1/branches", `{"kind":"province","name":"Tỉnh đoàn Lào Cai","province_code":"10"}`, w.admin)["id"].(string)
-	w.communeA = ta.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Mường Hum","parent_id":%q,"commune_code":"02839"}`, w.province), w.admin)["id"].(string)
-	w.communeB = ta.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Bản Xèo","parent_id":%q,"commune_code":"02842"}`, w.province), w.admin)["id"].(string)
+	w.province = ta.mustCreate("/v1/branches", `{"kind":"province","name":"Tỉnh đoàn Lào Cai","province_code":"15"}`, w.admin)["id"].(string)
+	w.communeA = ta.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Mường Hum","parent_id":%q,"commune_code":"02728"}`, w.province), w.admin)["id"].(string)
+	w.communeB = ta.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Bản Xèo","parent_id":%q,"commune_code":"02725"}`, w.province), w.admin)["id"].(string)
 	w.adminA = ta.tokenIn("admin-a", people.RoleBranchAdmin, w.communeA)
 	w.adminB = ta.tokenIn("admin-b", people.RoleBranchAdmin, w.communeB)
 	w.branchA = ta.mustCreate("/v1/branches", fmt.Sprintf(`{"kind":"branch","name":"Chi đoàn thôn Séo Pả","parent_id":%q}`, w.communeA), w.adminA)["id"].(string)
@@ -88,8 +88,8 @@ func TestUnionHierarchy(t *testing.T) {
 	}{
 		{"branch admin cannot create a province", `{"kind":"province","name":"Tỉnh đoàn Hà Giang","province_code":"02"}`, w.adminA, 403, "forbidden"},
 		{"branch admin cannot act in another commune", fmt.Sprintf(`{"kind":"branch","name":"Chi đoàn Bản Xèo","parent_id":%q}`, w.communeB), w.adminA, 403, "forbidden"},
-		{"commune code taken", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã khác","parent_id":%q,"commune_code":"02839"}`, w.province), w.admin, 409, "code_taken"},
-		{"province code taken", `{"kind":"province","name":"Tỉnh đoàn trùng","province_code":"10"}`, w.admin, 409, "code_taken"},
+		{"commune code taken", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã khác","parent_id":%q,"commune_code":"02728"}`, w.province), w.admin, 409, "code_taken"},
+		{"province code taken", `{"kind":"province","name":"Tỉnh đoàn trùng","province_code":"15"}`, w.admin, 409, "code_taken"},
 		{"second technology team", fmt.Sprintf(`{"kind":"tech_team","name":"Tổ thứ hai","parent_id":%q}`, w.communeA), w.adminA, 409, "already_exists"},
 		{"branch under a province", fmt.Sprintf(`{"kind":"branch","name":"Chi đoàn lạc","parent_id":%q}`, w.province), w.admin, 422, "wrong_parent_kind"},
 		{"unknown parent", `{"kind":"branch","name":"Chi đoàn lạc","parent_id":"nope"}`, w.admin, 422, "unknown_parent"},
@@ -108,7 +108,7 @@ func TestUnionHierarchy(t *testing.T) {
 	t.Run("nodes carry their codes and ancestors", func(t *testing.T) {
 		b := w.get("/v1/branches/"+w.branchA, w.staffB...).json(t)
 		anc := b["ancestors"].([]any)
-		if b["province_code"] != "10" || b["commune_code"] != "02839" || len(anc) != 2 || anc[0] != w.province || anc[1] != w.communeA {
+		if b["province_code"] != "15" || b["commune_code"] != "02728" || len(anc) != 2 || anc[0] != w.province || anc[1] != w.communeA {
 			t.Fatalf("%v", b)
 		}
 	})

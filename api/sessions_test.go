@@ -184,7 +184,7 @@ func TestSessionScoresOnlyOnceConfirmedByTheOtherSide(t *testing.T) {
 	if pts := m.points("volunteers", "national", "campaign"); pts["mai"] != 90 {
 		t.Fatalf("points after certification: %v, want mai 90", pts)
 	}
-	if pts := m.points("communes", "province:10", "campaign"); pts[m.communeA] != 90 {
+	if pts := m.points("communes", "province:15", "campaign"); pts[m.communeA] != 90 {
 		t.Fatalf("commune board: %v", pts)
 	}
 	prog = m.get("/v1/households/hh-self/progress", self...).json(t)
@@ -452,7 +452,7 @@ func TestCampaignsAndPublicRankings(t *testing.T) {
 	m := newMentoring(t)
 	// A commune union admin may launch a campaign for its commune only.
 	now := time.Now()
-	body := fmt.Sprintf(`{"name":"Ngày hội toàn dân học tập số 2026","scope":"commune:02839","starts_at":%q,"ends_at":%q,
+	body := fmt.Sprintf(`{"name":"Ngày hội toàn dân học tập số 2026","scope":"commune:02728","starts_at":%q,"ends_at":%q,
 		"multipliers":[{"date":%q,"factor":2}],"targets":{"sessions":100}}`,
 		now.Add(-24*time.Hour).Format(time.RFC3339), now.Add(240*time.Hour).Format(time.RFC3339), now.Add(-3*time.Hour).In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly))
 	camp := m.mustCreate("/v1/campaigns", body, m.adminA)
@@ -466,7 +466,7 @@ func TestCampaignsAndPublicRankings(t *testing.T) {
 	m.certified(hh, now.Add(-3*time.Hour).Truncate(time.Second))
 	// The first session, 26 hours earlier, is before the campaign; the
 	// second earns 60 (10, 30 and 20), doubled on its day.
-	r := m.get("/v1/leaderboards/"+camp["id"].(string)+"?scope=commune:02839&period=campaign", m.mai...)
+	r := m.get("/v1/leaderboards/"+camp["id"].(string)+"?scope=commune:02728&period=campaign", m.mai...)
 	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["points"] != 120.0 {
 		t.Fatalf("campaign board (60 points doubled): %s", r.Body)
 	}
@@ -479,9 +479,32 @@ func TestCampaignsAndPublicRankings(t *testing.T) {
 		t.Fatalf("rankings: %s", rk.Body)
 	}
 	row := items[0].(map[string]any)
-	if row["id"] != m.communeA || row["households"] != 5.0 || row["digital_families"] != 1.0 || row["digital_family_share"] != 0.2 ||
-		row["certified_per_1000_residents"] != 200.0 || row["sessions_in_period"] != 2.0 {
+	// No population figure yet: no per-resident rate, and the row says so
+	// (registered members are not the residents).
+	if row["id"] != m.communeA || row["name"] != "Xã Mường Hum" || row["province_name"] != "Tỉnh Lào Cai" || row["commune_code"] != "02728" ||
+		row["households"] != 5.0 || row["digital_families"] != 1.0 || row["digital_family_share"] != 0.2 ||
+		row["certified_per_1000_residents"] != nil || row["has_residents_figure"] != false || row["sessions_in_period"] != 2.0 {
 		t.Fatalf("commune A's row: %v", row)
+	}
+	// The commune's admins give its population; the rate divides by it.
+	if r := m.put("/v1/branches/"+m.communeA+"/population", `{"residents":2000,"households":480,"year":2025}`, m.adminB...); r.Status != http.StatusNotFound {
+		t.Fatalf("another commune's admin sets the population: %d %s", r.Status, r.Body)
+	}
+	if r := m.put("/v1/branches/"+m.communeA+"/population", `{"residents":2000,"households":4800,"year":2025}`, m.adminA...); r.errorCode(t) != "invalid_input" {
+		t.Fatalf("more households than residents: %d %s", r.Status, r.Body)
+	}
+	pop := m.put("/v1/branches/"+m.communeA+"/population", `{"residents":2000,"households":480,"year":2025}`, m.adminA...)
+	if pop.Status != http.StatusOK || pop.json(t)["commune_name"] != "Xã Mường Hum" {
+		t.Fatalf("population: %d %s", pop.Status, pop.Body)
+	}
+	for _, q := range []string{"level=commune&period=week", "level=province&period=week"} {
+		row = m.get("/public/rankings?" + q).json(t)["items"].([]any)[0].(map[string]any)
+		if row["certified_per_1000_residents"] != 0.5 || row["residents"] != 2000.0 || row["residents_year"] != 2025.0 {
+			t.Fatalf("%s: %v", q, row)
+		}
+	}
+	if row["name"] != "Tỉnh Lào Cai" || row["id"] != "15" || row["communes_without_figure"] != nil {
+		t.Fatalf("province row %v", row)
 	}
 	if r := m.get("/public/rankings?level=district"); r.Status != http.StatusBadRequest {
 		t.Fatalf("unknown level: %d", r.Status)
@@ -571,7 +594,7 @@ func TestPointsAreDatedByTheHeldTime(t *testing.T) {
 	vn := time.FixedZone("ICT", 7*3600)
 	now := time.Now()
 	held := now.Add(-3 * 24 * time.Hour).Truncate(time.Second)
-	body := fmt.Sprintf(`{"name":"Tuần cao điểm","scope":"commune:02839","starts_at":%q,"ends_at":%q,"multipliers":[{"date":%q,"factor":2}]}`,
+	body := fmt.Sprintf(`{"name":"Tuần cao điểm","scope":"commune:02728","starts_at":%q,"ends_at":%q,"multipliers":[{"date":%q,"factor":2}]}`,
 		held.Add(-24*time.Hour).Format(time.RFC3339), held.Add(24*time.Hour).Format(time.RFC3339), held.In(vn).Format(time.DateOnly))
 	camp := m.mustCreate("/v1/campaigns", body, m.adminA)["id"].(string)
 	hh := m.matchedHousehold(0.1, oneAdult)
@@ -584,7 +607,7 @@ func TestPointsAreDatedByTheHeldTime(t *testing.T) {
 		r.json(t)["state"] != "confirmed" {
 		t.Fatalf("confirm: %d %s", r.Status, r.Body)
 	}
-	r := m.get("/v1/leaderboards/"+camp+"?scope=commune:02839&period=campaign", m.mai...)
+	r := m.get("/v1/leaderboards/"+camp+"?scope=commune:02728&period=campaign", m.mai...)
 	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["points"] != 20.0 {
 		t.Fatalf("the closed campaign's board (10 points doubled on the held day): %s", r.Body)
 	}

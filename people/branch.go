@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+
+	"daisuso/geo"
 )
 
 // BranchKind is a level of the Hồ Chí Minh Communist Youth Union as the
@@ -34,8 +36,11 @@ type Branch struct {
 	Ancestors    []string
 	ProvinceCode string // 2 digits, e.g. "10" (Lào Cai)
 	CommuneCode  string // 5 digits; empty for a province
-	CreatedAt    time.Time
-	CreatedBy    string
+	// UnitKind is the official kind of a province's or commune's unit
+	// ("city", "province"; "xa", "phuong", "dac_khu"), see geo.KindLabel.
+	UnitKind  string
+	CreatedAt time.Time
+	CreatedBy string
 }
 
 // CommuneID is the id of the commune this node belongs to ("" for a province).
@@ -213,10 +218,16 @@ func (s *Service) communesUnder(ctx context.Context, b Branch) ([]string, error)
 
 // CreateBranch adds a node under its parent. Admins create provinces; a
 // branch admin creates nodes inside their own subtree.
+//
+// A province or commune union is named by its unit's official name, from
+// the code; a name given with it is not used.
 func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Branch, error) {
-	name, err := CleanText("name", in.Name, 120)
-	if err != nil {
-		return Branch{}, err
+	var name string
+	if in.Kind != KindProvince && in.Kind != KindCommune {
+		var err error
+		if name, err = CleanText("name", in.Name, 120); err != nil {
+			return Branch{}, err
+		}
 	}
 	b := Branch{Kind: in.Kind, Name: name, CreatedAt: s.now().UTC().Truncate(time.Millisecond), CreatedBy: a.UserID}
 	var claim string
@@ -231,7 +242,11 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 		if !provinceCode.MatchString(in.ProvinceCode) {
 			return Branch{}, &FieldError{Field: "province_code", Reason: "invalid_code"}
 		}
-		b.ID, b.ProvinceCode, claim = newID("pv_"), in.ProvinceCode, "province:"+in.ProvinceCode
+		unit, ok := s.units.Province(in.ProvinceCode)
+		if !ok {
+			return Branch{}, &RuleError{Code: "unknown_province_code", Field: "province_code"}
+		}
+		b.ID, b.ProvinceCode, b.Name, b.UnitKind, claim = newID("pv_"), unit.Code, unit.FullName, unit.Kind, "province:"+unit.Code
 	case KindCommune, KindBranch, KindTechTeam:
 		if !ValidID(in.ParentID) {
 			return Branch{}, &FieldError{Field: "parent_id", Reason: "required"}
@@ -255,10 +270,11 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 		b.ParentID, b.Ancestors, b.ProvinceCode, b.CommuneCode = parent.ID, parent.Scope(), parent.ProvinceCode, parent.CommuneCode
 		switch in.Kind {
 		case KindCommune:
-			if !communeCode.MatchString(in.CommuneCode) {
-				return Branch{}, &FieldError{Field: "commune_code", Reason: "invalid_code"}
+			unit, err := s.officialCommune(in.CommuneCode, parent.ProvinceCode)
+			if err != nil {
+				return Branch{}, err
 			}
-			b.ID, b.CommuneCode, claim = newID("cm_"), in.CommuneCode, "commune:"+in.CommuneCode
+			b.ID, b.CommuneCode, b.Name, b.UnitKind, claim = newID("cm_"), unit.Code, unit.FullName, unit.Kind, "commune:"+unit.Code
 		case KindBranch:
 			b.ID = newID("br_")
 		case KindTechTeam:
@@ -290,6 +306,23 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 		return Branch{}, fmt.Errorf("create branch: %w", err)
 	}
 	return b, nil
+}
+
+// officialCommune checks a commune code against the official list: it must
+// exist and belong to the province the union is created under, so that no
+// province can hold (and so block) another's commune.
+func (s *Service) officialCommune(code, province string) (geo.Commune, error) {
+	if !communeCode.MatchString(code) {
+		return geo.Commune{}, &FieldError{Field: "commune_code", Reason: "invalid_code"}
+	}
+	unit, ok := s.units.Commune(code)
+	switch {
+	case !ok:
+		return geo.Commune{}, &RuleError{Code: "unknown_commune_code", Field: "commune_code"}
+	case unit.ProvinceCode != province:
+		return geo.Commune{}, &RuleError{Code: "commune_of_other_province", Field: "commune_code"}
+	}
+	return unit, nil
 }
 
 // Branch returns a node. The union hierarchy is not personal data: any

@@ -24,11 +24,11 @@ func TestPhonesAreNoOracle(t *testing.T) {
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	s := NewService(storetest.Mongo(t), func() time.Time { return now })
 	admin := Actor{UserID: "root", Role: RoleAdmin}
-	prov, err := s.CreateBranch(ctx, admin, NewBranch{Kind: KindProvince, Name: "Tỉnh đoàn Lào Cai", ProvinceCode: "10"})
+	prov, err := s.CreateBranch(ctx, admin, NewBranch{Kind: KindProvince, Name: "Tỉnh đoàn Lào Cai", ProvinceCode: "15"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	commune, err := s.CreateBranch(ctx, admin, NewBranch{Kind: KindCommune, Name: "Đoàn xã Mường Hum", ParentID: prov.ID, CommuneCode: "02839"})
+	commune, err := s.CreateBranch(ctx, admin, NewBranch{Kind: KindCommune, Name: "Đoàn xã Mường Hum", ParentID: prov.ID, CommuneCode: "02728"})
 	if err != nil {
 		t.Fatal(err)
 	}

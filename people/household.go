@@ -36,6 +36,7 @@ type Household struct {
 	ProvinceCode     string
 	CommuneCode      string
 	Cell             geo.Cell
+	LocatedCode      string // the commune the location lies in, see OutsideCommune
 	ContactPhone     string // may be empty: people without phones are the point
 	Members          []Member
 	Consents         []Consent
@@ -43,6 +44,15 @@ type Household struct {
 	RegisteredByRole Role
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+}
+
+// OutsideCommune reports whether the household's location lies in another
+// commune than the one it is registered with: the desk of one commune may
+// register a family living across the boundary. The record is kept (the
+// family still needs help, and the desk knows them) and the flag is shown
+// to the desk, with the commune the location is in.
+func (h Household) OutsideCommune() bool {
+	return h.LocatedCode != "" && h.LocatedCode != h.CommuneCode
 }
 
 // HouseholdInput is a registration, or with nil fields left as they are, an
@@ -71,11 +81,11 @@ func (s *Service) applyHousehold(ctx context.Context, a Actor, h *Household, in 
 		h.CommuneID, h.Scope, h.ProvinceCode, h.CommuneCode = b.ID, b.Scope(), b.ProvinceCode, b.CommuneCode
 	}
 	if in.Location != nil {
-		c, err := cellOf(*in.Location)
+		c, located, err := s.place(*in.Location)
 		if err != nil {
 			return err
 		}
-		h.Cell = c
+		h.Cell, h.LocatedCode = c, located
 	}
 	if in.ContactPhone != nil {
 		h.ContactPhone = ""

@@ -200,13 +200,14 @@ type branchDoc struct {
 	Ancestors    []string  `bson:"ancestors"`
 	ProvinceCode string    `bson:"province_code"`
 	CommuneCode  string    `bson:"commune_code,omitempty"`
+	UnitKind     string    `bson:"unit_kind,omitempty"`
 	CreatedAt    time.Time `bson:"created_at"`
 	CreatedBy    string    `bson:"created_by"`
 }
 
 func (d branchDoc) branch() Branch {
 	return Branch{ID: d.ID, Kind: BranchKind(d.Kind), Name: d.Name, ParentID: d.ParentID, Ancestors: d.Ancestors,
-		ProvinceCode: d.ProvinceCode, CommuneCode: d.CommuneCode, CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy}
+		ProvinceCode: d.ProvinceCode, CommuneCode: d.CommuneCode, UnitKind: d.UnitKind, CreatedAt: d.CreatedAt, CreatedBy: d.CreatedBy}
 }
 
 func (s *branchStore) get(ctx context.Context, id string) (Branch, error) {
@@ -222,7 +223,7 @@ func (s *branchStore) insert(ctx context.Context, b Branch) error {
 		b.Ancestors = []string{}
 	}
 	_, err := s.coll.InsertOne(ctx, branchDoc{ID: b.ID, Kind: string(b.Kind), Name: b.Name, ParentID: b.ParentID,
-		Ancestors: b.Ancestors, ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy})
+		Ancestors: b.Ancestors, ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, UnitKind: b.UnitKind, CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy})
 	return insertErr(err)
 }
 
@@ -261,6 +262,7 @@ type volunteerDoc struct {
 	ProvinceCode string       `bson:"province_code"`
 	CommuneCode  string       `bson:"commune_code"`
 	Cell         string       `bson:"cell"` // H3 index, hex; never coordinates
+	LocatedCode  string       `bson:"located_code,omitempty"`
 	RadiusKm     float64      `bson:"radius_km"`
 	Languages    []string     `bson:"languages"`
 	Topics       []string     `bson:"topics"`
@@ -303,7 +305,7 @@ func toVolunteerDoc(v Volunteer) volunteerDoc {
 	}
 	return volunteerDoc{ID: v.ID, UserID: v.UserID, Name: v.Name, Phone: v.Phone, BranchID: v.BranchID, Scope: v.Scope,
 		CommuneID: v.CommuneID, ProvinceCode: v.ProvinceCode, CommuneCode: v.CommuneCode, Cell: v.Cell.String(),
-		RadiusKm: v.RadiusKm, Languages: v.Languages, Topics: v.Topics, Capacity: v.Capacity, Availability: slots,
+		LocatedCode: v.LocatedCode, RadiusKm: v.RadiusKm, Languages: v.Languages, Topics: v.Topics, Capacity: v.Capacity, Availability: slots,
 		Paused: v.Paused, PausedAt: v.PausedAt, Consents: toConsentDocs(v.Consents), CreatedAt: v.CreatedAt,
 		UpdatedAt: v.UpdatedAt, CreatedBy: v.CreatedBy, Pauses: toPauseDocs(v.Pauses)}
 }
@@ -332,7 +334,7 @@ func (d volunteerDoc) volunteer() Volunteer {
 	cell, _ := geo.ParseCell(d.Cell, -1)
 	return Volunteer{ID: d.ID, UserID: d.UserID, Name: d.Name, Phone: d.Phone, BranchID: d.BranchID, Scope: d.Scope,
 		CommuneID: d.CommuneID, ProvinceCode: d.ProvinceCode, CommuneCode: d.CommuneCode, Cell: cell,
-		RadiusKm: d.RadiusKm, Languages: d.Languages, Topics: d.Topics, Capacity: d.Capacity, Availability: slots,
+		LocatedCode: d.LocatedCode, RadiusKm: d.RadiusKm, Languages: d.Languages, Topics: d.Topics, Capacity: d.Capacity, Availability: slots,
 		Paused: d.Paused, PausedAt: d.PausedAt, Consents: fromConsentDocs(d.Consents), CreatedAt: d.CreatedAt,
 		UpdatedAt: d.UpdatedAt, CreatedBy: d.CreatedBy, Pauses: fromPauseDocs(d.Pauses)}
 }
@@ -411,6 +413,7 @@ type householdDoc struct {
 	ProvinceCode     string       `bson:"province_code"`
 	CommuneCode      string       `bson:"commune_code"`
 	Cell             string       `bson:"cell"`
+	LocatedCode      string       `bson:"located_code,omitempty"`
 	ContactPhone     string       `bson:"contact_phone,omitempty"`
 	Members          []memberDoc  `bson:"members"`
 	MemberCount      int          `bson:"member_count"` // for the rankings' $sum
@@ -427,7 +430,7 @@ func toHouseholdDoc(h Household) householdDoc {
 		ms[i] = memberDoc(m)
 	}
 	return householdDoc{ID: h.ID, UserID: h.UserID, CommuneID: h.CommuneID, Scope: h.Scope, ProvinceCode: h.ProvinceCode,
-		CommuneCode: h.CommuneCode, Cell: h.Cell.String(), ContactPhone: h.ContactPhone, Members: ms,
+		CommuneCode: h.CommuneCode, Cell: h.Cell.String(), LocatedCode: h.LocatedCode, ContactPhone: h.ContactPhone, Members: ms,
 		MemberCount: len(ms), Consents: toConsentDocs(h.Consents), RegisteredBy: h.RegisteredBy, RegisteredByRole: string(h.RegisteredByRole),
 		CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
 }
@@ -439,7 +442,7 @@ func (d householdDoc) household() Household {
 	}
 	cell, _ := geo.ParseCell(d.Cell, -1)
 	return Household{ID: d.ID, UserID: d.UserID, CommuneID: d.CommuneID, Scope: d.Scope, ProvinceCode: d.ProvinceCode,
-		CommuneCode: d.CommuneCode, Cell: cell, ContactPhone: d.ContactPhone, Members: ms,
+		CommuneCode: d.CommuneCode, Cell: cell, LocatedCode: d.LocatedCode, ContactPhone: d.ContactPhone, Members: ms,
 		Consents: fromConsentDocs(d.Consents), RegisteredBy: d.RegisteredBy, RegisteredByRole: Role(d.RegisteredByRole),
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 }

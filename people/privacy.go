@@ -175,4 +175,7 @@ func (s *Service) HouseholdRecord(ctx context.Context, id string) (Household, er
 
 // CellOf turns a location into its H3 cell, with the registry's errors:
 // a RuleError outside Vietnam, a FieldError for impossible coordinates.
-func CellOf(p geo.Point) (geo.Cell, error) { return cellOf(p) }
+func (s *Service) CellOf(p geo.Point) (geo.Cell, error) {
+	c, _, err := s.place(p)
+	return c, err
+}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"time"
 
+	"daisuso/geo"
+
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -58,11 +60,14 @@ type Service struct {
 	households *householdStore
 	claims     *claimStore
 	targets    *mongo.Collection // team_targets: _id = the team's id
-	holders    []DataHolder
-	observers  []func(context.Context, Volunteer) error
-	afterErase []func(context.Context) error
-	mentorsOf  func(ctx context.Context, householdID string) ([]string, error)
-	now        func() time.Time
+	// populations: _id = a commune's official code (Population)
+	populations *mongo.Collection
+	holders     []DataHolder
+	observers   []func(context.Context, Volunteer) error
+	afterErase  []func(context.Context) error
+	mentorsOf   func(ctx context.Context, householdID string) ([]string, error)
+	units       *geo.Units
+	now         func() time.Time
 }
 
 // vietnam is Asia/Ho_Chi_Minh (UTC+7, no daylight saving), fixed so that
@@ -76,10 +81,18 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 	}
 	s := &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
 		volunteers: &volunteerStore{db.Collection("volunteers")}, households: &householdStore{db.Collection("households")},
-		targets: db.Collection("team_targets"), now: now}
+		targets: db.Collection("team_targets"), populations: db.Collection("populations"), units: geo.EmbeddedUnits(), now: now}
 	s.claims = &claimStore{coll: db.Collection("claims"), now: now}
 	return s
 }
+
+// UseUnits sets the list of administrative units (the embedded one by
+// default), read by cmd/ from UNITS_DIR.
+func (s *Service) UseUnits(u *geo.Units) { s.units = u }
+
+// Units is the list of administrative units the registry checks codes and
+// places locations with.
+func (s *Service) Units() *geo.Units { return s.units }
 
 // User returns the user with the given id, or ErrNotFound.
 func (s *Service) User(ctx context.Context, id string) (User, error) {

@@ -54,6 +54,10 @@ type Volunteer struct {
 	ProvinceCode string
 	CommuneCode  string
 	Cell         geo.Cell
+	// LocatedCode is the official code of the commune the location given
+	// lies in, by the outlines; it may differ from CommuneCode (a volunteer
+	// of one commune's union living in the next), see OutsideCommune.
+	LocatedCode  string
 	RadiusKm     float64
 	Languages    []string
 	Topics       []string
@@ -68,6 +72,12 @@ type Volunteer struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	CreatedBy string
+}
+
+// OutsideCommune reports whether the volunteer's home lies in another
+// commune than their branch's: kept and shown, as for households.
+func (v Volunteer) OutsideCommune() bool {
+	return v.LocatedCode != "" && v.LocatedCode != v.CommuneCode
 }
 
 // Pause is a time a volunteer was paused; To is zero while it lasts.
@@ -126,11 +136,11 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 		v.BranchID, v.Scope, v.CommuneID, v.ProvinceCode, v.CommuneCode = b.ID, b.Scope(), b.CommuneID(), b.ProvinceCode, b.CommuneCode
 	}
 	if in.Location != nil {
-		c, err := cellOf(*in.Location)
+		c, located, err := s.place(*in.Location)
 		if err != nil {
 			return err
 		}
-		v.Cell = c
+		v.Cell, v.LocatedCode = c, located
 	}
 	if in.RadiusKm != nil {
 		r := *in.RadiusKm
@@ -202,17 +212,18 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 	return nil
 }
 
-// cellOf turns a point into its home cell, with the rule errors of the
-// registry: a point outside Vietnam is a broken rule (422), not bad syntax.
-func cellOf(p geo.Point) (geo.Cell, error) {
-	c, err := geo.CellOf(p)
+// place turns a point into its home cell and the official code of the
+// commune it lies in, with the rule errors of the registry: a point outside
+// Vietnam is a broken rule (422), not bad syntax.
+func (s *Service) place(p geo.Point) (geo.Cell, string, error) {
+	c, pl, err := s.units.Place(p)
 	switch {
 	case errors.Is(err, geo.ErrOutsideVietnam):
-		return 0, &RuleError{Code: "outside_vietnam", Field: "location"}
+		return 0, "", &RuleError{Code: "outside_vietnam", Field: "location"}
 	case err != nil:
-		return 0, &FieldError{Field: "location", Reason: "invalid_coordinates"}
+		return 0, "", &FieldError{Field: "location", Reason: "invalid_coordinates"}
 	}
-	return c, nil
+	return c, pl.CommuneCode, nil
 }
 
 func (s *Service) consents(a Actor, purposes []string) ([]Consent, error) {

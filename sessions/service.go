@@ -136,7 +136,7 @@ func (s *Service) Schedule(ctx context.Context, a people.Actor, in NewSession) (
 	}
 	cell := mentor.Cell
 	if in.Location != nil {
-		if cell, err = people.CellOf(*in.Location); err != nil {
+		if cell, err = s.people.CellOf(*in.Location); err != nil {
 			return Session{}, false, err
 		}
 	}
@@ -292,7 +292,7 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 	}
 	cell := sess.Cell
 	if in.Location != nil {
-		if cell, err = people.CellOf(*in.Location); err != nil {
+		if cell, err = s.people.CellOf(*in.Location); err != nil {
 			return Session{}, false, err
 		}
 	}

@@ -14,8 +14,8 @@ import (
 func TestBusyEmbeddedStoreAnswersNo503(t *testing.T) {
 	c := startChild(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn", "RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0"})
 	admin := c.token("root", "admin", "")
-	prov := c.must("/v1/branches", `{"kind":"province","name":"Tỉnh đoàn Lào Cai","province_code":"10"}`, admin)["id"].(string)
-	commune := c.must("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Mường Hum","parent_id":%q,"commune_code":"02839"}`, prov), admin)["id"].(string)
+	prov := c.must("/v1/branches", `{"kind":"province","name":"Tỉnh đoàn Lào Cai","province_code":"15"}`, admin)["id"].(string)
+	commune := c.must("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Mường Hum","parent_id":%q,"commune_code":"02728"}`, prov), admin)["id"].(string)
 	branch := c.must("/v1/branches", fmt.Sprintf(`{"kind":"branch","name":"Chi đoàn thôn Séo Pả","parent_id":%q}`, commune), admin)["id"].(string)
 	staff := c.token("staff", "commune_staff", commune)
 	c.must("/v1/volunteers", fmt.Sprintf(`{"name":"Lò Thị Mai","phone":"0981111111","branch_id":%q,"location":{"lat":22.5379,"lng":103.7625},

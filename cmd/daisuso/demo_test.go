@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/geo"
 	"daisuso/notify/fcmtest"
 )
 
@@ -36,8 +37,8 @@ func TestDemoShowsTheProgramme(t *testing.T) {
 		}
 		return jsonOf(t, res)
 	}
-	for user, role := range map[string]string{"demo-vol-0001": "volunteer", "demo-hh-1": "household", "demo-staff-02800": "commune_staff",
-		"demo-commune-02800": "branch_admin"} {
+	for user, role := range map[string]string{"demo-vol-0001": "volunteer", "demo-hh-1": "household", "demo-staff-03127": "commune_staff",
+		"demo-commune-03127": "branch_admin"} {
 		if me := get("/v1/me", tok(user)); me["role"] != role {
 			t.Errorf("%s signs in as %v, want %s", user, me["role"], role)
 		}
@@ -78,6 +79,33 @@ func TestDemoShowsTheProgramme(t *testing.T) {
 	}
 	if err := db.Collection("branches").FindOne(context.Background(), bson.D{{Key: "kind", Value: "province"}}).Decode(&prov); err != nil {
 		t.Fatal(err)
+	}
+	// The demo is a real place: Điện Biên, its official communes, each
+	// household and volunteer inside their own commune's outline.
+	if b := get("/v1/branches/"+prov.ID, admin); b["name"] != "Tỉnh Điện Biên" || b["province_code"] != "11" {
+		t.Errorf("the demo province is %v (%v)", b["name"], b["province_code"])
+	}
+	for _, coll := range []string{"households", "volunteers"} {
+		cur, err := db.Collection(coll).Find(context.Background(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recs []struct {
+			Province string `bson:"province_code"`
+			Commune  string `bson:"commune_code"`
+			Located  string `bson:"located_code"`
+		}
+		if err := cur.All(context.Background(), &recs); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if unit, ok := geo.EmbeddedUnits().Commune(r.Commune); !ok || unit.ProvinceCode != "11" || r.Located != r.Commune {
+				t.Fatalf("a demo %s of commune %s (province %s) is located in %q", coll, r.Commune, r.Province, r.Located)
+			}
+		}
+		if len(recs) == 0 {
+			t.Fatalf("no %s", coll)
+		}
 	}
 	ind := get("/v1/dashboard/indicators?branch_id="+prov.ID, admin)
 	total := ind["total"].(map[string]any)

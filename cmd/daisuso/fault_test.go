@@ -160,8 +160,8 @@ func TestKilledServerLosesNothing(t *testing.T) {
 	a := startChild(t, env)
 
 	admin := a.token("root", "admin", "")
-	prov := a.must("/v1/branches", `{"kind":"province","name":"Tỉnh đoàn Lào Cai","province_code":"10"}`, admin)["id"].(string)
-	commune := a.must("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Mường Hum","parent_id":%q,"commune_code":"02839"}`, prov), admin)["id"].(string)
+	prov := a.must("/v1/branches", `{"kind":"province","name":"Tỉnh đoàn Lào Cai","province_code":"15"}`, admin)["id"].(string)
+	commune := a.must("/v1/branches", fmt.Sprintf(`{"kind":"commune","name":"Đoàn xã Mường Hum","parent_id":%q,"commune_code":"02728"}`, prov), admin)["id"].(string)
 	staff := a.token("staff", "commune_staff", commune)
 	branchAdmin := a.token("chief", "branch_admin", commune)
 	mentor := a.token("mai", "", "")

@@ -33,7 +33,7 @@ import (
 
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "the server")
-	commune := flag.String("commune", "02800", "demo commune code whose admin and staff set up the actors")
+	commune := flag.String("commune", "03127", "demo commune code whose admin and staff set up the actors")
 	clients := flag.Int("clients", 50, "concurrent clients")
 	mixFor := flag.Duration("mix", 5*time.Minute, "how long the mix runs")
 	soloFor := flag.Duration("solo", 20*time.Second, "how long each endpoint runs alone")

@@ -1,7 +1,8 @@
-// Package seed makes synthetic but plausible data for demos and benchmarks:
-// one mountain province of communes whose villages cluster along valleys,
-// with a denser town, minority-language villages, union branches, and about
-// one volunteer per 20 households. Generate is pure and deterministic for a
+// Package seed makes synthetic but plausible data for demos and benchmarks
+// in a real province: its official communes (a ward first, as the denser
+// town), villages clustered along valleys inside each commune's outline,
+// minority-language villages, union branches, and about one volunteer per
+// 20 households, each placed inside their own commune. Generate is pure and deterministic for a
 // seed; Write puts a plan into the registry through people.Service, the
 // same code the API uses.
 package seed
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"daisuso/geo"
 	"daisuso/people"
@@ -18,11 +20,18 @@ import (
 // Config sizes a province.
 type Config struct {
 	Seed       uint64
-	Households int       // in all; about 5,000 for `make demo`, 100,000 for benchmarks
-	Communes   int       // 0: one per 800 households, at least 3
-	Centre     geo.Point // zero: inland Lào Cai
-	SizeKm     float64   // side of the square the province covers; 0: 50
+	Households int // in all; about 5,000 for `make demo`, 100,000 for benchmarks
+	// Communes is how many of the province's communes get people; 0: one
+	// per 800 households, at least 3; never more than the province has.
+	Communes int
+	// Province is the official code; "": Điện Biên ("11"), a mountain
+	// province of minority villages the programme is for.
+	Province string
+	Units    *geo.Units // nil: the embedded list
 }
+
+// DefaultProvince is the province of the demo: Điện Biên.
+const DefaultProvince = "11"
 
 // Plan is a generated province.
 type Plan struct {
@@ -91,23 +100,34 @@ var (
 )
 
 // Generate makes the plan of a province. The same Config gives the same plan.
+// It panics on a province code the list does not have (a caller's defect).
 func Generate(cfg Config) Plan {
-	if cfg.Centre == (geo.Point{}) {
-		cfg.Centre = geo.Point{Lat: 22.15, Lng: 104.05}
+	if cfg.Units == nil {
+		cfg.Units = geo.EmbeddedUnits()
 	}
-	if cfg.SizeKm == 0 {
-		cfg.SizeKm = 50
+	if cfg.Province == "" {
+		cfg.Province = DefaultProvince
+	}
+	prov, ok := cfg.Units.Province(cfg.Province)
+	if !ok {
+		panic("seed: no province " + cfg.Province)
 	}
 	if cfg.Communes == 0 {
 		cfg.Communes = max(3, cfg.Households/800)
 	}
+	cfg.Communes = min(cfg.Communes, len(prov.Communes))
 	r := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
 	g := &gen{r: r, cfg: cfg}
-	p := Plan{ProvinceName: "Tỉnh đoàn Lào Cai (dữ liệu mẫu)", ProvinceCode: "10"}
-	// The first commune is the town, a dense ward; the rest are mountain
-	// communes whose villages lie along valleys.
-	for i := 0; i < cfg.Communes; i++ {
-		p.Communes = append(p.Communes, g.commune(i, i == 0))
+	p := Plan{ProvinceName: prov.FullName, ProvinceCode: prov.Code}
+	// The first commune is the town, a ward if the province has one; the
+	// rest are communes whose villages lie along valleys.
+	codes := slices.Clone(prov.Communes)
+	if i := slices.IndexFunc(codes, func(c string) bool { u, _ := cfg.Units.Commune(c); return u.Kind == "phuong" }); i > 0 {
+		codes[0], codes[i] = codes[i], codes[0]
+	}
+	for i, code := range codes[:cfg.Communes] {
+		unit, _ := cfg.Units.Commune(code)
+		p.Communes = append(p.Communes, g.commune(unit, i == 0))
 	}
 	perCommune := distribute(cfg.Households, cfg.Communes, r)
 	for ci, n := range perCommune {
@@ -115,7 +135,7 @@ func Generate(cfg Config) Plan {
 		perVillage := distribute(n, len(c.Villages), r)
 		for vi, m := range perVillage {
 			for range m {
-				p.Households = append(p.Households, g.household(ci, vi, c.Villages[vi]))
+				p.Households = append(p.Households, g.household(ci, vi, c.Code, c.Villages[vi]))
 			}
 		}
 		// About one volunteer per 20 households, living where they do.
@@ -140,34 +160,40 @@ func offset(p geo.Point, dx, dy float64) geo.Point {
 	return geo.Point{Lat: p.Lat + dy/110.57, Lng: p.Lng + dx/(111.32*math.Cos(p.Lat*math.Pi/180))}
 }
 
-// inside returns a point near p that is inside Vietnam, drawing again if
-// the draw falls outside (the province box touches the Chinese border).
-func (g *gen) inside(draw func() geo.Point) geo.Point {
+// inside returns a draw that lies inside the commune's outline, drawing
+// again if one falls outside (outlines are not boxes); fallback, a point
+// known to be inside, if a hundred draws miss.
+func (g *gen) inside(code string, fallback geo.Point, draw func() geo.Point) geo.Point {
 	for range 100 {
-		if p := draw(); geo.InVietnam(p) {
+		if p := draw(); g.in(code, p) {
 			return p
 		}
 	}
-	return g.cfg.Centre
+	return fallback
 }
 
-func (g *gen) commune(i int, town bool) Commune {
-	half := g.cfg.SizeKm / 2
-	c := Commune{Code: fmt.Sprintf("%05d", 2800+i*3), Town: town}
+func (g *gen) in(code string, p geo.Point) bool {
+	got, ok := g.cfg.Units.Locate(p)
+	return ok && got == code
+}
+
+func (g *gen) commune(unit geo.Commune, town bool) Commune {
+	c := Commune{Code: unit.Code, Name: unit.FullName, Town: town}
+	centre, _ := g.cfg.Units.InsidePoint(unit.Code)
 	if town {
-		c.Name = "Phường Cốc Lếu (mẫu)"
-		centre := offset(g.cfg.Centre, 0, 0)
 		for k := range 4 {
 			c.Villages = append(c.Villages, Village{Name: fmt.Sprintf("Tổ dân phố %d", k+1), Language: "vi", RadiusKm: 0.8,
-				Centre: g.inside(func() geo.Point { return offset(centre, g.r.Float64()*2-1, g.r.Float64()*2-1) })})
+				Centre: g.inside(unit.Code, centre, func() geo.Point { return offset(centre, g.r.Float64()*2-1, g.r.Float64()*2-1) })})
 		}
 		c.Branches = []string{"Chi đoàn tổ dân phố 1", "Chi đoàn trường THPT số 1", "Chi đoàn Công an phường"}
 		return c
 	}
-	c.Name = "Xã " + g.pick(villages) + " " + g.pick(places) + fmt.Sprintf(" (mẫu %d)", i)
-	// A valley: a line of 6-12 km from a random start; villages every 1-2 km
-	// along it, lowland languages at its mouth and highland ones up it.
-	start := offset(g.cfg.Centre, (g.r.Float64()*2-1)*half*0.8, (g.r.Float64()*2-1)*half*0.8)
+	// A valley: a line of 6-12 km from a random point of the commune;
+	// villages every 1-2 km along it (those that stay inside the commune),
+	// lowland languages at its mouth and highland ones up it.
+	start := g.inside(unit.Code, centre, func() geo.Point {
+		return offset(centre, (g.r.Float64()*2-1)*8, (g.r.Float64()*2-1)*8)
+	})
 	angle := g.r.Float64() * 2 * math.Pi
 	length := 6 + g.r.Float64()*6
 	lowland := []string{"vi", "tay", "tha"}[g.r.IntN(3)]
@@ -178,9 +204,15 @@ func (g *gen) commune(i int, town bool) Commune {
 			lang = highland
 		}
 		along := offset(start, d*math.Cos(angle), d*math.Sin(angle))
+		if !g.in(unit.Code, along) {
+			continue
+		}
 		c.Villages = append(c.Villages, Village{Name: "Thôn " + g.pick(villages) + " " + g.pick(places), Language: lang,
 			RadiusKm: 0.3 + g.r.Float64()*0.3,
-			Centre:   g.inside(func() geo.Point { return offset(along, g.r.NormFloat64()*0.3, g.r.NormFloat64()*0.3) })})
+			Centre:   g.inside(unit.Code, along, func() geo.Point { return offset(along, g.r.NormFloat64()*0.3, g.r.NormFloat64()*0.3) })})
+	}
+	if len(c.Villages) == 0 {
+		c.Villages = []Village{{Name: "Thôn " + g.pick(villages) + " " + g.pick(places), Language: lowland, RadiusKm: 0.5, Centre: start}}
 	}
 	c.Branches = []string{"Chi đoàn " + c.Villages[0].Name, "Chi đoàn trường PTDTBT THCS", "Chi đoàn " + c.Villages[len(c.Villages)-1].Name}
 	return c
@@ -201,9 +233,9 @@ func (g *gen) phone(prefix string) string {
 
 const year = 2026
 
-func (g *gen) household(ci, vi int, v Village) Household {
+func (g *gen) household(ci, vi int, code string, v Village) Household {
 	h := Household{Commune: ci, Village: vi,
-		Point: g.inside(func() geo.Point {
+		Point: g.inside(code, v.Centre, func() geo.Point {
 			return offset(v.Centre, g.r.NormFloat64()*v.RadiusKm/2, g.r.NormFloat64()*v.RadiusKm/2)
 		})}
 	if g.r.Float64() < 0.6 {
@@ -261,7 +293,7 @@ func (g *gen) member(lang string, age int, male bool, guardian string) people.Me
 
 func (g *gen) volunteer(ci, bi int, c Commune, v Village) Volunteer {
 	vol := Volunteer{Commune: ci, Branch: bi, Name: g.name(v.Language, g.r.IntN(2) == 0), Phone: g.phone("086"),
-		Point: g.inside(func() geo.Point {
+		Point: g.inside(c.Code, v.Centre, func() geo.Point {
 			return offset(v.Centre, g.r.NormFloat64()*v.RadiusKm/2, g.r.NormFloat64()*v.RadiusKm/2)
 		}),
 		Capacity: []int{5, 8, 10, 10, 10, 12, 15, 20}[g.r.IntN(8)], RadiusKm: 2, Languages: []string{"vi"}}

@@ -20,6 +20,22 @@ func TestGenerateIsPlausible(t *testing.T) {
 	if len(p.Households) != 5000 {
 		t.Fatalf("%d households", len(p.Households))
 	}
+	// A real province and its real communes, a ward first.
+	u := geo.EmbeddedUnits()
+	if p.ProvinceCode != "11" || p.ProvinceName != "Tỉnh Điện Biên" || len(p.Communes) != 6 {
+		t.Fatalf("province %s %q with %d communes", p.ProvinceCode, p.ProvinceName, len(p.Communes))
+	}
+	for i, c := range p.Communes {
+		unit, ok := u.Commune(c.Code)
+		if !ok || unit.ProvinceCode != "11" || unit.FullName != c.Name || (i == 0 && unit.Kind != "phuong") {
+			t.Fatalf("commune %d: %+v, official %+v", i, c, unit)
+		}
+	}
+	for _, v := range p.Volunteers {
+		if code, _ := u.Locate(v.Point); code != p.Communes[v.Commune].Code {
+			t.Fatalf("volunteer at %v is in %q, not in %s", v.Point, code, p.Communes[v.Commune].Code)
+		}
+	}
 	if r := float64(len(p.Households)) / float64(len(p.Volunteers)); r < 15 || r > 25 {
 		t.Errorf("%.1f households per volunteer, want about 20", r)
 	}
@@ -27,8 +43,8 @@ func TestGenerateIsPlausible(t *testing.T) {
 	ages := map[string]int{}
 	members := 0
 	for _, h := range p.Households {
-		if !geo.InVietnam(h.Point) {
-			t.Fatalf("household outside Vietnam: %v", h.Point)
+		if code, _ := u.Locate(h.Point); code != p.Communes[h.Commune].Code {
+			t.Fatalf("household at %v is in %q, not in its commune %s", h.Point, code, p.Communes[h.Commune].Code)
 		}
 		for _, m := range h.Members {
 			members++

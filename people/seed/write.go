@@ -58,7 +58,7 @@ func WriteUnits(ctx context.Context, svc *people.Service, p Plan) (*Writer, erro
 	admin := seedAdmin
 	w := &Writer{svc: svc, plan: p}
 	sum := &w.Summary
-	prov, err := svc.CreateBranch(ctx, admin, people.NewBranch{Kind: people.KindProvince, Name: p.ProvinceName, ProvinceCode: p.ProvinceCode})
+	prov, err := svc.CreateBranch(ctx, admin, people.NewBranch{Kind: people.KindProvince, ProvinceCode: p.ProvinceCode})
 	if err != nil {
 		return w, fmt.Errorf("province: %w", err)
 	}
@@ -66,7 +66,7 @@ func WriteUnits(ctx context.Context, svc *people.Service, p Plan) (*Writer, erro
 	communeIDs := make([]string, len(p.Communes))
 	branchIDs := make([][]string, len(p.Communes))
 	for i, c := range p.Communes {
-		cm, err := svc.CreateBranch(ctx, admin, people.NewBranch{Kind: people.KindCommune, Name: "Đoàn " + c.Name, ParentID: prov.ID, CommuneCode: c.Code})
+		cm, err := svc.CreateBranch(ctx, admin, people.NewBranch{Kind: people.KindCommune, ParentID: prov.ID, CommuneCode: c.Code})
 		if err != nil {
 			return w, fmt.Errorf("commune %s: %w", c.Name, err)
 		}

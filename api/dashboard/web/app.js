@@ -233,9 +233,13 @@
     try {
       const unitKind = state.data && state.data.unit.kind;
       const q = new URLSearchParams({ branch_id: state.unit, res: unitKind === 'province' ? '7' : '8' });
-      const g = await api('/v1/coverage?' + q);
-      const place = state.data ? state.data.unit.name : '';
-      const n = DSS.hexMap($('map'), g, (p) => { state.cell = p; DSS.cellInfo($('cell'), p, place); });
+      const unit = state.data ? state.data.unit : {};
+      const area = unit.commune_code ? { commune: unit.commune_code } : { province: unit.province_code };
+      const [g, outlines] = await Promise.all([api('/v1/coverage?' + q),
+        (unit.commune_code || unit.province_code) ? api('/public/units/outlines?' + new URLSearchParams(area)).catch(() => null) : null]);
+      const place = unit.name || '';
+      const n = DSS.hexMap($('map'), g, (p) => { state.cell = p; DSS.cellInfo($('cell'), p, place); }, outlines);
+      $('map').dataset.communes = String(outlines ? outlines.features.length : 0);
       $('map').dataset.hexes = String(n);
       state.cell = null;
       DSS.cellInfo($('cell'), null);

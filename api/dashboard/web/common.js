@@ -253,18 +253,26 @@ const DSS = (() => {
   // have no certified member yet.
   function need(p) { return p.learners_waiting + Math.max(0, p.households - p.certified_households); }
 
+  // rings lists the rings of a GeoJSON Polygon or MultiPolygon.
+  function ringsOf(g) {
+    if (!g) return [];
+    return g.type === 'MultiPolygon' ? g.coordinates.flat() : g.coordinates;
+  }
+
   // hexMap draws GeoJSON H3 cells as SVG paths (an equirectangular
   // projection scaled by the latitude's cosine: true shapes at a
-  // province's size), coloured by need, with free places as green rings.
-  function hexMap(svg, geojson, onPick) {
+  // province's size), coloured by need, with free places as green rings,
+  // over the outlines of the area's communes (official list), each named.
+  function hexMap(svg, geojson, onPick, outlines) {
     svg.replaceChildren();
     const feats = geojson.features || [];
+    const areas = (outlines && outlines.features) || [];
     let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-    feats.forEach((f) => f.geometry.coordinates[0].forEach(([x, y]) => {
-      minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
-    }));
+    const grow = ([x, y]) => { minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y); };
+    feats.forEach((f) => f.geometry.coordinates[0].forEach(grow));
+    areas.forEach((f) => ringsOf(f.geometry).forEach((r) => r.forEach(grow)));
     const W = 600;
-    if (!feats.length) {
+    if (!feats.length && !areas.length) {
       svg.setAttribute('viewBox', `0 0 ${W} 120`);
       svg.append(el('svg:text', { x: W / 2, y: 60, 'text-anchor': 'middle', class: 'maptext', text: '—' }));
       return 0;
@@ -279,6 +287,14 @@ const DSS = (() => {
     const maxFree = Math.max(1, ...feats.map((f) => f.properties.free_capacity));
     const outline = el('svg:rect', { x: 2, y: 2, width: W - 4, height: H - 4, class: 'mapframe', rx: 6 });
     svg.append(outline);
+    const communes = el('svg:g', { class: 'communes' });
+    for (const f of areas) {
+      const d = ringsOf(f.geometry).map((r) => 'M' + r.map((q) => px(q).map((v) => v.toFixed(1)).join(',')).join('L') + 'Z').join('');
+      const path = el('svg:path', { d, class: 'commune', 'data-commune': f.properties.code });
+      path.append(el('svg:title', { text: f.properties.name }));
+      communes.append(path);
+    }
+    svg.append(communes);
     const hexes = el('svg:g', { class: 'hexes' });
     const rings = el('svg:g', { class: 'rings' });
     for (const f of feats) {
@@ -288,7 +304,7 @@ const DSS = (() => {
       const level = Math.min(5, Math.ceil((need(p) / maxNeed) * 5));
       p.number = feats.indexOf(f) + 1; // a cell is named by its number on this map, not its H3 id
       const path = el('svg:path', { d, class: 'hex n' + level, 'data-cell': p.cell, tabindex: 0 });
-      path.append(el('svg:title', { text: `${t('learnersWaiting')}: ${p.learners_waiting} · ${t('freePlaces')}: ${p.free_capacity}` }));
+      path.append(el('svg:title', { text: `${p.commune_name ? p.commune_name + ' · ' : ''}${t('learnersWaiting')}: ${p.learners_waiting} · ${t('freePlaces')}: ${p.free_capacity}` }));
       const pick = () => {
         svg.querySelectorAll('.hex.picked').forEach((x) => x.classList.remove('picked'));
         path.classList.add('picked');
@@ -314,7 +330,8 @@ const DSS = (() => {
     const dl = el('dl');
     [[t('householdsHere'), p.households], [t('families'), p.certified_households], [t('learnersWaiting'), p.learners_waiting],
       [t('mentorsHere'), p.mentors], [t('freePlaces'), p.free_capacity]].forEach(([k, v]) => dl.append(el('dt', { text: k }), el('dd', { text: num(v) })));
-    box.replaceChildren(el('h3', { 'data-cell': p.cell, text: `${t('cell')} ${p.number}${place ? ' · ' + place : ''}` }), dl);
+    const where = p.commune_name || place;
+    box.replaceChildren(el('h3', { 'data-cell': p.cell, text: `${t('cell')} ${p.number}${where ? ' · ' + where : ''}` }), dl);
   }
 
   // targets draws progress bars: a campaign's targets, then each

@@ -14,7 +14,7 @@
       sign: '(Signature and full name)', made: 'Made at', campaign: 'Campaign', mentorsActive: 'Active volunteers' },
   };
   const L = (k) => labels[DSS.lang][k];
-  let data = null, board = null, geo = null;
+  let data = null, board = null, geo = null, outlines = null;
 
   function render() {
     const d = data, r = d.total;
@@ -36,7 +36,7 @@
       .map(([k, v]) => el('tr', {}, el('th', { text: t(k) }), ...v.map((n) => el('td', { class: 'num', text: num(n) })))));
     $('top').tBodies[0].replaceChildren(...(board.items.length ? board.items.map((x) => el('tr', {}, el('td', { text: String(x.rank) }),
       el('td', { text: x.name || x.id }), el('td', { class: 'num', text: num(x.points) }))) : [el('tr', {}, el('td', { text: t('empty') }))]));
-    const n = DSS.hexMap($('map'), geo, null);
+    const n = DSS.hexMap($('map'), geo, null, outlines);
     $('map').dataset.hexes = String(n);
     DSS.legend($('legend'), $('map').dataset.maxNeed);
     $('branches').tHead.replaceChildren(el('tr', {}, ...[t('branch'), t('mentors'), t('atFive'), t('sessionsWeek')].map((h) => el('th', { text: h }))));
@@ -57,6 +57,8 @@
         api(`/v1/leaderboards/${encodeURIComponent(data.campaign.id)}?` + new URLSearchParams({ board: 'volunteers', period: 'month', scope: data.board_scope, limit: 10 })),
         api('/v1/coverage?' + new URLSearchParams({ commune_id: commune, res: '8' })),
       ]);
+      outlines = data.unit.commune_code
+        ? await api('/public/units/outlines?' + new URLSearchParams({ commune: data.unit.commune_code })).catch(() => null) : null;
       render();
     } catch (err) { $('error').textContent = err.message; }
   }

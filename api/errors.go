@@ -57,8 +57,11 @@ var domainErrors = []struct {
 	status int
 	code   string
 }{
-	{store.ErrUnavailable, fiber.StatusServiceUnavailable, "store_unavailable"},
+	// A store that was reached but too busy to answer within the request's
+	// deadline is "timeout", not "store_unavailable": that is for a store
+	// that cannot be reached (refused, reset, no server to select).
 	{context.DeadlineExceeded, fiber.StatusServiceUnavailable, "timeout"},
+	{store.ErrUnavailable, fiber.StatusServiceUnavailable, "store_unavailable"},
 	{people.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},

@@ -3,6 +3,8 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"daisuso/people"
+	"daisuso/store"
 )
 
 // TestNoServerErrorForClientInput sends hostile and broken input to every
@@ -178,5 +181,19 @@ func TestTooLargeBodySentWholeGetsItsAnswer(t *testing.T) {
 		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), `"body_too_large"`) {
 			t.Fatalf("%d bytes: %d %s", size, res.StatusCode, b)
 		}
+	}
+}
+
+// TestBusyStoreIsATimeoutNotAnOutage: a store operation that ran out of the
+// request's time is a 503 "timeout"; only a store that cannot be reached is
+// "store_unavailable".
+func TestBusyStoreIsATimeoutNotAnOutage(t *testing.T) {
+	busy := store.WrapMongo(fmt.Errorf("find: %w", context.DeadlineExceeded))
+	if e := toAPIError(busy); e.Status != 503 || e.Code != "timeout" {
+		t.Fatalf("a busy store: %d %s", e.Status, e.Code)
+	}
+	down := store.WrapMongo(&net.OpError{Op: "dial", Err: errors.New("connection refused")})
+	if e := toAPIError(down); e.Status != 503 || e.Code != "store_unavailable" {
+		t.Fatalf("a store that is down: %d %s", e.Status, e.Code)
 	}
 }

@@ -192,6 +192,45 @@ func (s *claimStore) release(ctx context.Context, key, owner string) error {
 
 type branchStore struct{ coll *mongo.Collection }
 
+// setUnit rewrites a union's unit: its name and kind, and for a commune
+// moved to another code, the code.
+func (s *branchStore) setUnit(ctx context.Context, id, name, kind, code string) error {
+	set := bson.D{{Key: "name", Value: name}, {Key: "unit_kind", Value: kind}}
+	if code != "" {
+		set = append(set, bson.E{Key: "commune_code", Value: code})
+	}
+	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
+	return store.WrapMongo(err)
+}
+
+// relocate moves the located commune of every record from one code to
+// another (a merged commune).
+func (s *Service) relocate(ctx context.Context, from, to string) error {
+	set := bson.D{{Key: "$set", Value: bson.D{{Key: "located_code", Value: to}}}}
+	for _, coll := range []*mongo.Collection{s.volunteers.coll, s.households.coll} {
+		if _, err := coll.UpdateMany(ctx, bson.D{{Key: "located_code", Value: from}}, set); err != nil {
+			return store.WrapMongo(err)
+		}
+	}
+	return nil
+}
+
+// recodeUnder gives everything under a commune union (its branches and
+// team, its volunteers and households) another commune code.
+func (s *Service) recodeUnder(ctx context.Context, unionID, code string) error {
+	set := bson.D{{Key: "$set", Value: bson.D{{Key: "commune_code", Value: code}}}}
+	for coll, filter := range map[*mongo.Collection]bson.D{
+		s.branches.coll:   {{Key: "ancestors", Value: unionID}},
+		s.volunteers.coll: {{Key: "commune_id", Value: unionID}},
+		s.households.coll: {{Key: "commune_id", Value: unionID}},
+	} {
+		if _, err := coll.UpdateMany(ctx, filter, set); err != nil {
+			return store.WrapMongo(err)
+		}
+	}
+	return nil
+}
+
 type branchDoc struct {
 	ID           string    `bson:"_id"`
 	Kind         string    `bson:"kind"`

@@ -52,12 +52,14 @@ var settings = []setting{
 	{name: "RATE_LIMIT_IP", def: "6000", help: "Requests per minute per client IP (0: off). A commune office shares one IP."},
 	{name: "PROXY_HEADER", help: "Header with the client IP behind a trusted proxy, e.g. X-Forwarded-For."},
 	{name: "GOGC", def: "400", help: "Go's garbage collector target, read by the Go runtime. Unset, the service sets 400 instead of Go's 100: the embedded FerretDB allocates afresh for every document, and at 100 the collector ran all the time (docs/PERFORMANCE.md). GOMEMLIMIT caps the heap as Go documents."},
+	{name: "UNITS_DIR", help: "A newer official list of units than the embedded one (2026-07-25): a folder with units.json and communes.geojson as in geo/units (or the units.json path). Run `daisuso units import` on it first."},
 	{name: "DEMO_HOUSEHOLDS", def: "5000", help: "Size of the demo province that `daisuso demo` (make demo) writes into an empty database."},
 }
 
 // config is the parsed settings.
 type config struct {
 	Host, Port                 string
+	UnitsDir                   string
 	MongoURI, MongoDatabase    string
 	DataDir, FerretPostgres    string
 	DataSyncFull               bool
@@ -121,7 +123,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c := config{
 		Port: get("PORT"), MongoURI: get("MONGODB_URI"), MongoDatabase: get("MONGODB_DATABASE"),
-		DataDir: get("DATA_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
+		DataDir: get("DATA_DIR"), UnitsDir: get("UNITS_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
 		RedisURL: get("REDIS_URL"), RedisPrefix: get("REDIS_PREFIX"),
 		FirebaseProject: get("FIREBASE_PROJECT_ID"), FCMEndpoint: get("FCM_ENDPOINT"), FirebaseWebAPIKey: get("FIREBASE_WEB_API_KEY"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
 		SessionCodeSecret: get("SESSION_CODE_SECRET"),

@@ -62,8 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return writeSeed(args[1:], stdout)
 		case "demo":
 			demo = true
+		case "units":
+			return unitsCommand(ctx, args[1:], getenv, stdout)
 		default:
-			return fmt.Errorf("unknown command %q (commands: demo, seed, env)", args[0])
+			return fmt.Errorf("unknown command %q (commands: demo, seed, units, env)", args[0])
 		}
 	}
 
@@ -71,6 +73,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
+	}
+	units, err := loadUnits(cfg.UnitsDir)
+	if err != nil {
+		return fmt.Errorf("configuration:\nUNITS_DIR: %w", err)
 	}
 	log := newLogger(cfg, stdout)
 	store.TuneGC(getenv)
@@ -173,6 +179,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	peopleSvc := people.NewService(db, time.Now)
+	peopleSvc.UseUnits(units)
+	log.Info("administrative units", "version", units.Version, "provinces", len(units.Provinces()))
 	matchingSvc := matching.NewService(db, time.Now)
 	gamifySvc := gamify.New(gamify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Logger: log, Now: time.Now})
 	codeSecret, err := keptSecret(cfg.SessionCodeSecret, cfg.DataDir, "session-code-secret")

@@ -60,18 +60,8 @@ func (s *Service) SetPopulation(ctx context.Context, a Actor, communeID string, 
 	if commune.Kind != KindCommune {
 		return Population{}, &RuleError{Code: "not_a_commune", Field: "id"}
 	}
-	ok, err := s.administers(ctx, a, commune.Scope())
-	if err != nil {
+	if err := s.unionAdmin(ctx, a, commune.Scope()); err != nil {
 		return Population{}, err
-	}
-	if !ok {
-		return Population{}, ErrNotFound
-	}
-	if a.Role != RoleAdmin {
-		own, err := s.Branch(ctx, a.BranchID)
-		if err != nil || a.Role != RoleBranchAdmin || (own.Kind != KindCommune && own.Kind != KindProvince) {
-			return Population{}, ErrForbidden
-		}
 	}
 	p.CommuneCode, p.SetBy, p.SetAt = commune.CommuneCode, a.UserID, s.now().UTC().Truncate(time.Second)
 	d := populationDoc{ID: p.CommuneCode, Residents: p.Residents, Households: p.Households, Year: p.Year, SetBy: p.SetBy, SetAt: p.SetAt}

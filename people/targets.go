@@ -93,18 +93,8 @@ func (s *Service) SetTeamTargets(ctx context.Context, a Actor, t TeamTargets) (T
 	if team.Kind != KindTechTeam {
 		return TeamTargets{}, &RuleError{Code: "not_a_tech_team", Field: "id"}
 	}
-	ok, err := s.administers(ctx, a, team.Scope())
-	if err != nil {
+	if err := s.unionAdmin(ctx, a, team.Scope()); err != nil {
 		return TeamTargets{}, err
-	}
-	if !ok {
-		return TeamTargets{}, ErrNotFound
-	}
-	if a.Role != RoleAdmin {
-		own, err := s.Branch(ctx, a.BranchID)
-		if err != nil || a.Role != RoleBranchAdmin || (own.Kind != KindCommune && own.Kind != KindProvince) {
-			return TeamTargets{}, ErrForbidden
-		}
 	}
 	t.SetBy, t.SetAt = a.UserID, s.now().UTC().Truncate(time.Second)
 	d := teamTargetsDoc{ID: t.TeamID, Period: t.Period, CampaignID: t.CampaignID, Values: t.Values, SetBy: t.SetBy, SetAt: t.SetAt}
@@ -112,6 +102,27 @@ func (s *Service) SetTeamTargets(ctx context.Context, a Actor, t TeamTargets) (T
 		return TeamTargets{}, fmt.Errorf("set team targets: %w", store.WrapMongo(err))
 	}
 	return t, nil
+}
+
+// unionAdmin checks that the actor is an admin, or the admin of a commune
+// or province union over the scope: what a commune is given (targets,
+// population) is set at that level, not by a branch or the desk.
+// ErrNotFound outside the actor's area, ErrForbidden inside it.
+func (s *Service) unionAdmin(ctx context.Context, a Actor, scope []string) error {
+	ok, err := s.administers(ctx, a, scope)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	if a.Role != RoleAdmin {
+		own, err := s.Branch(ctx, a.BranchID)
+		if err != nil || a.Role != RoleBranchAdmin || (own.Kind != KindCommune && own.Kind != KindProvince) {
+			return ErrForbidden
+		}
+	}
+	return nil
 }
 
 // TargetsOf returns the targets of those of the teams that have some.

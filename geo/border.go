@@ -65,10 +65,6 @@ func nearLandBorder(p Point, km float64) bool {
 	return false
 }
 
-// InVietnam reports whether p lies in Vietnam by the embedded list of
-// units: inside a commune's outline, or within the buffer of one.
-func InVietnam(p Point) bool { return EmbeddedUnits().Contains(p) }
-
 // segmentDistanceKm is the distance from p to the segment ab, on a local
 // flat projection (exact enough over a few kilometres).
 func segmentDistanceKm(p, a, b Point) float64 {

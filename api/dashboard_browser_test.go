@@ -157,7 +157,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	firstRow := `(document.querySelector('#board tbody tr .who') || {}).textContent`
 
-	var hexes, cellTitle, heading, bcRecipients, overflow string
+	var hexes, outlines, cellTitle, heading, bcRecipients, overflow string
 	err = chromedp.Run(ctx,
 		log.Enable(),
 		chromedp.Navigate(base+"/dashboard"),
@@ -177,6 +177,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitFor("the branch board with the admin's branch highlighted", `document.querySelector('#board tbody tr.mine') !== null`),
 		// The map: one hexagon per cell of the coverage; a click lists the cell.
 		chromedp.AttributeValue(`#map`, "data-hexes", &hexes, nil),
+		chromedp.Evaluate(`String(document.querySelectorAll('#map path.commune[data-commune="02728"]').length)`, &outlines),
 		chromedp.Click(`#map path.hex`),
 		chromedp.Text(`#cell h3`, &cellTitle),
 		shot("03-dashboard-campaign-map.png"),
@@ -224,8 +225,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	if hexes != fmt.Sprint(wantHexes) || wantHexes < 2 {
 		t.Errorf("the map drew %s hexagons; the coverage has %d", hexes, wantHexes)
 	}
-	if !strings.HasPrefix(cellTitle, "Ô ") {
+	// A cell is named by the commune it lies in, over the commune's
+	// official outline.
+	if !strings.HasPrefix(cellTitle, "Ô ") || !strings.Contains(cellTitle, "Xã ") {
 		t.Errorf("clicking a hexagon: %q", cellTitle)
+	}
+	if outlines != "1" {
+		t.Errorf("the map drew %s outlines of Mường Hum, want 1", outlines)
 	}
 	if overflow != "" {
 		t.Errorf("at 390 px the page is wider than the screen: %s", overflow)

@@ -57,6 +57,7 @@ var accessTable = map[string]string{
 	"POST /v1/sessions/sync":            "volunteer",
 	"GET /v1/sessions/:id":              "volunteer,household,commune_staff,branch_admin,admin",
 	"POST /v1/sessions/:id/check-in":    "volunteer",
+	"GET /v1/sessions":                  "volunteer,household",
 	"POST /v1/sessions/:id/confirm":     "household,volunteer,commune_staff,admin",
 	"POST /v1/sessions/:id/cancel":      "volunteer",
 	"POST /v1/sessions/:id/review":      "branch_admin,admin",

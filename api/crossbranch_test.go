@@ -95,6 +95,7 @@ func TestCrossBranchAuthorizationMatrix(t *testing.T) {
 		{route: "GET /v1/me", noOtherID: true},
 		{route: "GET /public/coverage", noOtherID: true, why: "aggregates only, for everyone"},
 		{route: "GET /public/rankings", noOtherID: true, why: "aggregates only, for everyone"},
+		{route: "GET /v1/sessions", noOtherID: true, why: "the caller's own sessions only (TestMySessions)"},
 		{route: "GET /public/units", noOtherID: true, why: "the official list of units, public data"},
 		{route: "GET /public/units/:code/communes", noOtherID: true, why: "as above"},
 		{route: "GET /public/units/outlines", noOtherID: true, why: "the official outlines, public data"},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -143,6 +144,31 @@ func (a *API) createSession(c *fiber.Ctx) error {
 		status = fiber.StatusOK
 	}
 	return c.Status(status).JSON(a.toSessionJSON(actor, s))
+}
+
+type sessionList struct {
+	Items []sessionJSON `json:"items"`
+}
+
+func (a *API) mySessions(c *fiber.Ctx) error {
+	limit := 20
+	if q := c.Query("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > sessions.MaxMine {
+			return newError(fiber.StatusBadRequest, "invalid_limit", map[string]any{"max": sessions.MaxMine})
+		}
+		limit = n
+	}
+	actor := actorOf(c)
+	list, err := a.deps.Sessions.Mine(c.UserContext(), actor, limit)
+	if err != nil {
+		return err
+	}
+	out := sessionList{Items: make([]sessionJSON, len(list))}
+	for i, s := range list {
+		out.Items[i] = a.toSessionJSON(actor, s)
+	}
+	return c.JSON(out)
 }
 
 func (a *API) getSession(c *fiber.Ctx) error {

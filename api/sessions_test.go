@@ -715,3 +715,57 @@ func TestPauseHistoryAndStreakOnTheProfile(t *testing.T) {
 		t.Fatalf("streak on the profile: %v", v["streak_weeks"])
 	}
 }
+
+// TestMySessions: a volunteer lists the sessions she mentors (with the code
+// of one held and waiting), a household those it learns in; nobody sees
+// another's.
+func TestMySessions(t *testing.T) {
+	m := newMentoring(t)
+	self := m.tokenIn("hh-mine", "", "")
+	lat, lng := at(0.1, 0)
+	m.mustCreate("/v1/households", fmt.Sprintf(`{"commune_id":%q,"location":{"lat":%v,"lng":%v},"members":%s,"consents":["matching"]}`,
+		m.communeA, lat, lng, oneAdult), self)
+	self = m.tokenIn("hh-mine", people.RoleHousehold, "")
+	if out := m.ask("hh-mine", self); mentorOf(out) != "mai" {
+		t.Fatalf("not matched: %v", out)
+	}
+	other := m.matchedHousehold(0.2, oneAdult)
+	held, later := uuid.NewString(), uuid.NewString()
+	m.schedule(held, "hh-mine", time.Now().Add(-2*time.Hour).Truncate(time.Second), m.mai)
+	m.schedule(later, other, time.Now().Add(48*time.Hour).Truncate(time.Second), m.mai)
+	code := m.checkIn(held, time.Now().Add(-time.Hour), 0, `["vneid"]`)["confirmation_code"]
+	ids := func(r response) []string {
+		t.Helper()
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET /v1/sessions: %d %s", r.Status, r.Body)
+		}
+		var out []string
+		for _, it := range r.json(t)["items"].([]any) {
+			out = append(out, it.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	if got := ids(m.get("/v1/sessions", m.mai...)); len(got) != 2 || got[0] != later || got[1] != held {
+		t.Fatalf("Mai's sessions, newest first: %v", got)
+	}
+	items := m.get("/v1/sessions", m.mai...).json(t)["items"].([]any)
+	if c := items[1].(map[string]any)["confirmation_code"]; c != code || c == nil {
+		t.Fatalf("the held session's code %v, want %v", c, code)
+	}
+	mine := m.get("/v1/sessions", self...)
+	if got := ids(mine); len(got) != 1 || got[0] != held || mine.json(t)["items"].([]any)[0].(map[string]any)["confirmation_code"] != nil {
+		t.Fatalf("the household's sessions (no code): %s", mine.Body)
+	}
+	if got := ids(m.get("/v1/sessions?limit=1", m.mai...)); len(got) != 1 {
+		t.Fatalf("limit 1: %v", got)
+	}
+	if r := m.get("/v1/sessions?limit=51", m.mai...); r.Status != http.StatusBadRequest {
+		t.Fatalf("limit 51: %d", r.Status)
+	}
+	if r := m.get("/v1/sessions", m.tokenIn("tuan", "", "")...); r.Status != http.StatusForbidden {
+		t.Fatalf("a user who has not registered: %d %s", r.Status, r.Body)
+	}
+	if got := ids(m.get("/v1/sessions", m.mentorAt("tuan2", 0.3, 0, `["vi"]`, 10, 3)...)); len(got) != 0 {
+		t.Fatalf("another volunteer sees %v", got)
+	}
+}

@@ -235,6 +235,23 @@ func (s *Service) Get(ctx context.Context, a people.Actor, id string) (Session, 
 	return sess, nil
 }
 
+// MaxMine bounds the sessions Mine returns: a volunteer's month, or more.
+const MaxMine = 50
+
+// Mine lists the actor's own sessions, newest first: a volunteer's as
+// mentor, a household's as learners (a household user's household has the
+// user's id). Others have none.
+func (s *Service) Mine(ctx context.Context, a people.Actor, limit int) ([]Session, error) {
+	limit = min(max(limit, 1), MaxMine)
+	switch a.Role {
+	case people.RoleVolunteer:
+		return s.st.latest(ctx, "mentor_id", a.UserID, limit)
+	case people.RoleHousehold:
+		return s.st.latest(ctx, "households", a.UserID, limit)
+	}
+	return []Session{}, nil
+}
+
 func (s *Service) maySee(ctx context.Context, a people.Actor, sess Session) (bool, error) {
 	if sess.MentorID == a.UserID {
 		return true, nil

@@ -123,6 +123,13 @@ func (m *mongoStore) ofMentor(ctx context.Context, mentorID string, from, to tim
 	return store.FindAll[Session](ctx, m.sessions, filter, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
 }
 
+// latest lists the newest sessions (by start) whose field holds id: a
+// mentor's (mentor_id) or a household's (households).
+func (m *mongoStore) latest(ctx context.Context, field, id string, limit int) ([]Session, error) {
+	return store.FindAll[Session](ctx, m.sessions, bson.D{{Key: field, Value: id}},
+		options.Find().SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(int64(limit)))
+}
+
 type certDoc struct {
 	ID          string    `bson:"_id"`
 	HouseholdID string    `bson:"household_id"`

@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"daisuso/api/app"
 	"daisuso/api/dashboard"
 	"daisuso/gamify"
 	"daisuso/geo"
@@ -76,6 +77,7 @@ type API struct {
 	table    []route
 	openAPI  []byte
 	assets   map[string]dashboard.Asset
+	appFiles map[string]dashboard.Asset
 }
 
 // units is the list of administrative units the service runs with.
@@ -133,6 +135,9 @@ func New(d Deps) (*API, error) {
 		fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: a.logPanic}),
 		a.withDeadline, a.bodyLimit, checkPageParams, a.rateLimit(d.RateLimits.PerIP, ipSubject))
 	d.People.AddDataHolder(personData{a})
+	if a.appFiles, err = app.Assets(); err != nil {
+		return nil, err
+	}
 	if a.assets, err = dashboard.Assets(); err != nil {
 		return nil, fmt.Errorf("api dashboard: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/errgroup"
 
+	"daisuso/api/dashboard"
 	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/people"
@@ -595,16 +596,25 @@ const dashboardCSP = "default-src 'self'; script-src 'self'; style-src 'self'; i
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'"
 
 // dashboardFile serves an embedded file: /dashboard is index.html.
-func (a *API) dashboardFile(c *fiber.Ctx) error {
+func (a *API) dashboardFile(c *fiber.Ctx) error { return serveAsset(c, a.assets, dashboardCSP) }
+
+// appFile serves the app's files: /app is index.html. The service worker
+// (sw.js) controls /app/ and nothing else.
+func (a *API) appFile(c *fiber.Ctx) error { return serveAsset(c, a.appFiles, dashboardCSP) }
+
+// serveAsset serves an embedded file by the :file parameter ("" is
+// index.html), revalidated by ETag on every load: the app's service worker
+// keeps its own copy for when the network is gone.
+func serveAsset(c *fiber.Ctx, assets map[string]dashboard.Asset, csp string) error {
 	name := c.Params("file")
 	if name == "" {
 		name = "index.html"
 	}
-	as, ok := a.assets[name]
+	as, ok := assets[name]
 	if !ok {
 		return newError(fiber.StatusNotFound, "not_found", nil)
 	}
-	c.Set(fiber.HeaderContentSecurityPolicy, dashboardCSP)
+	c.Set(fiber.HeaderContentSecurityPolicy, csp)
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	c.Set(fiber.HeaderCacheControl, "no-cache")

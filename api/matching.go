@@ -145,6 +145,33 @@ func (a *API) getHelpRequest(c *fiber.Ctx) error {
 	return c.JSON(body)
 }
 
+type helpRequestList struct {
+	Items []helpRequestJSON `json:"items"`
+}
+
+// householdRequests: a household's help requests, newest first, each with
+// the mentor found or why it waits (whoever may see the household).
+func (a *API) householdRequests(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	h, err := a.deps.People.Household(ctx, actorOf(c), copyParam(c, "id"))
+	if err != nil {
+		return err
+	}
+	outs, err := a.deps.Matching.OfHousehold(ctx, h.ID)
+	if err != nil {
+		return err
+	}
+	list := helpRequestList{Items: make([]helpRequestJSON, 0, len(outs))}
+	for _, o := range outs {
+		j, err := a.helpRequestJSON(ctx, c, o)
+		if err != nil {
+			return err
+		}
+		list.Items = append(list.Items, j)
+	}
+	return c.JSON(list)
+}
+
 func (a *API) helpRequestJSON(ctx context.Context, c *fiber.Ctx, o matching.Outcome) (helpRequestJSON, error) {
 	r := o.Request
 	j := helpRequestJSON{ID: r.ID, HouseholdID: r.HouseholdID, State: o.State, Members: nonNil(r.Members), Learners: r.Learners, Language: r.Language,

@@ -762,6 +762,14 @@ func TestMySessions(t *testing.T) {
 	if r := m.get("/v1/sessions?limit=51", m.mai...); r.Status != http.StatusBadRequest {
 		t.Fatalf("limit 51: %d", r.Status)
 	}
+	// The desk of the commune sees the held session waiting for its code,
+	// the other commune's desk nothing.
+	if got := ids(m.get("/v1/sessions", m.staffA...)); len(got) != 1 || got[0] != held {
+		t.Fatalf("commune A's desk: %v", got)
+	}
+	if got := ids(m.get("/v1/sessions", m.staffB...)); len(got) != 0 {
+		t.Fatalf("commune B's desk: %v", got)
+	}
 	if r := m.get("/v1/sessions", m.tokenIn("tuan", "", "")...); r.Status != http.StatusForbidden {
 		t.Fatalf("a user who has not registered: %d %s", r.Status, r.Body)
 	}

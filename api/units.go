@@ -111,3 +111,20 @@ func (a *API) outlines(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 	return c.Send(body)
 }
+
+func (a *API) unionOfCommune(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	code := c.Params("code")
+	if _, ok := a.units().Commune(code); !ok {
+		return people.ErrNotFound
+	}
+	id, err := a.deps.People.CommuneByCode(ctx, code)
+	if err != nil {
+		return err
+	}
+	b, err := a.deps.People.Branch(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toBranchJSON(b, a.units()))
+}

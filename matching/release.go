@@ -32,6 +32,28 @@ func (s *Service) Outcome(ctx context.Context, requestID string) (Outcome, error
 	return Outcome{Request: r, State: StateWaiting, Unserved: u}, nil
 }
 
+// MaxOfHousehold bounds the requests OfHousehold returns.
+const MaxOfHousehold = 10
+
+// OfHousehold returns a household's requests with their outcomes, newest
+// first: what the family's app shows (the mentor found, or why it waits).
+func (s *Service) OfHousehold(ctx context.Context, householdID string) ([]Outcome, error) {
+	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: householdID}})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(reqs, func(a, b Request) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	out := make([]Outcome, 0, min(len(reqs), MaxOfHousehold))
+	for _, r := range reqs[:min(len(reqs), MaxOfHousehold)] {
+		o, err := s.Outcome(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
 // Queue returns the waiting requests of some communes, oldest first: the
 // commune technology team's queue.
 func (s *Service) Queue(ctx context.Context, communeIDs []string) ([]Outcome, error) {

@@ -240,7 +240,8 @@ const MaxMine = 50
 
 // Mine lists the actor's own sessions, newest first: a volunteer's as
 // mentor, a household's as learners (a household user's household has the
-// user's id). Others have none.
+// user's id), and for commune staff the commune's sessions held and
+// waiting for the code at the desk. Others have none.
 func (s *Service) Mine(ctx context.Context, a people.Actor, limit int) ([]Session, error) {
 	limit = min(max(limit, 1), MaxMine)
 	switch a.Role {
@@ -248,6 +249,15 @@ func (s *Service) Mine(ctx context.Context, a people.Actor, limit int) ([]Sessio
 		return s.st.latest(ctx, "mentor_id", a.UserID, limit)
 	case people.RoleHousehold:
 		return s.st.latest(ctx, "households", a.UserID, limit)
+	case people.RoleCommuneStaff:
+		b, err := s.people.Branch(ctx, a.BranchID)
+		if errors.Is(err, people.ErrNotFound) || (err == nil && b.CommuneID() == "") {
+			return []Session{}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.st.heldIn(ctx, b.CommuneID(), limit)
 	}
 	return []Session{}, nil
 }

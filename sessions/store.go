@@ -130,6 +130,13 @@ func (m *mongoStore) latest(ctx context.Context, field, id string, limit int) ([
 		options.Find().SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(int64(limit)))
 }
 
+// heldIn lists a commune's sessions held and waiting for confirmation,
+// newest first.
+func (m *mongoStore) heldIn(ctx context.Context, communeID string, limit int) ([]Session, error) {
+	return store.FindAll[Session](ctx, m.sessions, bson.D{{Key: "commune_id", Value: communeID}, {Key: "state", Value: StateHeld}},
+		options.Find().SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(int64(limit)))
+}
+
 type certDoc struct {
 	ID          string    `bson:"_id"`
 	HouseholdID string    `bson:"household_id"`

@@ -23,19 +23,26 @@ type Asset struct {
 }
 
 // Assets reads every embedded file once, by its name ("index.html").
-func Assets() (map[string]Asset, error) {
+func Assets() (map[string]Asset, error) { return ReadAssets(files, "web") }
+
+// ReadAssets reads every file under dir of fsys (the dashboard's, the
+// app's), by its base name.
+func ReadAssets(fsys fs.FS, dir string) (map[string]Asset, error) {
 	out := map[string]Asset{}
-	err := fs.WalkDir(files, "web", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := files.ReadFile(p)
+		body, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(body)
 		ctype := mime.TypeByExtension(path.Ext(p))
-		if ctype == "" {
+		switch {
+		case path.Ext(p) == ".webmanifest":
+			ctype = "application/manifest+json"
+		case ctype == "":
 			ctype = "application/octet-stream"
 		}
 		out[path.Base(p)] = Asset{Body: body, Type: ctype, ETag: `"` + hex.EncodeToString(sum[:8]) + `"`}

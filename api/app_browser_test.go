@@ -221,6 +221,13 @@ func (b *appBrowser) checkScreen(name string) chromedp.Action {
 		if err := chromedp.Evaluate(`document.documentElement.lang`, &htmlLang).Do(ctx); err != nil {
 			return err
 		}
+		var leak string
+		if err := chromedp.Evaluate(`(document.querySelector('main').innerText.match(/\b(null|undefined|NaN|\[object Object\])\b/) || [''])[0]`, &leak).Do(ctx); err != nil {
+			return err
+		}
+		if leak != "" {
+			b.t.Errorf("%s: the page shows %q", name, leak)
+		}
 		if unnamed != "" {
 			b.t.Errorf("%s: controls without a name: %s", name, unnamed)
 		}

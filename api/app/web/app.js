@@ -148,6 +148,8 @@
     clearTimeout(toast.timer);
     toast.timer = setTimeout(() => { b.hidden = true; }, 4000);
   }
+  // add appends what is given, leaving out the parts a screen does not have.
+  const add = (parent, ...kids) => parent.append(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
   const button = (text, onclick, cls) => el('button', { type: 'button', class: cls, onclick }, text);
   const field = (label, input) => el('label', {}, label, input);
   const checks = (legend, list, name, picked = []) => el('fieldset', {}, el('legend', { text: legend }),
@@ -423,12 +425,15 @@
     const br = el('select', { id: 'pick-branch', disabled: true }, el('option', { value: '', text: '—' }));
     const note = el('p', { class: 'muted', role: 'status' });
     const box = el('div', {}, field(t('province'), prov), field(t('commune'), com), withBranch ? field(t('branch'), br) : null, note);
-    read('/public/units').then((r) => r.data.items.forEach((p) => prov.append(el('option', { value: p.code, text: p.full_name }))));
+    read('/public/units').then((r) => r.data.items.forEach((p) => prov.append(el('option', { value: p.code, text: p.full_name }))))
+      .catch((e) => { note.textContent = e.message; });
     prov.addEventListener('change', async () => {
       com.replaceChildren(el('option', { value: '', text: '—' }));
-      const r = await read(`/public/units/${prov.value}/communes`);
-      r.data.items.forEach((c) => com.append(el('option', { value: c.code, text: c.full_name })));
-      com.disabled = false;
+      try {
+        const r = await read(`/public/units/${prov.value}/communes`);
+        r.data.items.forEach((c) => com.append(el('option', { value: c.code, text: c.full_name })));
+        com.disabled = false;
+      } catch (e) { note.textContent = e.message; }
     });
     com.addEventListener('change', async () => {
       note.textContent = '';
@@ -462,7 +467,7 @@
     const from = el('input', { id: 'vol-from', type: 'time', value: '18:00' });
     const to = el('input', { id: 'vol-to', type: 'time', value: '20:00' });
     const err = el('p', { class: 'error', role: 'alert' });
-    f.append(field(t('name'), name), field(t('phone'), phone), where, el('fieldset', {}, el('legend', { text: t('location') }), loc),
+    add(f, field(t('name'), name), field(t('phone'), phone), where, el('fieldset', {}, el('legend', { text: t('location') }), loc),
       el('div', { class: 'row' }, field(t('capacity'), cap), field(t('radius'), radius)),
       checks(t('languages'), 'languages', 'lang', ['vi']), checks(t('topics'), 'topics', 'topic', ['smartphone_basics', 'vneid']),
       el('fieldset', {}, el('legend', { text: t('availability') }), el('div', { class: 'row' }, field(t('day'), day), field(t('from'), from), field(t('to'), to))),
@@ -551,7 +556,7 @@
       }));
     };
     learners.addEventListener('change', drawOutcomes);
-    f.append(learners, el('div', { class: 'row' }, field(t('when'), at), field(t('minutes'), minutes)),
+    add(f, learners, el('div', { class: 'row' }, field(t('when'), at), field(t('minutes'), minutes)),
       checks(held ? t('topicsCovered') : t('topics'), 'topics', 'topic', ['vneid']), outcomes, err, el('button', { type: 'submit' }, t('save')));
     drawOutcomes();
     f.addEventListener('submit', async (e) => {
@@ -576,7 +581,7 @@
     const f = el('form', { id: 'checkin-form' });
     const err = el('p', { class: 'error', role: 'alert' });
     const name = (l) => { const m = people.find((p) => p.household_id === l.household_id); return m ? m.names[l.member] : l.household_id; };
-    f.append(checks(t('topicsCovered'), 'topics', 'topic', s.topics),
+    add(f, checks(t('topicsCovered'), 'topics', 'topic', s.topics),
       ...s.learners.map((l) => checks(`${t('outcomes')} ${name(l)}`, 'outcomes', `out-${l.household_id}#${l.member}`)), err,
       el('button', { type: 'submit' }, t('checkIn')));
     f.addEventListener('submit', async (e) => {
@@ -652,7 +657,7 @@
     const phone = el('input', { id: 'hh-phone', type: 'tel', autocomplete: self ? 'tel' : 'off' });
     const ask = el('input', { type: 'checkbox', id: 'hh-ask', checked: true });
     const err = el('p', { class: 'error', role: 'alert' });
-    f.append(where, el('fieldset', {}, el('legend', { text: t('location') }), loc), field(t('contactPhone'), phone),
+    add(f, where, el('fieldset', {}, el('legend', { text: t('location') }), loc), field(t('contactPhone'), phone),
       el('h2', { text: t('members') }), members,
       button(t('addMember'), () => members.append(memberFields(members.children.length)), 'secondary'),
       checks(t('consents'), 'purposesHh', 'consent', ['matching']), el('label', { class: 'check' }, ask, t('askHelp')), err,
@@ -699,16 +704,16 @@
       if (!r) { helpBox.replaceChildren(el('p', { class: 'muted', text: t('noRequest') })); return; }
       if (r.assignment) {
         const a = r.assignment;
-        helpBox.replaceChildren(el('b', { text: t('helpState') }), el('p', { id: 'mentor-found', text: t('found', a.mentor.first_name, a.mentor.phone_masked, num(a.distance_km)) }),
+        helpBox.replaceChildren(el('p', { id: 'mentor-found', text: t('found', a.mentor.first_name, a.mentor.phone_masked, num(a.distance_km)) }),
           el('p', { class: 'muted', text: `${t('why')}: ${(a.explanation.topics_covered || []).map((x) => nameOf('topics', x)).join(', ')}` }));
       } else if (r.unserved) {
-        helpBox.replaceChildren(el('b', { text: t('waiting') }), el('p', { text: r.unserved.message }));
+        helpBox.replaceChildren(el('p', { class: 'stale', text: t('waiting') }), el('p', { text: r.unserved.message }));
       }
     };
     drawHelp(requests.data && requests.data.items[0]);
     const toConfirm = (sessions.data ? sessions.data.items : []).filter((s) => s.state === 'held');
     const p = progress.data;
-    show(t('brand'), staleNote(hh, progress, sessions, requests), el('h2', { text: t('helpState') }), helpBox,
+    show(t('hello', (names[0] || '').split(' ').pop()), staleNote(hh, progress, sessions, requests), el('h2', { text: t('helpState') }), helpBox,
       button(t('askNow'), async () => {
         try { drawHelp(await request('POST', '/v1/help-requests', { household_id: auth.user }, uuid())); } catch (e) { toast(e.message); }
       }, 'secondary'),

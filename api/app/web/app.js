@@ -36,7 +36,7 @@
       pause: 'Tạm nghỉ', resume: 'Tiếp tục nhận người học', paused: 'Bạn đang tạm nghỉ: hệ thống không ghép người mới.',
       notes: 'Thông báo', noNotes: 'Chưa có thông báo.', myData: 'Dữ liệu của tôi', exportData: 'Tải dữ liệu của tôi', deleteData: 'Xoá tài khoản và dữ liệu',
       deleteSure: 'Xoá hẳn tài khoản và mọi dữ liệu của bạn? Không thể hoàn tác.', deleted: 'Đã xoá.', back: 'Quay lại',
-      learners: 'Người học', when: 'Thời gian', minutes: 'Số phút', topicsCovered: 'Nội dung đã học', outcomes: 'Kết quả của',
+      learners: 'Người học', sessionTopics: 'Nội dung buổi học', when: 'Thời gian', minutes: 'Số phút', topicsCovered: 'Nội dung đã học', outcomes: 'Kết quả của',
       code: 'Mã xác nhận', codeHelp: 'Đọc mã này cho người học hoặc cán bộ xã để xác nhận buổi học.', codeLater: 'Mã sẽ có khi buổi học được gửi lên (cần mạng).',
       hhTitle: 'Đăng ký hộ gia đình', members: 'Thành viên', addMember: 'Thêm người', removeMember: 'Bỏ người này', birthYear: 'Năm sinh',
       needs: 'Cần học', language: 'Ngôn ngữ', smartphone: 'Có điện thoại thông minh', selfConsent: 'Người này tự đồng ý',
@@ -79,7 +79,7 @@
       pause: 'Pause', resume: 'Take learners again', paused: 'You are paused: nobody new is matched to you.',
       notes: 'Notifications', noNotes: 'No notifications yet.', myData: 'My data', exportData: 'Download my data', deleteData: 'Delete my account and data',
       deleteSure: 'Delete your account and all your data for good? This cannot be undone.', deleted: 'Deleted.', back: 'Back',
-      learners: 'Learners', when: 'When', minutes: 'Minutes', topicsCovered: 'Topics covered', outcomes: 'Results for',
+      learners: 'Learners', sessionTopics: 'What the session covers', when: 'When', minutes: 'Minutes', topicsCovered: 'Topics covered', outcomes: 'Results for',
       code: 'Confirmation code', codeHelp: 'Read this code to the learner or the commune desk to confirm the session.', codeLater: 'The code comes once the session is sent (needs network).',
       hhTitle: 'Register a family', members: 'Members', addMember: 'Add a person', removeMember: 'Remove this person', birthYear: 'Year of birth',
       needs: 'Wants to learn', language: 'Language', smartphone: 'Has a smartphone', selfConsent: 'This person agrees themself',
@@ -557,7 +557,7 @@
     };
     learners.addEventListener('change', drawOutcomes);
     add(f, learners, el('div', { class: 'row' }, field(t('when'), at), field(t('minutes'), minutes)),
-      checks(held ? t('topicsCovered') : t('topics'), 'topics', 'topic', ['vneid']), outcomes, err, el('button', { type: 'submit' }, t('save')));
+      checks(held ? t('topicsCovered') : t('sessionTopics'), 'topics', 'topic', ['vneid']), outcomes, err, el('button', { type: 'submit' }, t('save')));
     drawOutcomes();
     f.addEventListener('submit', async (e) => {
       e.preventDefault();

@@ -57,11 +57,12 @@ var domainErrors = []struct {
 	status int
 	code   string
 }{
-	// A store that was reached but too busy to answer within the request's
-	// deadline is "timeout", not "store_unavailable": that is for a store
-	// that cannot be reached (refused, reset, no server to select).
-	{context.DeadlineExceeded, fiber.StatusServiceUnavailable, "timeout"},
+	// "store_unavailable" is a store that cannot be reached (refused, reset,
+	// no server to select); one that was reached but too busy to answer
+	// within the request's deadline (store.WrapMongo leaves those out of
+	// ErrUnavailable) is "timeout".
 	{store.ErrUnavailable, fiber.StatusServiceUnavailable, "store_unavailable"},
+	{context.DeadlineExceeded, fiber.StatusServiceUnavailable, "timeout"},
 	{people.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
 	"daisuso/people"
 	"daisuso/store"
 )
@@ -184,16 +186,22 @@ func TestTooLargeBodySentWholeGetsItsAnswer(t *testing.T) {
 	}
 }
 
-// TestBusyStoreIsATimeoutNotAnOutage: a store operation that ran out of the
-// request's time is a 503 "timeout"; only a store that cannot be reached is
+// TestBusyStoreIsATimeoutNotAnOutage: a request that waited for one of a
+// busy store's connections until its time ran out is a 503 "timeout"; a
+// store that cannot be reached (refused, or no server to select) is
 // "store_unavailable".
 func TestBusyStoreIsATimeoutNotAnOutage(t *testing.T) {
-	busy := store.WrapMongo(fmt.Errorf("find: %w", context.DeadlineExceeded))
+	busy := store.WrapMongo(fmt.Errorf("insert: %w", topology.WaitQueueTimeoutError{Wrapped: context.DeadlineExceeded}))
 	if e := toAPIError(busy); e.Status != 503 || e.Code != "timeout" {
 		t.Fatalf("a busy store: %d %s", e.Status, e.Code)
 	}
-	down := store.WrapMongo(&net.OpError{Op: "dial", Err: errors.New("connection refused")})
-	if e := toAPIError(down); e.Status != 503 || e.Code != "store_unavailable" {
-		t.Fatalf("a store that is down: %d %s", e.Status, e.Code)
+	for name, err := range map[string]error{
+		"refused":      &net.OpError{Op: "dial", Err: errors.New("connection refused")},
+		"no server":    topology.ServerSelectionError{Wrapped: context.DeadlineExceeded},
+		"a dead store": context.DeadlineExceeded,
+	} {
+		if e := toAPIError(store.WrapMongo(err)); e.Status != 503 || e.Code != "store_unavailable" {
+			t.Errorf("%s: %d %s", name, e.Status, e.Code)
+		}
 	}
 }

@@ -58,6 +58,12 @@ func WrapRedis(err error) error {
 // isOutage reports whether err comes from a store that is down, unreachable
 // or too slow, as opposed to a store that answered.
 func isOutage(err error) bool {
+	// Waiting for one of the pool's connections, all in use, until the
+	// request's time ran out: the store is busy, not down.
+	var wait topology.WaitQueueTimeoutError
+	if errors.As(err, &wait) {
+		return false
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) {
 		return true
 	}

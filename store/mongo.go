@@ -24,9 +24,17 @@ import (
 type MongoConfig struct {
 	URI      string
 	Database string
-	// Timeout bounds dialling, server selection and each operation that has
-	// no deadline of its own, so that a dead MongoDB fails fast.
+	// Timeout bounds dialling and each operation that has no deadline of
+	// its own, so that a dead MongoDB fails fast.
 	Timeout time.Duration
+	// SelectionTimeout bounds server selection, which in the driver also
+	// bounds the wait for a pooled connection; 0: Timeout. The service gives
+	// its request timeout, so that a request waits for a busy store's
+	// connection within its own deadline (a burst on the embedded FerretDB's
+	// four connections waited longer than 500 ms and was answered 503); a
+	// store that cannot be reached is still told at once by /readyz, and a
+	// request finds it so within its deadline.
+	SelectionTimeout time.Duration
 	// Monitor, when set, is told of every command (benchmarks count them).
 	Monitor *event.CommandMonitor
 }
@@ -36,8 +44,11 @@ func OpenMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, *mongo.Data
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Second
 	}
+	if cfg.SelectionTimeout <= 0 {
+		cfg.SelectionTimeout = cfg.Timeout
+	}
 	opts := options.Client().ApplyURI(cfg.URI).
-		SetServerSelectionTimeout(cfg.Timeout).
+		SetServerSelectionTimeout(cfg.SelectionTimeout).
 		SetConnectTimeout(cfg.Timeout).
 		SetTimeout(2 * cfg.Timeout).
 		SetAppName("daisuso")

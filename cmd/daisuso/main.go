@@ -98,7 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		mongoURI = ferret.URI
 		log.Info("embedded FerretDB started", "dir", filepath.Join(cfg.DataDir, "ferretdb"))
 	}
-	mongoClient, db, err := store.OpenMongo(ctx, store.MongoConfig{URI: mongoURI, Database: cfg.MongoDatabase, Timeout: cfg.StoreTimeout})
+	mongoClient, db, err := store.OpenMongo(ctx, store.MongoConfig{URI: mongoURI, Database: cfg.MongoDatabase, Timeout: cfg.StoreTimeout,
+		SelectionTimeout: max(cfg.StoreTimeout, cfg.RequestTimeout)})
 	if err != nil {
 		return err
 	}

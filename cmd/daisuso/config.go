@@ -42,7 +42,7 @@ var settings = []setting{
 	{name: "LOG_LEVEL", def: "info", help: "debug, info, warn or error."},
 	{name: "REQUEST_TIMEOUT", def: "5s", help: "Deadline of every request."},
 	{name: "USER_CACHE_TTL", def: "10s", help: "How long a user's role and branch are kept in memory; a change reaches other instances within it."},
-	{name: "STORE_TIMEOUT", def: "500ms", help: "Dial and I/O timeout of MongoDB and Redis, so a dead store fails fast."},
+	{name: "STORE_TIMEOUT", def: "500ms", help: "Dial and I/O timeout of MongoDB and Redis, so a dead store fails fast; a request waits for a busy store's pooled connection within REQUEST_TIMEOUT instead."},
 	{name: "SHUTDOWN_DRAIN", def: "3s", help: "After SIGTERM, how long the server keeps serving with /readyz at 503 and Connection: close on every answer, so that load balancers and clients move away before the listener closes."},
 	{name: "SHUTDOWN_TIMEOUT", def: "15s", help: "How long SIGTERM waits for in-flight requests."},
 	{name: "PUSH_LEASE", def: "60s", help: "How long a push worker's claim on a notification holds before another instance may send it (a crashed instance's claims come back after it); the worker renews it every third of it while it sends a batch."},

@@ -141,30 +141,10 @@ func (b *appBrowser) tab(at [2]float64) (context.Context, context.CancelFunc) {
 	// No step may wait for ever: a tab lives at most two minutes.
 	ctx, cancelTime := context.WithTimeout(ctx, 2*time.Minute)
 	cancel := func() { cancelTime(); cancelTab() }
-	chromedp.ListenTarget(ctx, func(ev any) {
-		var msg string
-		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			msg = "exception: " + e.ExceptionDetails.Error()
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				msg = "console.error: " + strings.Join(parts, " ")
-			}
-		case *log.EventEntryAdded:
-			if e.Entry.Level == log.LevelError {
-				msg = "log: " + e.Entry.Text + " " + e.Entry.URL
-			}
-		}
+	b.errs.listen(ctx, func(msg string) bool {
 		b.mu.Lock()
-		offline := b.offline
-		b.mu.Unlock()
-		if msg != "" && !(offline && strings.Contains(msg, "net::ERR_")) {
-			b.errs.add(msg)
-		}
+		defer b.mu.Unlock()
+		return b.offline && strings.Contains(msg, "net::ERR_")
 	})
 	if err := chromedp.Run(ctx, log.Enable(), emulation.SetDeviceMetricsOverride(360, 640, 2, true),
 		browser.GrantPermissions([]browser.PermissionType{browser.PermissionTypeGeolocation}).WithOrigin(b.base),

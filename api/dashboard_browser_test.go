@@ -62,6 +62,34 @@ func (c *consoleErrors) add(s string) {
 	c.list = append(c.list, s)
 }
 
+// listen collects the errors of the tab ctx: uncaught exceptions,
+// console.error and the browser's own error log; expected, when set, leaves
+// out those the test expects (failed loads while the network is cut).
+func (c *consoleErrors) listen(ctx context.Context, expected func(msg string) bool) {
+	chromedp.ListenTarget(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + e.ExceptionDetails.Error()
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				msg = "console.error: " + strings.Join(parts, " ")
+			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.LevelError {
+				msg = "log: " + e.Entry.Text + " " + e.Entry.URL
+			}
+		}
+		if msg != "" && (expected == nil || !expected(msg)) {
+			c.add(msg)
+		}
+	})
+}
+
 func (c *consoleErrors) all() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -112,24 +140,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	defer cancel()
 
 	errs := &consoleErrors{}
-	chromedp.ListenTarget(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			errs.add("exception: " + e.ExceptionDetails.Error())
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				errs.add("console.error: " + strings.Join(parts, " "))
-			}
-		case *log.EventEntryAdded:
-			if e.Entry.Level == log.LevelError {
-				errs.add("log: " + e.Entry.Text + " " + e.Entry.URL)
-			}
-		}
-	})
+	errs.listen(ctx, nil)
 	shots := screenshotDir(t)
 	shot := func(name string) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {

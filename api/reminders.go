@@ -78,16 +78,6 @@ func Stills(m *matching.Service, s *sessions.Service) map[notify.Kind]notify.Sti
 	}
 }
 
-// firstName is how Vietnamese call each other: the last word of the full
-// name ("Nguyễn Thị Lan" is "Lan"). It is the only name a push carries.
-func firstName(full string) string {
-	f := strings.Fields(full)
-	if len(f) == 0 {
-		return ""
-	}
-	return f[len(f)-1]
-}
-
 func (r *reminders) enqueue(ctx context.Context, what string, ns ...notify.Notification) {
 	if len(ns) == 0 {
 		return
@@ -102,7 +92,7 @@ func householdName(h people.Household) string {
 	if len(h.Members) == 0 {
 		return ""
 	}
-	return firstName(h.Members[0].Name)
+	return people.FirstName(h.Members[0].Name)
 }
 
 // assigned: the mentor hears of someone new to help, the household that a
@@ -130,7 +120,7 @@ func (r *reminders) assigned(ctx context.Context, a matching.Assignment) {
 	}
 	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
 		ns = append(ns, notify.Notification{Key: "new_match:" + a.RequestID + ":" + a.MentorID, UserID: h.UserID, Kind: notify.KindNewMatch,
-			Ref: a.RequestID, Params: map[string]string{"name": firstName(v.Name)}, Subjects: both})
+			Ref: a.RequestID, Params: map[string]string{"name": people.FirstName(v.Name)}, Subjects: both})
 	}
 	r.enqueue(ctx, "new match", ns...)
 }
@@ -271,7 +261,7 @@ func (r *reminders) volunteerSaved(ctx context.Context, v people.Volunteer) erro
 	ns := make([]notify.Notification, len(users))
 	for i, u := range users {
 		ns[i] = notify.Notification{Key: "mentor_under_quota:" + v.ID + ":" + u, UserID: u, Kind: notify.KindUnderQuota,
-			Ref: v.ID, Params: map[string]string{"name": firstName(v.Name)}, DueAt: due, Subjects: []string{v.ID}}
+			Ref: v.ID, Params: map[string]string{"name": people.FirstName(v.Name)}, DueAt: due, Subjects: []string{v.ID}}
 	}
 	r.enqueue(ctx, "under-quota", ns...)
 	return nil
@@ -284,7 +274,7 @@ func (r *reminders) badge(ctx context.Context, volunteerID string, e gamify.Earn
 		return
 	}
 	r.enqueue(ctx, "badge", notify.Notification{Key: "badge_earned:" + volunteerID + ":" + e.Code, UserID: v.UserID,
-		Kind: notify.KindBadge, Ref: e.Code, Params: map[string]string{"name": firstName(v.Name), "badge_vi": e.VI, "badge_en": e.EN},
+		Kind: notify.KindBadge, Ref: e.Code, Params: map[string]string{"name": people.FirstName(v.Name), "badge_vi": e.VI, "badge_en": e.EN},
 		Subjects: []string{volunteerID}})
 }
 
@@ -330,7 +320,7 @@ func (r *reminders) parties(ctx context.Context, sess sessions.Session) ([]sessi
 		if !people.HasConsent(h.Consents, reminderConsent) {
 			continue
 		}
-		p := sessionParty{user: h.UserID, name: firstName(v.Name), self: householdName(h), household: h.ID}
+		p := sessionParty{user: h.UserID, name: people.FirstName(v.Name), self: householdName(h), household: h.ID}
 		if p.user == "" {
 			// no app at all: staff get it in the household's name
 			for _, s := range staffOf(h.CommuneID) {

@@ -498,7 +498,7 @@ var releaseLease = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] the
 // the boards comment for how awards made meanwhile are kept.
 func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err error) {
 	start := time.Now()
-	token := newID("")
+	token := store.NewID("")
 	ok, err := b.rdb.SetNX(ctx, b.key("rebuild"), token, 30*time.Minute).Result()
 	if err != nil {
 		return RebuildStats{}, store.WrapRedis(err)

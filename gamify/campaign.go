@@ -2,8 +2,6 @@ package gamify
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -397,10 +395,4 @@ func (cs *campaigns) insert(ctx context.Context, c Campaign) error {
 	cs.list = nil // reload at the next use
 	cs.mu.Unlock()
 	return nil
-}
-
-func newID(prefix string) string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
 }

@@ -116,7 +116,7 @@ func (s *Service) CreateCampaign(ctx context.Context, in NewCampaign, userID str
 	if err != nil {
 		return Campaign{}, err
 	}
-	c.ID, c.CreatedBy, c.CreatedAt = newID("cp_"), userID, s.now().UTC().Truncate(time.Millisecond)
+	c.ID, c.CreatedBy, c.CreatedAt = store.NewID("cp_"), userID, s.now().UTC().Truncate(time.Millisecond)
 	if err := s.campaigns.takeSlot(ctx, c, s.now()); err != nil {
 		return Campaign{}, err
 	}

@@ -2,8 +2,6 @@ package matching
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -45,12 +43,6 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 
 // EnsureIndexes creates matching's indexes.
 func (s *Service) EnsureIndexes(ctx context.Context) error { return s.st.ensureIndexes(ctx) }
-
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
 
 // SaveMentor puts a volunteer into the index, or updates it. A mentor who
 // is paused stays in the index (their learners stay theirs until the pause
@@ -116,7 +108,7 @@ func (s *Service) Submit(ctx context.Context, r Request) (Outcome, error) {
 		return Outcome{}, ErrInvalid
 	}
 	if r.ID == "" {
-		r.ID = newID("rq_")
+		r.ID = store.NewID("rq_")
 	}
 	r.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
 	if prior, err := s.claim(ctx, r); prior != nil || err != nil {

@@ -61,7 +61,7 @@ func (s *Service) Propose(ctx context.Context, area Area, by string, wait time.D
 	if len(area.CommuneIDs) == 0 && len(area.Cells) == 0 {
 		return Run{}, fmt.Errorf("propose: empty area: %w", ErrInvalid)
 	}
-	run := Run{ID: newID("run_"), Area: area, CreatedBy: by, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Status: RunComputing}
+	run := Run{ID: store.NewID("run_"), Area: area, CreatedBy: by, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Status: RunComputing}
 	if err := s.st.insertRun(ctx, run); err != nil {
 		return Run{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"daisuso/geo"
+	"daisuso/store"
 )
 
 // BranchKind is a level of the Hồ Chí Minh Communist Youth Union as the
@@ -246,7 +247,7 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 		if !ok {
 			return Branch{}, &RuleError{Code: "unknown_province_code", Field: "province_code"}
 		}
-		b.ID, b.ProvinceCode, b.Name, b.UnitKind, claim = newID("pv_"), unit.Code, unit.FullName, unit.Kind, "province:"+unit.Code
+		b.ID, b.ProvinceCode, b.Name, b.UnitKind, claim = store.NewID("pv_"), unit.Code, unit.FullName, unit.Kind, "province:"+unit.Code
 	case KindCommune, KindBranch, KindTechTeam:
 		if !ValidID(in.ParentID) {
 			return Branch{}, &FieldError{Field: "parent_id", Reason: "required"}
@@ -274,9 +275,9 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 			if err != nil {
 				return Branch{}, err
 			}
-			b.ID, b.CommuneCode, b.Name, b.UnitKind, claim = newID("cm_"), unit.Code, unit.FullName, unit.Kind, "commune:"+unit.Code
+			b.ID, b.CommuneCode, b.Name, b.UnitKind, claim = store.NewID("cm_"), unit.Code, unit.FullName, unit.Kind, "commune:"+unit.Code
 		case KindBranch:
-			b.ID = newID("br_")
+			b.ID = store.NewID("br_")
 		case KindTechTeam:
 			// One team per commune: its id is fixed, so a second insert fails.
 			b.ID = parent.ID + "-team"

@@ -201,7 +201,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 		return Household{}, ErrForbidden
 	}
 	if h.ID == "" {
-		h.ID = newID("hh_")
+		h.ID = store.NewID("hh_")
 	}
 	// A contact phone is not unique (a family's one phone, a relative who
 	// registers two households): no answer tells whether a number is

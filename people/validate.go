@@ -1,8 +1,6 @@
 package people
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -119,11 +117,4 @@ func FirstName(full string) string {
 		return ""
 	}
 	return f[len(f)-1]
-}
-
-// newID makes a random id with a prefix, e.g. "hh_3f9a0c1b2d4e5f60".
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
 }

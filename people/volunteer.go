@@ -305,7 +305,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 		if !ok {
 			return Volunteer{}, &RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
 		}
-		v.ID = newID("vo_")
+		v.ID = store.NewID("vo_")
 	default:
 		return Volunteer{}, ErrForbidden
 	}

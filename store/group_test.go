@@ -78,9 +78,12 @@ func TestGrouperReportsEachDocument(t *testing.T) {
 	}
 }
 
+// badDoc cannot be written by any engine: the driver has no encoding for
+// a channel, so the whole insert fails before it is sent. (A "$" field name,
+// used before, is refused by FerretDB and accepted by MongoDB 5 and later.)
 type badDoc struct {
-	ID  string `bson:"_id"`
-	Bad int    `bson:"$bad"`
+	ID  string   `bson:"_id"`
+	Bad chan int `bson:"bad"`
 }
 
 // TestGrouperFailsTheWholeGroup: an insert that fails for another reason
@@ -98,7 +101,7 @@ func TestGrouperFailsTheWholeGroup(t *testing.T) {
 	}, Failed: func(_ context.Context, items []string, _ error) { failed = append(failed, items...) }}
 	fresh, err := g.Insert(ctx, "a", "bad")
 	if err == nil {
-		t.Fatalf("a document with a $ field was accepted: %v", fresh)
+		t.Fatalf("a document that cannot be encoded was accepted: %v", fresh)
 	}
 	if !slices.Equal(failed, []string{"a", "bad"}) {
 		t.Fatalf("Failed saw %v", failed)

@@ -229,9 +229,9 @@ func authorize(ac access) fiber.Handler {
 }
 
 // userCache keeps users (role and branch) for a short time, so that a
-// signed-in request does not read the users collection every time: on
-// FerretDB an _id lookup took 11-31 ms before store.Ferret.IndexIDs, and
-// still about 0.6 ms after (BenchmarkFerretIDLookup). A role or branch change reaches
+// signed-in request does not read the users collection every time (a
+// lookup on the embedded store costs far more than a map read:
+// docs/PERFORMANCE.md, "_id lookups"). A role or branch change reaches
 // other instances within ttl; ttl 0 turns the cache off.
 //
 // Requests of one user that miss the cache together (an app opening a

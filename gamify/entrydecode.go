@@ -9,7 +9,8 @@ import (
 
 // entryDecoder reads ledger entries of the second layout straight from
 // their BSON for a rebuild: the driver's reflection and encoding/json took
-// 8 µs an entry, two thirds of what adding it to every board takes. It takes only what
+// two thirds of what adding an entry to every board takes
+// (docs/PERFORMANCE.md, "entry decoding"). It takes only what
 // toEntryDoc writes: the fields of entryDoc as strings, integers and a
 // date, and a boards string exactly as encoding/json wrote it (no escapes,
 // no spaces, integers only). Anything else, the first layout included, it

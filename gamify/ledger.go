@@ -113,8 +113,8 @@ type ledger struct{ coll *mongo.Collection }
 // is one JSON string, boards. A rebuild reads the whole ledger, and
 // FerretDB decodes every value of a document with a JSON decoder of its
 // own, nested ones too: the first layout, with who and credits as nested
-// documents (still read, see upgrade), cost it 100-120 µs a document to
-// read, this one 33-45.
+// documents (still read, see upgrade), cost it three times as much to read
+// (docs/PERFORMANCE.md, "ledger layout").
 type entryDoc struct {
 	ID        string    `bson:"_id"`
 	Reason    string    `bson:"reason"`
@@ -232,8 +232,8 @@ func entries(docs []entryDoc) ([]Entry, error) {
 
 // getMany returns the entries of ids that exist, in one query: on FerretDB
 // one point lookup costs about as much as a scan of thousands of entries,
-// so a rebuild that drained late awards one by one fell behind (measured
-// by TestRedisKilledDuringAwards: 3,300 late awards took over a minute).
+// so a rebuild that drained late awards one by one fell behind
+// (TestRedisKilledDuringAwards; docs/PERFORMANCE.md, "late awards").
 func (l *ledger) getMany(ctx context.Context, ids []string) (map[string]Entry, error) {
 	docs, err := store.FindAll[entryDoc](ctx, l.coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
@@ -344,8 +344,8 @@ func decodeEntry(raw bson.Raw) (Entry, error) {
 // read gives every entry, undecoded, to put in batches until put says to
 // stop. It asks for an aggregation without stages rather than a find:
 // FerretDB runs a find's filter and projection on every document even when
-// both are empty, a sixth of its cost of reading the ledger (39-40 µs a
-// document against 47-49 here).
+// both are empty, a sixth of its cost of reading the ledger
+// (docs/PERFORMANCE.md, "ledger reads").
 func (l *ledger) read(ctx context.Context, batch int, put func([]bson.Raw) bool) error {
 	cur, err := l.coll.Aggregate(ctx, bson.A{}, options.Aggregate().SetBatchSize(int32(batch)))
 	if err != nil {

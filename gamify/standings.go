@@ -12,11 +12,9 @@ import (
 // in one pipeline: a read that finds a pipeline in flight waits for the
 // next one with the others that came meanwhile, instead of a round trip
 // of its own. A lone read goes at once. At most maxStandingFlushers
-// pipelines are in flight: with one, more reads share each pipeline, and
-// in two runs each of one and two, interleaved (1,000,000 volunteers, go
-// test -bench LeaderboardHTTP ./api/), `me`'s p99 was 10.7 and 9.7 ms in
-// process and 9.7 and 10.6 ms under wrk with one, against 11.6 and 10.8,
-// and 11.3 and 13.6 ms, with two.
+// pipelines are in flight: with one, more reads share each pipeline, which
+// measured a lower p99 for `me` than two (docs/PERFORMANCE.md, "me
+// pipelines").
 // A slow pipeline holds up the reads behind it, for at most the Redis
 // client's timeout.
 type standings struct {

@@ -99,9 +99,8 @@ type deviceDoc struct {
 // lookup each, eight at a time: one query on MongoDB's _id index each.
 // FerretDB 1.24 (SQLite) filters {_id: x} in SQL, though by an expression
 // its unique index does not cover, so each lookup scans the table inside
-// SQLite (the last of 50,000: 84 ms), and it decodes every document for
-// {_id: {$in: [...]}} (500 ids: 2.2 s); go test -bench FerretIDLookup
-// ./store/.
+// SQLite, and it decodes every document for {_id: {$in: [...]}}
+// (docs/PERFORMANCE.md, "_id lookups").
 func (s *mongoStore) outcomesOf(ctx context.Context, ids []string) (map[string]outcomeDoc, error) {
 	out := map[string]outcomeDoc{}
 	var mu sync.Mutex

@@ -187,9 +187,9 @@ func (s *Service) load(ctx context.Context, cl []claimed) ([]*job, error) {
 	}
 	// The lookups get a budget of their own, not the batch's: when they
 	// took it all, every later step of the batch failed for want of time,
-	// the claims lapsed and the batch was taken again, for ever: on
-	// FerretDB each lookup scans its table (go test -bench FerretIDLookup
-	// ./store/), and BenchmarkReminders was stuck.
+	// the claims lapsed and the batch was taken again, for ever (a store
+	// whose lookups are slow, as the embedded one's are, held
+	// BenchmarkReminders so).
 	check, cancel := context.WithTimeout(ctx, reclaimCheck)
 	recorded, err := s.st.outcomesOf(check, again)
 	cancel()

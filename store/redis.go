@@ -40,11 +40,8 @@ func OpenRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
 	opts.DialerRetries = 1
 	opts.ContextTimeoutEnabled = true
 	// go-redis keeps 10 connections per core (20 here); requests past
-	// that wait for one. With 64, leaderboard reads from 50 clients on
-	// boards of 200,000 volunteers had p99 11.4-11.9 ms for "me" against
-	// 14.6-15.0 and 14% more throughput (two runs each); on 1,000,000 the
-	// two were within this machine's noise (15.2 and 15.9 ms). A pool_size
-	// in REDIS_URL is kept.
+	// that wait for one. 64 let 50 clients reading leaderboards wait less
+	// (docs/PERFORMANCE.md, "Redis pool"). A pool_size in REDIS_URL is kept.
 	if opts.PoolSize == 0 {
 		opts.PoolSize = 64
 	}

@@ -135,8 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.FirebaseProject != "" {
 		// No OpenTelemetry: the service exports none, and the Google
 		// transport's instrumentation still worked out every request's
-		// attributes (about 4% of the CPU of sending pushes, go test -bench
-		// Reminders ./notify/ with DAISUSO_BENCH_CPUPROFILE).
+		// attributes (docs/PERFORMANCE.md, "telemetry").
 		opts := []option.ClientOption{option.WithTelemetryDisabled()}
 		if cfg.FCMEndpoint != "" {
 			// Beside a local FCM stand-in there are no Google credentials;

@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run demo test bench fuzz lint env load
+.PHONY: run demo test test-short bench fuzz lint env load
 
 ## run: the service on its embedded default (FerretDB in ./data, in-process Redis, dev mode)
 run:
@@ -15,6 +15,10 @@ demo:
 ## test: the whole suite with the race detector, against real stores
 test:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-short: the unit and API tests without the race detector and without the fault, load and browser tests (storetest.Long); under two minutes here
+test-short:
+	$(GO) test -short -count=1 -timeout 10m ./...
 
 ## bench: the benchmarks, printing their figures
 bench:

@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"daisuso/people"
+	"daisuso/store/storetest"
 )
 
 // switchProxy stands between the browser and the server: down, it refuses
@@ -249,6 +250,7 @@ func selfHousehold(m *mentoring, user string, dx float64) []string {
 // schedules a session, checks in and shows the code; the family confirms
 // on theirs; Mai's points and rank appear.
 func TestAppVolunteersDay(t *testing.T) {
+	storetest.Long(t)
 	m := newMentoring(t)
 	selfHousehold(m, "hh-day", 0.1)
 	base, _ := appServer(t, m.API)
@@ -318,6 +320,7 @@ func TestAppVolunteersDay(t *testing.T) {
 // closed; the network comes back; opened again, it sends each item, and the
 // server has each exactly once.
 func TestAppOffline(t *testing.T) {
+	storetest.Long(t)
 	m := newMentoring(t)
 	selfHousehold(m, "hh-off", 0.1)
 	base, proxy := appServer(t, m.API)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"daisuso/store/storetest"
+
 	"github.com/chromedp/cdproto/log"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -109,6 +111,7 @@ const phoneOverflow = `(() => {
 })()`
 
 func TestDashboardInBrowser(t *testing.T) {
+	storetest.Long(t)
 	chrome := chromiumPath(t)
 	d := newDashWorld(t)
 	// A mentor the far household's request has not met: only a batch run

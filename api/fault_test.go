@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"daisuso/store"
+	"daisuso/store/storetest"
 )
 
 // TestMongoStoppedUnderLoad stops FerretDB while commune staff register
@@ -28,6 +29,7 @@ import (
 // and request exists exactly once, and nothing is half-written: no phone claim without its household, no
 // capacity slot without its assignment, no assignment without its slots.
 func TestMongoStoppedUnderLoad(t *testing.T) {
+	storetest.Long(t)
 	dir := t.TempDir()
 	port, err := store.FreePort()
 	if err != nil {

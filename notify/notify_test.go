@@ -476,6 +476,7 @@ func (f *fixture) devices(t testing.TB, users int) {
 }
 
 func TestInstancesSendEachOnce(t *testing.T) {
+	storetest.Long(t)
 	f := newFixture(t)
 	f.devices(t, 300)
 	ns := manyMatches(300, 4)
@@ -545,6 +546,7 @@ func (d *dying) Send(ctx context.Context, msgs []Message) ([]Result, error) {
 }
 
 func TestKilledWorkerLosesNothing(t *testing.T) {
+	storetest.Long(t)
 	f := newFixture(t)
 	f.devices(t, 500)
 	ns := manyMatches(500, 4)
@@ -608,6 +610,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 // taken by another worker, because its worker renews the lease while it
 // sends.
 func TestSlowSendKeepsItsLease(t *testing.T) {
+	storetest.Long(t)
 	f := newFixture(t)
 	f.devices(t, 20)
 	ns := manyMatches(20, 1)
@@ -629,6 +632,7 @@ func TestSlowSendKeepsItsLease(t *testing.T) {
 }
 
 func TestGracefulStopSendsNothingTwice(t *testing.T) {
+	storetest.Long(t)
 	f := newFixture(t)
 	f.devices(t, 300)
 	ns := manyMatches(300, 4)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"daisuso/store/storetest"
 )
 
 // TestBusyEmbeddedStoreAnswersNo503: on the embedded default with its
@@ -15,6 +17,7 @@ import (
 // the store timeout (500 ms, which a pool checkout used to be held to) is
 // not.
 func TestBusyEmbeddedStoreAnswersNo503(t *testing.T) {
+	storetest.Long(t)
 	c := startChild(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn", "RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0",
 		"REQUEST_TIMEOUT": fmt.Sprintf("%ds", 5*raceSlowdown)})
 	admin := c.token("root", "admin", "")

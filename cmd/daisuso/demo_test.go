@@ -14,6 +14,7 @@ import (
 
 	"daisuso/geo"
 	"daisuso/notify/fcmtest"
+	"daisuso/store/storetest"
 )
 
 // TestDemoShowsTheProgramme: `daisuso demo` on a small province gives
@@ -21,6 +22,7 @@ import (
 // admins), weeks of confirmed sessions, points, badges, certified learners
 // and an active campaign with targets, and its figures agree with its data.
 func TestDemoShowsTheProgramme(t *testing.T) {
+	storetest.Long(t)
 	fcm := fcmtest.New()
 	defer fcm.Close()
 	env := sharedStores(t, fcm)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"daisuso/store/storetest"
+
 	"github.com/google/uuid"
 )
 
@@ -18,6 +20,7 @@ import (
 // byte search of every file in DATA_DIR (the SQLite files, their logs)
 // finds neither their names nor their phone numbers.
 func TestErasureLeavesNoTrace(t *testing.T) {
+	storetest.Long(t)
 	dir := t.TempDir()
 	c := startChild(t, map[string]string{"DATA_DIR": dir, "LOG_LEVEL": "warn", "RATE_LIMIT_USER": "0", "RATE_LIMIT_IP": "0"})
 	admin := c.token("root", "admin", "")

@@ -153,6 +153,7 @@ func (c *child) token(user, role, branch string) string {
 // than twice, and the repeats (only the batch in flight at the kill) carry
 // the message id the app drops duplicates by.
 func TestKilledServerLosesNothing(t *testing.T) {
+	storetest.Long(t)
 	fcm := fcmtest.New()
 	defer fcm.Close()
 	fcm.SetAll(fcmtest.Behaviour{Delay: 50 * time.Millisecond})
@@ -340,6 +341,7 @@ func TestKilledServerLosesNothing(t *testing.T) {
 // that keep opening connections while the listener closes meet resets from
 // its accept queue, which no server can answer.)
 func TestSIGTERMUnderLoad(t *testing.T) {
+	storetest.Long(t)
 	fcm := fcmtest.New()
 	defer fcm.Close()
 	env := sharedStores(t, fcm)

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"daisuso/store/storetest"
 )
 
 // TestREADMEFirstSession runs the README's first session, as a newcomer
@@ -15,6 +17,7 @@ import (
 // core loop's end (the session confirmed, points on the all-time board)
 // without an error but those the README says a run again meets.
 func TestREADMEFirstSession(t *testing.T) {
+	storetest.Long(t)
 	for _, tool := range []string{"bash", "curl", "sed", "date"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed", tool)

@@ -55,6 +55,7 @@ func writeUnits(t *testing.T, u *geo.Units, edit func(list, outlines map[string]
 // Mường Toong's for people to merge, and changes nothing more when run
 // again; the service on the new list names the unions by it.
 func TestUnitsImportFollowsANewerList(t *testing.T) {
+	storetest.Long(t)
 	old := geo.EmbeddedUnits().Subset("11")
 	oldDir := writeUnits(t, old, nil)
 	newDir := writeUnits(t, old, func(list, outlines map[string]any) {

@@ -470,3 +470,12 @@ func MongoKind() string {
 	}
 	return "FerretDB 1.24 in-process (SQLite, synchronous=NORMAL, clients of 4 connections)"
 }
+
+// Long marks a fault, load or browser test: `make test-short` (go test
+// -short) leaves it out, `make test` and CI run it.
+func Long(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a fault, load or browser test: run by make test, not by make test-short")
+	}
+}

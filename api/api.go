@@ -24,13 +24,17 @@ import (
 	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/people"
+	"daisuso/programme"
 	"daisuso/sessions"
 	"daisuso/store"
 )
 
 // Deps is everything the API needs, created once in cmd/ and handed in.
 type Deps struct {
-	Logger      *slog.Logger
+	Logger *slog.Logger
+	// Programme is the services, joined (programme.New); People, Matching,
+	// Sessions, Gamify and Notify are its.
+	Programme   *programme.Services
 	People      *people.Service
 	Matching    *matching.Service
 	Sessions    *sessions.Service
@@ -85,8 +89,11 @@ func (a *API) units() *geo.Units { return a.deps.People.Units() }
 
 // New builds the Fiber app with every route of the table.
 func New(d Deps) (*API, error) {
-	if d.Logger == nil || d.People == nil || d.Matching == nil || d.Sessions == nil || d.Gamify == nil || d.Notify == nil || d.Mongo == nil {
-		return nil, errors.New("api: Logger, People, Matching, Sessions, Gamify, Notify and Mongo are required")
+	if p := d.Programme; p != nil {
+		d.People, d.Matching, d.Sessions, d.Gamify, d.Notify = p.People, p.Matching, p.Sessions, p.Gamify, p.Notify
+	}
+	if d.Logger == nil || d.Programme == nil || d.Mongo == nil {
+		return nil, errors.New("api: Logger, Programme and Mongo are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now

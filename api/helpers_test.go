@@ -20,12 +20,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
-	"daisuso/gamify"
-	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/notify/fcmtest"
 	"daisuso/people"
-	"daisuso/sessions"
+	"daisuso/programme"
 	"daisuso/store/storetest"
 )
 
@@ -73,29 +71,25 @@ func newTestAPIOn(t testing.TB, db *mongo.Database, opts ...func(*Deps)) *testAP
 	t.Helper()
 	rdb, prefix := storetest.Redis(t)
 	logs := &syncBuffer{}
-	ps, ms := people.NewService(db, nil), matching.NewService(db, nil)
-	gs := gamify.New(gamify.Config{DB: db, Redis: rdb, RedisPrefix: prefix, Grace: 100 * time.Millisecond})
-	ss := sessions.New(sessions.Config{DB: db, People: ps, Matching: ms, Gamify: gs, Redis: rdb, RedisPrefix: prefix,
-		CodeSecret: testSecret})
-	Connect(ps, ms, gs, ss)
 	fcm := fcmtest.New()
 	t.Cleanup(fcm.Close)
 	client, err := fcm.Client(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: prefix, Sender: notify.FCMSender{Client: client},
-		Still: Stills(ms, ss), SendTimeout: 2 * time.Second, NoQuietHours: true})
-	ConnectNotify(ps, ms, gs, ss, ns, slog.New(slog.DiscardHandler), time.Now)
-	for _, ensure := range []func(context.Context) error{ms.EnsureIndexes, gs.EnsureIndexes, ss.EnsureIndexes, gs.EnsureBoards,
-		ns.EnsureIndexes, ns.Reconcile} {
+	// The services as cmd/daisuso builds them (programme.New), with the
+	// tests' timings.
+	svcs := programme.New(programme.Config{DB: db, Redis: rdb, RedisPrefix: prefix, CodeSecret: testSecret,
+		Sender: notify.FCMSender{Client: client}, SendTimeout: 2 * time.Second, NoQuietHours: true, BoardGrace: 100 * time.Millisecond})
+	ns := svcs.Notify
+	for _, ensure := range []func(context.Context) error{svcs.EnsureIndexes, svcs.Gamify.EnsureBoards, ns.Reconcile} {
 		if err := ensure(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d := Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		People: ps, Matching: ms, Sessions: ss, Gamify: gs, Notify: ns, Mongo: db, Redis: rdb, RedisPrefix: prefix,
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Programme: svcs, Mongo: db, Redis: rdb, RedisPrefix: prefix,
 		Stores: map[string]Pinger{
 			"mongodb": func(ctx context.Context) error { return db.Client().Ping(ctx, readpref.Primary()) },
 			"redis":   func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

@@ -2,13 +2,13 @@ package api
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"daisuso/matching"
 	"daisuso/people"
+	"daisuso/programme"
 )
 
 type helpRequestBody struct {
@@ -74,34 +74,10 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if !people.ValidID(req.HouseholdID) {
-		return &people.FieldError{Field: "household_id", Reason: "required"}
-	}
-	if len(req.Members) > 20 || len(req.Topics) > len(people.Topics) {
-		return &people.FieldError{Field: "members", Reason: "too_many"}
-	}
-	radius := people.DefaultRadiusKm
-	if req.RadiusKm != nil {
-		if *req.RadiusKm < people.MinRadiusKm || *req.RadiusKm > matching.MaxRadiusKm {
-			return &people.FieldError{Field: "radius_km", Reason: "out_of_range"}
-		}
-		radius = *req.RadiusKm
-	}
 	actor := actorOf(c)
 	// The household and the mentor's profile are asked for again by the
 	// answer and the new-match reminder: read once.
 	ctx := people.RememberReads(c.UserContext())
-	h, err := a.deps.People.Household(ctx, actor, req.HouseholdID)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(h.Consents, func(c people.Consent) bool { return c.Purpose == "matching" }) {
-		return &people.RuleError{Code: "matching_consent_required", Field: "household_id"}
-	}
-	set, err := h.Learners(req.Members, req.Topics)
-	if err != nil {
-		return err
-	}
 	// Under an Idempotency-Key the request's id comes from the key, so a
 	// retry after a failed try (whose key was freed) finds the request the
 	// first try wrote instead of writing a second one.
@@ -109,9 +85,8 @@ func (a *API) createHelpRequest(c *fiber.Ctx) error {
 	if key := c.Get("Idempotency-Key"); key != "" {
 		id = "rq_" + hashHex(actor.UserID, "help-request", key)[:24]
 	}
-	out, err := a.deps.Matching.Submit(ctx, matching.Request{ID: id, HouseholdID: h.ID, CommuneID: h.CommuneID,
-		RequestedBy: actor.UserID, Cell: h.Cell, Members: set.Members, Language: set.Language, LanguageRequired: set.Required,
-		Topics: set.Topics, RadiusKm: radius})
+	out, h, err := a.deps.Programme.AskHelp(ctx, actor, programme.HelpRequest{ID: id, HouseholdID: req.HouseholdID,
+		Members: req.Members, Topics: req.Topics, RadiusKm: req.RadiusKm})
 	if err != nil {
 		return err
 	}

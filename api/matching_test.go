@@ -270,7 +270,7 @@ func TestNoOverAssignmentAcrossInstances(t *testing.T) {
 	// A hundred requests at once on FerretDB under the race detector can
 	// take seconds; this test is about counts, so deadlines are long.
 	w.deps.RequestTimeout = time.Minute
-	second, err := New(Deps{Logger: w.log, People: w.deps.People, Matching: w.deps.Matching, Sessions: w.deps.Sessions, Gamify: w.deps.Gamify, Notify: w.deps.Notify, Mongo: w.db,
+	second, err := New(Deps{Logger: w.log, Programme: w.deps.Programme, Mongo: w.db,
 		Redis: w.rdb, RedisPrefix: w.deps.RedisPrefix, DevTokens: w.deps.DevTokens, RateLimits: w.deps.RateLimits,
 		RequestTimeout: time.Minute})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"daisuso/notify"
 	"daisuso/people"
+	"daisuso/programme"
 )
 
 type deviceRequest struct {
@@ -193,7 +194,7 @@ func (a *API) createBroadcast(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	refused, err := a.deps.People.WithoutConsent(ctx, users, reminderConsent)
+	refused, err := a.deps.People.WithoutConsent(ctx, users, programme.ReminderConsent)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"daisuso/matching"
 	"daisuso/people"
+	"daisuso/programme"
 )
 
 // drainPushes runs the notification worker until nothing is due.
@@ -343,7 +344,7 @@ func TestOverdueRequestsGoUpToTheProvince(t *testing.T) {
 	}
 	later := matching.NewService(w.db, func() time.Time { return time.Now().Add(8 * 24 * time.Hour) })
 	for i, want := range []int{1, 0} {
-		sent, err := EscalateOverdue(t.Context(), w.deps.People, later, w.deps.Notify)
+		sent, err := programme.EscalateOverdue(t.Context(), w.deps.People, later, w.deps.Notify)
 		if err != nil || sent != want {
 			t.Fatalf("escalation %d: %d notifications (%v), want %d", i+1, sent, err, want)
 		}

@@ -16,8 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
-	"daisuso/matching"
 	"daisuso/people"
+	"daisuso/programme"
 	"daisuso/store"
 	"daisuso/store/storetest"
 )
@@ -96,7 +96,7 @@ func TestMongoStopped(t *testing.T) {
 	}
 	defer client.Disconnect(context.Background())
 	ta := newTestAPI(t, func(d *Deps) {
-		d.Mongo, d.People, d.Matching = db, people.NewService(db, nil), matching.NewService(db, nil)
+		d.Mongo, d.Programme = db, programme.New(programme.Config{DB: db, Redis: d.Redis, RedisPrefix: d.RedisPrefix, CodeSecret: testSecret})
 		d.Stores["mongodb"] = func(ctx context.Context) error { return client.Ping(ctx, readpref.Primary()) }
 	})
 	tok := ta.token("vol-1", people.RoleVolunteer)
@@ -124,7 +124,7 @@ func TestMongoStopped(t *testing.T) {
 func TestRateLimitHoldsAcrossInstances(t *testing.T) {
 	one := newTestAPI(t, func(d *Deps) { d.RateLimits = RateLimits{PerUser: 3, PerIP: 1000} })
 	// A second instance over the same stores and key prefix.
-	two, err := New(Deps{Logger: one.log, People: one.deps.People, Matching: one.deps.Matching, Sessions: one.deps.Sessions, Gamify: one.deps.Gamify, Notify: one.deps.Notify, Mongo: one.db, Redis: one.rdb,
+	two, err := New(Deps{Logger: one.log, Programme: one.deps.Programme, Mongo: one.db, Redis: one.rdb,
 		RedisPrefix: one.deps.RedisPrefix, DevTokens: one.deps.DevTokens, RateLimits: one.deps.RateLimits})
 	if err != nil {
 		t.Fatal(err)

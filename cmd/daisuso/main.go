@@ -34,11 +34,10 @@ import (
 	"google.golang.org/api/option"
 
 	"daisuso/api"
-	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/people"
-	"daisuso/sessions"
+	"daisuso/programme"
 	"daisuso/store"
 )
 
@@ -178,11 +177,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Services and the API.
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	peopleSvc := people.NewService(db, time.Now)
-	peopleSvc.UseUnits(units)
 	log.Info("administrative units", "version", units.Version, "provinces", len(units.Provinces()))
-	matchingSvc := matching.NewService(db, time.Now)
-	gamifySvc := gamify.New(gamify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Logger: log, Now: time.Now})
 	codeSecret, err := keptSecret(cfg.SessionCodeSecret, cfg.DataDir, "session-code-secret")
 	if err != nil {
 		return err
@@ -190,23 +185,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.SessionCodeSecret == "" && !cfg.DevMode {
 		log.Warn("SESSION_CODE_SECRET is unset: confirmation codes use a secret kept in DATA_DIR, which other instances do not share")
 	}
-	sessionsSvc := sessions.New(sessions.Config{DB: db, People: peopleSvc, Matching: matchingSvc, Gamify: gamifySvc,
-		Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: time.Now})
-	api.Connect(peopleSvc, matchingSvc, gamifySvc, sessionsSvc)
+	svcs := programme.New(programme.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Logger: log, Now: time.Now,
+		Units: units, CodeSecret: codeSecret, Sender: sender, PushLease: cfg.PushLease, NoQuietHours: cfg.NoQuietHours})
+	peopleSvc, matchingSvc, gamifySvc, notifySvc := svcs.People, svcs.Matching, svcs.Gamify, svcs.Notify
 	if ferret != nil {
 		// An erased person leaves no copy in the embedded store's log.
 		peopleSvc.OnErased(ferret.Checkpoint)
 	}
-	notifySvc := notify.New(notify.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Sender: sender,
-		Logger: log.With("component", "notify"), Now: time.Now, Still: api.Stills(matchingSvc, sessionsSvc),
-		Lease: cfg.PushLease, NoQuietHours: cfg.NoQuietHours})
-	api.ConnectNotify(peopleSvc, matchingSvc, gamifySvc, sessionsSvc, notifySvc, log.With("component", "reminders"), time.Now)
 	if err := registerNotifyMetrics(registry, notifySvc); err != nil {
 		return err
 	}
 	srv, err := api.New(api.Deps{
-		Logger: log, People: peopleSvc, Matching: matchingSvc, Sessions: sessionsSvc, Gamify: gamifySvc, Notify: notifySvc,
-		Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
+		Logger: log, Programme: svcs, Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
 		Stores:   map[string]api.Pinger{"mongodb": pingMongo(mongoClient), "redis": pingRedis(rdb)},
 		Verifier: verifier, DevTokens: devTokens,
 		RequestTimeout: cfg.RequestTimeout, UserCacheTTL: cfg.UserCacheTTL, BodyLimit: cfg.BodyLimit,
@@ -219,14 +209,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := srv.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	if err := peopleSvc.EnsureIndexes(ctx); err != nil {
+	if err := svcs.EnsureIndexes(ctx); err != nil {
 		return err
-	}
-	for _, ensure := range []func(context.Context) error{matchingSvc.EnsureIndexes, gamifySvc.EnsureIndexes,
-		sessionsSvc.EnsureIndexes, notifySvc.EnsureIndexes} {
-		if err := ensure(ctx); err != nil {
-			return err
-		}
 	}
 	if ferret != nil {
 		// Now that every collection with an index exists; the run every
@@ -247,11 +231,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if demo {
-		sessionsAt := func(now func() time.Time) *sessions.Service {
-			return sessions.New(sessions.Config{DB: db, People: peopleSvc, Matching: matchingSvc, Gamify: gamifySvc,
-				Redis: rdb, RedisPrefix: cfg.RedisPrefix, CodeSecret: codeSecret, Logger: log, Now: now})
-		}
-		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, gamifySvc, sessionsAt, getenv("DEMO_HOUSEHOLDS")); err != nil {
+		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, gamifySvc, svcs.SessionsAt, getenv("DEMO_HOUSEHOLDS")); err != nil {
 			return err
 		}
 	}
@@ -316,7 +296,7 @@ func syncMentorIndex(ctx context.Context, log *slog.Logger, db *mongo.Database, 
 		return nil
 	}
 	log.Info("rebuilding the mentor index", "volunteers", vols, "indexed", idx)
-	return p.EachVolunteer(ctx, func(v people.Volunteer) error { return m.SaveMentor(ctx, api.MentorOf(v)) })
+	return p.EachVolunteer(ctx, func(v people.Volunteer) error { return m.SaveMentor(ctx, programme.MentorOf(v)) })
 }
 
 // indexFerretIDs gives every collection table of the embedded FerretDB
@@ -339,7 +319,7 @@ func indexFerretIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret)
 // matching, frees the slots of reservations that died, and sends requests
 // waiting longer than a week up to the province unions.
 func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service, p *people.Service, n *notify.Service) {
-	if sent, err := api.EscalateOverdue(ctx, p, m, n); err != nil {
+	if sent, err := programme.EscalateOverdue(ctx, p, m, n); err != nil {
 		log.Warn("escalation of overdue requests failed", "err", err)
 	} else if sent > 0 {
 		log.Info("overdue requests sent up to province unions", "notifications", sent)

@@ -1,4 +1,4 @@
-package api
+package programme
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"daisuso/sessions"
 )
 
-// Connect joins the registry and the matcher, which do not import each
+// connect joins the registry and the matcher, which do not import each
 // other: every saved volunteer updates the mentor index, erasing a person
 // reaches their matches, and a matched mentor may see the household's
-// phone. cmd/ calls it once at start (tests too).
-func Connect(p *people.Service, m *matching.Service, g *gamify.Service, s *sessions.Service) {
+// phone.
+func connect(p *people.Service, m *matching.Service, g *gamify.Service, s *sessions.Service) {
 	p.AddDataHolder(g)
 	p.AddDataHolder(s)
 	p.OnVolunteerSaved(func(ctx context.Context, v people.Volunteer) error {

@@ -1,4 +1,4 @@
-package api
+package programme
 
 import (
 	"context"
@@ -29,9 +29,9 @@ type reminders struct {
 	now      func() time.Time
 }
 
-// reminderConsent is the consent purpose without which a volunteer or a
+// ReminderConsent is the consent purpose without which a volunteer or a
 // household gets no reminders (staff and admins get those of their work).
-const reminderConsent = "reminders"
+const ReminderConsent = "reminders"
 
 // Days a reminder waits.
 const (
@@ -40,10 +40,10 @@ const (
 	unconfirmedWait = 24 * time.Hour
 )
 
-// ConnectNotify wires the reminders of every part of the service into n,
+// connectNotify wires the reminders of every part of the service into n,
 // and the checks n makes before sending those that may have become moot.
-// cmd/ calls it once at start, after Connect.
-func ConnectNotify(p *people.Service, m *matching.Service, g *gamify.Service, s *sessions.Service, n *notify.Service,
+// New calls it after connect.
+func connectNotify(p *people.Service, m *matching.Service, g *gamify.Service, s *sessions.Service, n *notify.Service,
 	log *slog.Logger, now func() time.Time) {
 	r := &reminders{people: p, matching: m, sessions: s, notify: n, log: log, now: now}
 	p.AddDataHolder(n)
@@ -55,8 +55,8 @@ func ConnectNotify(p *people.Service, m *matching.Service, g *gamify.Service, s 
 	p.OnVolunteerSaved(r.volunteerSaved)
 }
 
-// Stills are the checks made when reminders that may be moot fall due.
-func Stills(m *matching.Service, s *sessions.Service) map[notify.Kind]notify.Still {
+// stills are the checks made when reminders that may be moot fall due.
+func stills(m *matching.Service, s *sessions.Service) map[notify.Kind]notify.Still {
 	return map[notify.Kind]notify.Still{
 		// A learner who had a session since the reminder was made is not inactive.
 		notify.KindInactive: func(ctx context.Context, n notify.Notification) (bool, error) {
@@ -111,19 +111,22 @@ func (r *reminders) assigned(ctx context.Context, a matching.Assignment) {
 	}
 	var ns []notify.Notification
 	both := []string{a.MentorID, a.HouseholdID} // whom the texts name: erasing either erases them
-	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
+	if v.UserID != "" && people.HasConsent(v.Consents, ReminderConsent) {
 		ns = append(ns,
 			notify.Notification{Key: "new_mentee:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID, Kind: notify.KindNewMentee, Ref: a.RequestID,
 				Params: map[string]string{"name": householdName(h)}, Subjects: both},
 			notify.Notification{Key: "learner_inactive:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID, Kind: notify.KindInactive, Ref: h.ID,
 				Params: map[string]string{"name": householdName(h)}, DueAt: r.now().Add(inactiveAfter), Subjects: both})
 	}
-	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
+	if h.UserID != "" && people.HasConsent(h.Consents, ReminderConsent) {
 		ns = append(ns, notify.Notification{Key: "new_match:" + a.RequestID + ":" + a.MentorID, UserID: h.UserID, Kind: notify.KindNewMatch,
 			Ref: a.RequestID, Params: map[string]string{"name": people.FirstName(v.Name)}, Subjects: both})
 	}
 	r.enqueue(ctx, "new match", ns...)
 }
+
+// text is a sentence in Vietnamese and English.
+type text struct{ vi, en string }
 
 // releaseReasons say to the household and the mentor why a match ended.
 var releaseReasons = map[string]text{
@@ -145,11 +148,11 @@ func (r *reminders) released(ctx context.Context, a matching.Assignment, reason 
 		r.log.Warn("match-ended notice", "err", err)
 		return
 	}
-	if h.UserID != "" && people.HasConsent(h.Consents, reminderConsent) {
+	if h.UserID != "" && people.HasConsent(h.Consents, ReminderConsent) {
 		ns = append(ns, notify.Notification{Key: key, UserID: h.UserID, Kind: notify.KindMatchEnded, Ref: a.RequestID,
 			Params: map[string]string{"reason_vi": why.vi, "reason_en": why.en}, Subjects: []string{a.MentorID, a.HouseholdID}})
 	}
-	if v, err := r.people.VolunteerRecord(ctx, a.MentorID); err == nil && v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
+	if v, err := r.people.VolunteerRecord(ctx, a.MentorID); err == nil && v.UserID != "" && people.HasConsent(v.Consents, ReminderConsent) {
 		ns = append(ns, notify.Notification{Key: "mentee_released:" + a.RequestID + ":" + a.MentorID, UserID: v.UserID,
 			Kind: notify.KindMenteeReleased, Ref: a.RequestID,
 			Params: map[string]string{"name": householdName(h), "reason_vi": why.vi, "reason_en": why.en}, Subjects: []string{a.MentorID, a.HouseholdID}})
@@ -205,12 +208,12 @@ func EscalateOverdue(ctx context.Context, p *people.Service, m *matching.Service
 		names := slices.Sorted(maps.Keys(d.places))
 		parts := make([]string, len(names))
 		for i, name := range names {
-			parts[i] = name + " (" + formatInt("vi", d.places[name]) + ")"
+			parts[i] = name + " (" + notify.FormatInt("vi", d.places[name]) + ")"
 		}
 		ns := make([]notify.Notification, len(admins))
 		for i, u := range admins {
 			ns[i] = notify.Notification{Key: "requests_overdue:" + first[province] + ":" + u, UserID: u,
-				Kind: notify.KindOverdue, Ref: province, Params: map[string]string{"count": formatInt("vi", d.count), "places": strings.Join(parts, ", ")}}
+				Kind: notify.KindOverdue, Ref: province, Params: map[string]string{"count": notify.FormatInt("vi", d.count), "places": strings.Join(parts, ", ")}}
 		}
 		if len(ns) > 0 {
 			if err := n.Enqueue(ctx, ns...); err != nil {
@@ -250,7 +253,7 @@ func (r *reminders) volunteerSaved(ctx context.Context, v people.Volunteer) erro
 		return nil // an old profile changed: its week is long past
 	}
 	users := []string{}
-	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
+	if v.UserID != "" && people.HasConsent(v.Consents, ReminderConsent) {
 		users = append(users, v.UserID)
 	}
 	if admins, err := r.people.AdminsOf(ctx, v.BranchID); err == nil {
@@ -270,7 +273,7 @@ func (r *reminders) volunteerSaved(ctx context.Context, v people.Volunteer) erro
 // badge: the volunteer hears of a badge earned.
 func (r *reminders) badge(ctx context.Context, volunteerID string, e gamify.Earned) {
 	v, err := r.people.VolunteerRecord(ctx, volunteerID)
-	if err != nil || v.UserID == "" || !people.HasConsent(v.Consents, reminderConsent) {
+	if err != nil || v.UserID == "" || !people.HasConsent(v.Consents, ReminderConsent) {
 		return
 	}
 	r.enqueue(ctx, "badge", notify.Notification{Key: "badge_earned:" + volunteerID + ":" + e.Code, UserID: v.UserID,
@@ -317,7 +320,7 @@ func (r *reminders) parties(ctx context.Context, sess sessions.Session) ([]sessi
 		if firstLearner == "" {
 			firstLearner = householdName(h)
 		}
-		if !people.HasConsent(h.Consents, reminderConsent) {
+		if !people.HasConsent(h.Consents, ReminderConsent) {
 			continue
 		}
 		p := sessionParty{user: h.UserID, name: people.FirstName(v.Name), self: householdName(h), household: h.ID}
@@ -331,7 +334,7 @@ func (r *reminders) parties(ctx context.Context, sess sessions.Session) ([]sessi
 		p.fallback = staffOf(h.CommuneID)
 		out = append(out, p)
 	}
-	if v.UserID != "" && people.HasConsent(v.Consents, reminderConsent) {
+	if v.UserID != "" && people.HasConsent(v.Consents, ReminderConsent) {
 		out = append(out, sessionParty{user: v.UserID, name: firstLearner})
 	}
 	return out, nil

@@ -243,21 +243,12 @@ func (a *API) EnsureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "subject", Value: 1}}})
 }
 
-// RunMaintenance sweeps old idempotency records every interval until ctx
-// ends.
-func (a *API) RunMaintenance(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := a.idem.sweep(ctx); err != nil {
-				a.log.Warn("idempotency sweep failed", "err", err)
-			} else if n > 0 {
-				a.log.Info("idempotency sweep", "deleted", n)
-			}
-		}
+// RunMaintenance sweeps old idempotency records: one pass, which the
+// command runs every ten minutes (store.Every).
+func (a *API) RunMaintenance(ctx context.Context) {
+	if n, err := a.idem.sweep(ctx); err != nil {
+		a.log.Warn("idempotency sweep failed", "err", err)
+	} else if n > 0 {
+		a.log.Info("idempotency sweep", "deleted", n)
 	}
 }

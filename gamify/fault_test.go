@@ -38,7 +38,7 @@ func TestRedisKilledDuringAwards(t *testing.T) {
 	f := newFixtureOn(t, rdb, storetest.Name("k")+":")
 	ctx, cancel := context.WithCancel(context.Background())
 	maintained := make(chan struct{})
-	go func() { f.Maintain(ctx, 100*time.Millisecond); close(maintained) }()
+	go func() { store.Every(ctx, 100*time.Millisecond, false, f.Maintain); close(maintained) }()
 
 	var made, dup, failures, done atomic.Int64
 	work := make(chan int)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,6 +31,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	onBadge   []func(context.Context, string, Earned)
+	expiredAt atomic.Pointer[time.Time] // when Maintain last gave dated boards their expiry
 }
 
 // OnBadge registers f to be told of every badge earned, with the
@@ -240,28 +242,21 @@ func (s *Service) EnsureBoards(ctx context.Context) error {
 	return err
 }
 
-// Maintain calls EnsureBoards every interval, and gives new week and month
-// boards their expiry every half hour, until ctx ends.
-func (s *Service) Maintain(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	var expired time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.EnsureBoards(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("leaderboard check failed", "err", err)
-			}
-			if time.Since(expired) > 30*time.Minute {
-				if _, err := s.boards.expireDated(ctx); err != nil && ctx.Err() == nil {
-					s.log.Warn("leaderboard expiry failed", "err", err)
-				}
-				expired = time.Now()
-			}
-		}
+// Maintain checks the boards (EnsureBoards: rebuilt if Redis lost them)
+// and, every half hour, gives new week and month boards their expiry: one
+// pass, which the command runs every ten seconds (store.Every).
+func (s *Service) Maintain(ctx context.Context) {
+	if err := s.EnsureBoards(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("leaderboard check failed", "err", err)
 	}
+	if last := s.expiredAt.Load(); last != nil && time.Since(*last) < 30*time.Minute {
+		return
+	}
+	if _, err := s.boards.expireDated(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("leaderboard expiry failed", "err", err)
+	}
+	now := time.Now()
+	s.expiredAt.Store(&now)
 }
 
 // ---- personal data ----

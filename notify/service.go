@@ -269,20 +269,11 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	return nil
 }
 
-// Maintain keeps the Redis side whole and drops stale tokens, every
-// interval until ctx ends.
-func (s *Service) Maintain(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := s.maintain(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("notification maintenance", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// Maintain keeps the Redis side whole and drops stale tokens: one pass,
+// which the command runs every minute (store.Every).
+func (s *Service) Maintain(ctx context.Context) {
+	if err := s.maintain(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("notification maintenance", "err", err)
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/option"
 
 	"daisuso/api"
@@ -246,17 +247,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.DevMode {
 		fmt.Fprintf(stdout, "\ndaisuso is up at %s (dev mode)\nGet a token:\n  curl -s -X POST %s/v1/dev/token -H 'Content-Type: application/json' -d '{\"user_id\":\"demo-admin\",\"role\":\"admin\"}'\n\n", url, url)
 	}
+	// Background work: the push worker and each part's upkeep, in one
+	// group that shutdown waits for.
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
-	go srv.RunMaintenance(workCtx, 10*time.Minute)
-	go every(workCtx, 10*time.Minute, func(ctx context.Context) { matchingUpkeep(ctx, log, matchingSvc, peopleSvc, notifySvc) })
-	go gamifySvc.Maintain(workCtx, 10*time.Second)
-	go notifySvc.Maintain(workCtx, time.Minute)
-	if ferret != nil {
-		go every(workCtx, time.Minute, func(ctx context.Context) { indexFerretIDs(ctx, log, ferret) })
+	var work errgroup.Group
+	loop := func(interval time.Duration, now bool, f func(context.Context)) {
+		work.Go(func() error { store.Every(workCtx, interval, now, f); return nil })
 	}
-	pushing := make(chan struct{})
-	go func() { notifySvc.Run(workCtx); close(pushing) }()
+	loop(10*time.Minute, false, srv.RunMaintenance)
+	loop(10*time.Minute, false, func(ctx context.Context) { matchingUpkeep(ctx, log, matchingSvc, peopleSvc, notifySvc) })
+	loop(10*time.Second, false, gamifySvc.Maintain)
+	loop(time.Minute, true, notifySvc.Maintain)
+	if ferret != nil {
+		loop(time.Minute, false, func(ctx context.Context) { indexFerretIDs(ctx, log, ferret) })
+	}
+	work.Go(func() error { notifySvc.Run(workCtx); return nil })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
@@ -275,7 +281,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Warn("shutdown", "err", err)
 	}
 	stopWork()
-	<-pushing // batches under way are sent and recorded, so none goes twice after a restart
+	// Batches under way are sent and recorded, so none goes twice after a
+	// restart; upkeep passes under way end.
+	_ = work.Wait()
 	log.Info("stopped")
 	return nil
 }
@@ -333,20 +341,6 @@ func matchingUpkeep(ctx context.Context, log *slog.Logger, m *matching.Service, 
 		log.Warn("slot sweep failed", "err", err)
 	} else if n > 0 {
 		log.Info("capacity slots of reservations that died freed", "slots", n)
-	}
-}
-
-// every runs f every interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f(ctx)
-		}
 	}
 }
 

@@ -196,6 +196,7 @@ func TestBusyStoreIsATimeoutNotAnOutage(t *testing.T) {
 		t.Fatalf("a busy store: %d %s", e.Status, e.Code)
 	}
 	for name, err := range map[string]error{
+		"a wait cut":   topology.WaitQueueTimeoutError{Wrapped: context.Canceled},
 		"refused":      &net.OpError{Op: "dial", Err: errors.New("connection refused")},
 		"no server":    topology.ServerSelectionError{Wrapped: context.DeadlineExceeded},
 		"a dead store": context.DeadlineExceeded,

@@ -59,9 +59,11 @@ func WrapRedis(err error) error {
 // or too slow, as opposed to a store that answered.
 func isOutage(err error) bool {
 	// Waiting for one of the pool's connections, all in use, until the
-	// request's time ran out: the store is busy, not down.
+	// request's time ran out: the store is busy, not down (a wait cut
+	// short otherwise, as when a sibling call failed, is left to the
+	// checks below).
 	var wait topology.WaitQueueTimeoutError
-	if errors.As(err, &wait) {
+	if errors.As(err, &wait) && errors.Is(wait.Wrapped, context.DeadlineExceeded) {
 		return false
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) {

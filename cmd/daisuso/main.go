@@ -82,88 +82,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	store.TuneGC(getenv)
 	log.Info("starting", append([]any{"dev_mode", cfg.DevMode}, logValues(getenv)...)...)
 
-	// MongoDB: the given one, or FerretDB embedded in this process.
-	mongoURI := cfg.MongoURI
-	var ferret *store.Ferret
-	if mongoURI == "" {
-		var err error
-		ferret, err = store.StartFerret(store.FerretConfig{
-			Dir: filepath.Join(cfg.DataDir, "ferretdb"), PostgresURL: cfg.FerretPostgres, SyncFull: cfg.DataSyncFull,
-			Logger: log.With("component", "ferretdb").WithGroup("ferretdb"),
-		})
-		if err != nil {
-			return err
-		}
-		defer ferret.Stop()
-		mongoURI = ferret.URI
-		log.Info("embedded FerretDB started", "dir", filepath.Join(cfg.DataDir, "ferretdb"))
-	}
-	mongoClient, db, err := store.OpenMongo(ctx, store.MongoConfig{URI: mongoURI, Database: cfg.MongoDatabase, Timeout: cfg.StoreTimeout,
-		SelectionTimeout: max(cfg.StoreTimeout, cfg.RequestTimeout)})
+	st, err := openStores(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer disconnect(mongoClient)
+	defer st.close()
+	ferret, mongoClient, db, rdb := st.ferret, st.mongo, st.db, st.redis
 
-	// Redis: the given one or cluster, or an in-process Redis-protocol
-	// server.
-	var rdb redis.UniversalClient
-	if len(cfg.RedisCluster) > 0 {
-		if rdb, err = store.OpenRedisCluster(ctx, cfg.RedisCluster, cfg.StoreTimeout); err != nil {
-			return err
-		}
-	} else {
-		redisURL := cfg.RedisURL
-		if redisURL == "" {
-			mini, u, err := store.StartMiniRedis()
-			if err != nil {
-				return err
-			}
-			defer mini.Close()
-			redisURL = u
-			log.Info("in-process Redis started (nothing kept on disk)")
-		}
-		if rdb, err = store.OpenRedis(ctx, store.RedisConfig{URL: redisURL, Timeout: cfg.StoreTimeout}); err != nil {
-			return err
-		}
-	}
-	defer rdb.Close()
-
-	// Firebase: sign-in verification and push, when a project is given.
-	var verifier api.TokenVerifier
-	var sender notify.Sender = notify.LogSender{Log: log.With("component", "push")}
-	if cfg.FirebaseProject != "" {
-		// No OpenTelemetry: the service exports none, and the Google
-		// transport's instrumentation still worked out every request's
-		// attributes (docs/PERFORMANCE.md, "telemetry").
-		opts := []option.ClientOption{option.WithTelemetryDisabled()}
-		if cfg.FCMEndpoint != "" {
-			// Beside a local FCM stand-in there are no Google credentials;
-			// verifying ID tokens needs none (only Google's public keys).
-			opts = append(opts, option.WithoutAuthentication())
-		}
-		fb, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject}, opts...)
-		if err != nil {
-			return fmt.Errorf("firebase: %w", err)
-		}
-		authClient, err := fb.Auth(ctx)
-		if err != nil {
-			return fmt.Errorf("firebase auth: %w", err)
-		}
-		verifier = api.FirebaseVerifier{Client: authClient}
-		if cfg.FCMEndpoint != "" {
-			// a local FCM stand-in: no Google credentials
-			fb, err = firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject},
-				option.WithEndpoint(cfg.FCMEndpoint), option.WithoutAuthentication(), option.WithTelemetryDisabled())
-			if err != nil {
-				return fmt.Errorf("firebase: %w", err)
-			}
-		}
-		msgClient, err := fb.Messaging(ctx)
-		if err != nil {
-			return fmt.Errorf("firebase messaging: %w", err)
-		}
-		sender = notify.FCMSender{Client: msgClient}
+	verifier, sender, err := openFirebase(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
 
 	var devTokens *api.DevTokens
@@ -207,6 +135,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if err := prepare(ctx, log, db, srv, svcs, ferret); err != nil {
+		return err
+	}
+	if demo {
+		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, gamifySvc, svcs.SessionsAt, getenv("DEMO_HOUSEHOLDS")); err != nil {
+			return err
+		}
+	}
+
+	return serve(ctx, cfg, log, stdout, srv, svcs, ferret)
+}
+
+// prepare readies the stores before serving: every index, the embedded
+// FerretDB's _id indexes, the boards, the push queue and the mentor index,
+// which Redis and matching derive from MongoDB.
+func prepare(ctx context.Context, log *slog.Logger, db *mongo.Database, srv *api.API, svcs *programme.Services, ferret *store.Ferret) error {
 	if err := srv.EnsureIndexes(ctx); err != nil {
 		return err
 	}
@@ -220,24 +164,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	// Redis keeps no boards after a restart (or with the in-process Redis):
 	// rebuild them from the ledger before serving.
-	if err := gamifySvc.EnsureBoards(ctx); err != nil {
+	if err := svcs.Gamify.EnsureBoards(ctx); err != nil {
 		return fmt.Errorf("leaderboards: %w", err)
 	}
 	// The notification queue and device directory in Redis are derived
 	// too: load what is pending from MongoDB.
-	if err := notifySvc.Reconcile(ctx); err != nil {
+	if err := svcs.Notify.Reconcile(ctx); err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
-	if err := syncMentorIndex(ctx, log, db, peopleSvc, matchingSvc); err != nil {
+	if err := syncMentorIndex(ctx, log, db, svcs.People, svcs.Matching); err != nil {
 		return err
 	}
-	if demo {
-		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, gamifySvc, svcs.SessionsAt, getenv("DEMO_HOUSEHOLDS")); err != nil {
-			return err
-		}
-	}
+	return nil
+}
 
-	// Listen, then run background work until asked to stop.
+// serve listens, runs the background work (the push worker and each part's
+// upkeep) until ctx ends, then shuts down gracefully: in-flight requests
+// finish, then the background work, all of which it waits for.
+func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer, srv *api.API, svcs *programme.Services, ferret *store.Ferret) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -256,13 +200,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		work.Go(func() error { store.Every(workCtx, interval, now, f); return nil })
 	}
 	loop(10*time.Minute, false, srv.RunMaintenance)
-	loop(10*time.Minute, false, func(ctx context.Context) { matchingUpkeep(ctx, log, matchingSvc, peopleSvc, notifySvc) })
-	loop(10*time.Second, false, gamifySvc.Maintain)
-	loop(time.Minute, true, notifySvc.Maintain)
+	loop(10*time.Minute, false, func(ctx context.Context) { matchingUpkeep(ctx, log, svcs.Matching, svcs.People, svcs.Notify) })
+	loop(10*time.Second, false, svcs.Gamify.Maintain)
+	loop(time.Minute, true, svcs.Notify.Maintain)
 	if ferret != nil {
 		loop(time.Minute, false, func(ctx context.Context) { indexFerretIDs(ctx, log, ferret) })
 	}
-	work.Go(func() error { notifySvc.Run(workCtx); return nil })
+	work.Go(func() error { svcs.Notify.Run(workCtx); return nil })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.App().Listener(ln) }()
@@ -286,6 +230,111 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	_ = work.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// stores are the connections the service runs on, and how to close them
+// (in reverse order of opening).
+type stores struct {
+	ferret  *store.Ferret // nil unless embedded
+	mongo   *mongo.Client
+	db      *mongo.Database
+	redis   redis.UniversalClient
+	closers []func()
+}
+
+func (st *stores) close() {
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		st.closers[i]()
+	}
+}
+
+// openStores opens MongoDB (the given one, or FerretDB embedded in this
+// process) and Redis (the given one or cluster, or an in-process
+// Redis-protocol server).
+func openStores(ctx context.Context, cfg config, log *slog.Logger) (st *stores, err error) {
+	st = &stores{}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	mongoURI := cfg.MongoURI
+	if mongoURI == "" {
+		dir := filepath.Join(cfg.DataDir, "ferretdb")
+		if st.ferret, err = store.StartFerret(store.FerretConfig{Dir: dir, PostgresURL: cfg.FerretPostgres, SyncFull: cfg.DataSyncFull,
+			Logger: log.With("component", "ferretdb").WithGroup("ferretdb")}); err != nil {
+			return st, err
+		}
+		st.closers = append(st.closers, st.ferret.Stop)
+		mongoURI = st.ferret.URI
+		log.Info("embedded FerretDB started", "dir", dir)
+	}
+	if st.mongo, st.db, err = store.OpenMongo(ctx, store.MongoConfig{URI: mongoURI, Database: cfg.MongoDatabase, Timeout: cfg.StoreTimeout,
+		SelectionTimeout: max(cfg.StoreTimeout, cfg.RequestTimeout)}); err != nil {
+		return st, err
+	}
+	client := st.mongo
+	st.closers = append(st.closers, func() { disconnect(client) })
+	if len(cfg.RedisCluster) > 0 {
+		if st.redis, err = store.OpenRedisCluster(ctx, cfg.RedisCluster, cfg.StoreTimeout); err != nil {
+			return st, err
+		}
+	} else {
+		redisURL := cfg.RedisURL
+		if redisURL == "" {
+			mini, u, err := store.StartMiniRedis()
+			if err != nil {
+				return st, err
+			}
+			st.closers = append(st.closers, mini.Close)
+			redisURL = u
+			log.Info("in-process Redis started (nothing kept on disk)")
+		}
+		if st.redis, err = store.OpenRedis(ctx, store.RedisConfig{URL: redisURL, Timeout: cfg.StoreTimeout}); err != nil {
+			return st, err
+		}
+	}
+	rdb := st.redis
+	st.closers = append(st.closers, func() { _ = rdb.Close() })
+	return st, nil
+}
+
+// openFirebase gives the sign-in verifier and the push sender: Firebase's
+// when a project is given, otherwise none and a sender that logs.
+func openFirebase(ctx context.Context, cfg config, log *slog.Logger) (api.TokenVerifier, notify.Sender, error) {
+	if cfg.FirebaseProject == "" {
+		return nil, notify.LogSender{Log: log.With("component", "push")}, nil
+	}
+	// No OpenTelemetry: the service exports none, and the Google
+	// transport's instrumentation still worked out every request's
+	// attributes (docs/PERFORMANCE.md, "telemetry").
+	opts := []option.ClientOption{option.WithTelemetryDisabled()}
+	if cfg.FCMEndpoint != "" {
+		// Beside a local FCM stand-in there are no Google credentials;
+		// verifying ID tokens needs none (only Google's public keys).
+		opts = append(opts, option.WithoutAuthentication())
+	}
+	fb, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject}, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("firebase: %w", err)
+	}
+	authClient, err := fb.Auth(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("firebase auth: %w", err)
+	}
+	if cfg.FCMEndpoint != "" {
+		// a local FCM stand-in: no Google credentials
+		fb, err = firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProject},
+			option.WithEndpoint(cfg.FCMEndpoint), option.WithoutAuthentication(), option.WithTelemetryDisabled())
+		if err != nil {
+			return nil, nil, fmt.Errorf("firebase: %w", err)
+		}
+	}
+	msgClient, err := fb.Messaging(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("firebase messaging: %w", err)
+	}
+	return api.FirebaseVerifier{Client: authClient}, notify.FCMSender{Client: msgClient}, nil
 }
 
 // syncMentorIndex rebuilds matching's mentor index from the registry when

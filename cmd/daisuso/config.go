@@ -51,7 +51,7 @@ var settings = []setting{
 	{name: "RATE_LIMIT_USER", def: "600", help: "Requests per minute per signed-in user (0: off)."},
 	{name: "RATE_LIMIT_IP", def: "6000", help: "Requests per minute per client IP (0: off). A commune office shares one IP."},
 	{name: "PROXY_HEADER", help: "Header with the client IP behind a trusted proxy, e.g. X-Forwarded-For."},
-	{name: "GOGC", def: "400", help: "Go's garbage collector target, read by the Go runtime. Unset, the service sets 400 instead of Go's 100: the embedded FerretDB allocates afresh for every document, and at 100 the collector ran all the time (docs/PERFORMANCE.md). GOMEMLIMIT caps the heap as Go documents."},
+	{name: "GOGC", def: "400", help: "Go's garbage collector target, read by the Go runtime. Unset and running the embedded FerretDB, the service sets 400 instead of Go's 100: FerretDB allocates afresh for every document, and at 100 the collector ran all the time (docs/PERFORMANCE.md); with a MongoDB given, Go's 100 stands. GOMEMLIMIT caps the heap as Go documents."},
 	{name: "UNITS_DIR", help: "A newer official list of units than the embedded one (2026-07-25): a folder with units.json and communes.geojson as in geo/units (or the units.json path). Run `daisuso units import` on it first."},
 	{name: "DEMO_HOUSEHOLDS", def: "5000", help: "Size of the demo province that `daisuso demo` (make demo) writes into an empty database."},
 }

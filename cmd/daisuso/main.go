@@ -79,7 +79,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("configuration:\nUNITS_DIR: %w", err)
 	}
 	log := newLogger(cfg, stdout)
-	store.TuneGC(getenv)
 	log.Info("starting", append([]any{"dev_mode", cfg.DevMode}, logValues(getenv)...)...)
 
 	st, err := openStores(ctx, cfg, log)
@@ -87,6 +86,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer st.close()
+	if st.ferret != nil {
+		// Only the embedded FerretDB allocates so (store.GCPercent).
+		log.Info("garbage collector target", "GOGC", store.TuneGC(getenv))
+	}
 	ferret, mongoClient, db, rdb := st.ferret, st.mongo, st.db, st.redis
 
 	verifier, sender, err := openFirebase(ctx, cfg, log)

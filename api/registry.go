@@ -43,7 +43,7 @@ func toConsentJSON(cs []people.Consent) []consentJSON {
 
 type branchRequest struct {
 	Kind         string `json:"kind" enum:"province,commune,branch,tech_team"`
-	Name         string `json:"name"`
+	Name         string `json:"name" doc:"A branch's or team's name; a province or commune union is named by the official list from its code."`
 	ParentID     string `json:"parent_id,omitempty"`
 	ProvinceCode string `json:"province_code,omitempty"`
 	CommuneCode  string `json:"commune_code,omitempty"`

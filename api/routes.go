@@ -199,7 +199,7 @@ func (a *API) routes() []route {
 		{method: fiber.MethodGet, path: "/app/:file", access: public, summary: "The app's files (script, styles, service worker, manifest, icons).",
 			handler: a.appFile},
 		{method: fiber.MethodGet, path: "/public/rankings", access: public,
-			summary:  "Communes or provinces ranked by indicators: share of households that are Gia đình số, certified learners per 1,000 registered residents, confirmed sessions in the period. Aggregates only; communes with fewer than 5 households are left out.",
+			summary:  "Communes or provinces ranked by indicators: share of households that are Gia đình số, certified learners per 1,000 residents (the commune's official figure; rows say when there is none), confirmed sessions in the period; with official names. Aggregates only; communes with fewer than 5 households are left out.",
 			query:    []queryParam{{"level", "commune (default) or province."}, {"province", "Only this province's communes (its code)."}, {"period", "week or month (default)."}, {"by", "families (default), certified or sessions."}},
 			response: rankingList{}, handler: a.publicRankings},
 	}

@@ -35,7 +35,7 @@ type Branch struct {
 	Name         string
 	ParentID     string
 	Ancestors    []string
-	ProvinceCode string // 2 digits, e.g. "10" (Lào Cai)
+	ProvinceCode string // 2 digits, e.g. "15" (Lào Cai)
 	CommuneCode  string // 5 digits; empty for a province
 	// UnitKind is the official kind of a province's or commune's unit
 	// ("city", "province"; "xa", "phuong", "dac_khu"), see geo.KindLabel.

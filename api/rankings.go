@@ -2,7 +2,6 @@ package api
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"daisuso/gamify"
 	"daisuso/people"
+	"daisuso/programme"
 )
 
 type learnerProgressJSON struct {
@@ -96,10 +96,6 @@ func missingText(lang string, missing []string) string {
 
 // ---- public rankings ----
 
-// minHouseholdsShown: a commune with fewer registered households is left
-// out of the public rankings, as from the public coverage map.
-const minHouseholdsShown = 5
-
 type rankingJSON struct {
 	Rank         int    `json:"rank"`
 	ID           string `json:"id"`   // commune union id, or province code
@@ -119,7 +115,6 @@ type rankingJSON struct {
 	Certified        int      `json:"certified_learners"`
 	CertifiedPer1000 *float64 `json:"certified_per_1000_residents" doc:"Certified learners per 1,000 residents by the official figure; null without one."`
 	Sessions         int      `json:"sessions_in_period"`
-	certifiedCounted int      // certified learners of the communes with a figure
 }
 
 type rankingList struct {
@@ -199,69 +194,16 @@ func (a *API) publicRankings(c *fiber.Ctx) error {
 }
 
 func (a *API) computeRankings(c *fiber.Ctx, level, period string, now time.Time) ([]rankingJSON, error) {
-	ctx := c.UserContext()
-	local := now.In(gamify.Vietnam)
-	since := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, gamify.Vietnam)
-	if period == gamify.PeriodWeek {
-		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, gamify.Vietnam)
-		since = day.AddDate(0, 0, -((int(local.Weekday()) + 6) % 7))
-	}
-	reg, err := a.deps.People.CountByCommune(ctx)
+	rows, err := a.deps.Programme.Rankings(c.UserContext(), level, programme.PeriodStart(period, now))
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.deps.Sessions.CountByCommune(ctx, since)
-	if err != nil {
-		return nil, err
-	}
-	pops, err := a.deps.People.Populations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u := a.units()
-	byID := map[string]*rankingJSON{}
-	var order []string
-	for communeID, r := range reg {
-		if r.Households < minHouseholdsShown {
-			continue
-		}
-		b, err := a.deps.People.Branch(ctx, communeID)
-		if err != nil {
-			continue // erased meanwhile
-		}
-		provinceName, communeName := unitNames(u, b.ProvinceCode, b.CommuneCode)
-		id, name, code := communeID, cmp.Or(communeName, b.Name), b.CommuneCode
-		if level == "province" {
-			id, name, code = b.ProvinceCode, cmp.Or(provinceName, b.ProvinceCode), ""
-		}
-		row := byID[id]
-		if row == nil {
-			row = &rankingJSON{ID: id, Name: name, ProvinceCode: b.ProvinceCode, ProvinceName: provinceName, CommuneCode: code}
-			byID[id] = row
-			order = append(order, id)
-		}
-		x := res[communeID]
-		row.Households += r.Households
-		row.DigitalFamilies += x.Families
-		row.Certified += x.Certified
-		row.Sessions += x.Sessions
-		if p, ok := pops[b.CommuneCode]; ok {
-			row.Residents += p.Residents
-			row.ResidentsYear = max(row.ResidentsYear, p.Year)
-			row.certifiedCounted += x.Certified
-		} else if level == "province" {
-			row.WithoutFigure++
-		}
-	}
-	out := make([]rankingJSON, 0, len(order))
-	for _, id := range order {
-		r := *byID[id]
-		if r.Residents > 0 {
-			rate := math.Round(float64(r.certifiedCounted)/float64(r.Residents)*1000*10) / 10
-			r.CertifiedPer1000, r.HasResidents = &rate, true
-		}
-		r.FamilyShare = math.Round(float64(r.DigitalFamilies)/float64(r.Households)*1000) / 1000
-		out = append(out, r)
+	out := make([]rankingJSON, len(rows))
+	for i, r := range rows {
+		out[i] = rankingJSON{ID: r.ID, Name: r.Name, ProvinceCode: r.ProvinceCode, ProvinceName: r.ProvinceName, CommuneCode: r.CommuneCode,
+			Households: r.Households, Residents: r.Residents, ResidentsYear: r.ResidentsYear, HasResidents: r.HasResidents,
+			WithoutFigure: r.WithoutFigure, DigitalFamilies: r.DigitalFamilies, FamilyShare: r.FamilyShare, Certified: r.Certified,
+			CertifiedPer1000: r.CertifiedPer1000, Sessions: r.Sessions}
 	}
 	return out, nil
 }

@@ -1,7 +1,8 @@
 // Package programme is the work of the Đại sứ số programme that spans the
 // domains: it builds the services and joins them (a saved volunteer updates
 // the mentor index, erasure reaches every store, events become reminders),
-// and holds the flows that need more than one of them (asking for help).
+// and holds the flows that need more than one of them (asking for help,
+// the public rankings).
 // cmd/daisuso and the API's tests build the service with New, so that both
 // run the same wiring; the HTTP layer (api/) only decodes, calls and
 // encodes.

@@ -243,7 +243,7 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 		if !provinceCode.MatchString(in.ProvinceCode) {
 			return Branch{}, &FieldError{Field: "province_code", Reason: "invalid_code"}
 		}
-		unit, ok := s.units.Province(in.ProvinceCode)
+		unit, ok := s.Units().Province(in.ProvinceCode)
 		if !ok {
 			return Branch{}, &RuleError{Code: "unknown_province_code", Field: "province_code"}
 		}
@@ -316,7 +316,7 @@ func (s *Service) officialCommune(code, province string) (geo.Commune, error) {
 	if !communeCode.MatchString(code) {
 		return geo.Commune{}, &FieldError{Field: "commune_code", Reason: "invalid_code"}
 	}
-	unit, ok := s.units.Commune(code)
+	unit, ok := s.Units().Commune(code)
 	switch {
 	case !ok:
 		return geo.Commune{}, &RuleError{Code: "unknown_commune_code", Field: "commune_code"}

@@ -81,7 +81,7 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 	}
 	s := &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
 		volunteers: &volunteerStore{db.Collection("volunteers")}, households: &householdStore{db.Collection("households")},
-		targets: db.Collection("team_targets"), populations: db.Collection("populations"), units: geo.EmbeddedUnits(), now: now}
+		targets: db.Collection("team_targets"), populations: db.Collection("populations"), now: now}
 	s.claims = &claimStore{coll: db.Collection("claims"), now: now}
 	return s
 }
@@ -91,8 +91,14 @@ func NewService(db *mongo.Database, now func() time.Time) *Service {
 func (s *Service) UseUnits(u *geo.Units) { s.units = u }
 
 // Units is the list of administrative units the registry checks codes and
-// places locations with.
-func (s *Service) Units() *geo.Units { return s.units }
+// places locations with: the one UseUnits set, or the embedded one (loaded
+// on first use, so that a service given another never loads it).
+func (s *Service) Units() *geo.Units {
+	if s.units == nil {
+		return geo.EmbeddedUnits()
+	}
+	return s.units
+}
 
 // User returns the user with the given id, or ErrNotFound.
 func (s *Service) User(ctx context.Context, id string) (User, error) {

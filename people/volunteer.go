@@ -216,7 +216,7 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 // commune it lies in, with the rule errors of the registry: a point outside
 // Vietnam is a broken rule (422), not bad syntax.
 func (s *Service) place(p geo.Point) (geo.Cell, string, error) {
-	c, pl, err := s.units.Place(p)
+	c, pl, err := s.Units().Place(p)
 	switch {
 	case errors.Is(err, geo.ErrOutsideVietnam):
 		return 0, "", &RuleError{Code: "outside_vietnam", Field: "location"}

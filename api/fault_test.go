@@ -129,6 +129,13 @@ func TestMongoStoppedUnderLoad(t *testing.T) {
 	for _, u := range unexpected {
 		t.Error(u)
 	}
+	if len(unexpected) > 0 {
+		for _, l := range strings.Split(ta.logs.String(), "\n") {
+			if strings.Contains(l, "ERROR") || strings.Contains(l, "\"status\":500") {
+				t.Log(l)
+			}
+		}
+	}
 	if s503.Load() == 0 || done.Load() <= before {
 		t.Fatalf("the outage was not under load, or service did not come back: %d 503s, %d done of which %d before", s503.Load(), done.Load(), before)
 	}

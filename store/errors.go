@@ -98,6 +98,13 @@ func isOutage(err error) bool {
 	if strings.Contains(msg, "SQLITE_BUSY") {
 		return true
 	}
+	// The embedded FerretDB being stopped cancels its own work and answers
+	// the commands under way with an InternalError "context canceled" (a
+	// client that gave up gets no answer at all): the store is going down.
+	// Found by TestMongoStoppedUnderLoad, answered 500 before.
+	if strings.Contains(msg, "(InternalError)") && strings.Contains(msg, "context canceled") {
+		return true
+	}
 	// A query that ran past its time (maxTimeMS, which the driver sets from
 	// the context's deadline): MongoDB says MaxTimeMSExpired, which
 	// mongo.IsTimeout knows; FerretDB an InternalError from its handler.

@@ -15,6 +15,7 @@ func TestWrapMongoClassifies(t *testing.T) {
 		{busy, true},
 		{fmt.Errorf("matching: %w", busy), true},
 		{errors.New("(InternalError) [msg_find.go:344 handler.handleMaxTimeMSError] [collection.go:94 sqlite.(*collection).Query] interrupted (9)"), true},
+		{errors.New("(InternalError) [msg_insert.go:168 handler.(*Handler).MsgInsert] [db.go:134 fsql.(*DB).InTransaction] context canceled"), true},
 		{errors.New("(BadValue) unknown operator: $foo"), false},
 		{fmt.Errorf("insert: %w", poolCleared{}), true},
 	} {

@@ -17,6 +17,7 @@
       offline: 'Đang không có mạng: việc bạn làm vẫn được lưu trên máy và sẽ tự gửi khi có mạng.',
       signin: 'Đăng nhập', signinWho: 'Dành cho tình nguyện viên Đại sứ số, gia đình cần hỗ trợ và cán bộ tổ công nghệ số xã.',
       devHint: 'Chế độ thử nghiệm: chọn một người có sẵn hoặc nhập mã người dùng.', userId: 'Mã người dùng', roleNew: 'Người mới',
+      role: 'Vai trò', roles: { volunteer: 'Tình nguyện viên', household: 'Hộ gia đình', commune_staff: 'Cán bộ tổ công nghệ số xã' },
       email: 'Thư điện tử', password: 'Mật khẩu', go: 'Đăng nhập', signout: 'Đăng xuất',
       demoVol: 'Tình nguyện viên mẫu', demoHh: 'Gia đình mẫu', welcome: 'Chào bạn! Bạn tham gia với tư cách nào?',
       iVolunteer: 'Tôi là tình nguyện viên (Đại sứ số)', iFamily: 'Gia đình tôi cần được hướng dẫn',
@@ -60,6 +61,7 @@
       offline: 'No network: what you do is kept on the phone and sent when the network is back.',
       signin: 'Sign in', signinWho: 'For Digital Ambassador volunteers, families who want help and commune digital teams.',
       devHint: 'Test mode: pick a sample person or type a user id.', userId: 'User id', roleNew: 'New person',
+      role: 'Role', roles: { volunteer: 'Volunteer', household: 'Household', commune_staff: 'Commune digital team' },
       email: 'E-mail', password: 'Password', go: 'Sign in', signout: 'Sign out',
       demoVol: 'Sample volunteer', demoHh: 'Sample family', welcome: 'Welcome! How do you take part?',
       iVolunteer: 'I am a volunteer (Digital Ambassador)', iFamily: 'My family wants to learn',
@@ -350,7 +352,7 @@
   function signin() {
     const user = el('input', { id: 'dev-user', autocomplete: 'username', spellcheck: 'false' });
     const role = el('select', { id: 'dev-role' }, el('option', { value: '', text: t('roleNew') }),
-      ['volunteer', 'household', 'commune_staff'].map((r) => el('option', { value: r, text: r })));
+      ['volunteer', 'household', 'commune_staff'].map((r) => el('option', { value: r, text: t('roles')[r] })));
     const err = el('p', { class: 'error', role: 'alert' });
     const devGo = async (userId, roleName) => {
       try {
@@ -367,7 +369,7 @@
         button(`${t('demoVol')} (demo-vol-0001)`, () => devGo('demo-vol-0001'), 'secondary'),
         button(`${t('demoHh')} (demo-hh-1)`, () => devGo('demo-hh-1'), 'secondary'),
         el('form', { id: 'signin-dev', onsubmit: (e) => { e.preventDefault(); devGo(user.value.trim(), role.value); } },
-          field(t('userId'), user), field('Vai trò / Role', role), el('button', { type: 'submit' }, t('go'))));
+          field(t('userId'), user), field(t('role'), role), el('button', { type: 'submit' }, t('go'))));
     }
     if (config.firebase_api_key) {
       const email = el('input', { type: 'email', autocomplete: 'username', required: true });

@@ -483,15 +483,28 @@ func TestInstancesSendEachOnce(t *testing.T) {
 	f.enqueue(t, ns...)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	var one *Service
 	for range 3 {
 		s := f.instance(t, nil)
+		one = s
 		wg.Go(func() { s.Run(ctx) })
 	}
-	waitFor(t, func() bool { return f.fcm.Accepted() >= len(ns) })
-	time.Sleep(100 * time.Millisecond) // a double would show up now
+	settled(t, one, len(ns), f)
 	cancel()
-	wg.Wait()
+	wg.Wait() // a send under way ends before Run returns: a double is counted now
 	checkOnce(t, f.fcm.PerID(), ns)
+}
+
+// settled waits for the known end of a sending test: every notification
+// accepted by FCM and none left in the queue (each recorded and cleared,
+// so none can be claimed again). The caller then stops the workers and
+// waits for them, which waits for any send still under way.
+func settled(t testing.TB, s *Service, n int, f *fixture) {
+	t.Helper()
+	waitFor(t, func() bool {
+		left, err := s.Pending(context.Background())
+		return err == nil && left == 0 && f.fcm.Accepted() >= n
+	})
 }
 
 func waitFor(t testing.TB, cond func() bool) {
@@ -619,15 +632,16 @@ func TestSlowSendKeepsItsLease(t *testing.T) {
 	f.clock.Start() // leases run out in real time
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	var one *Service
 	for range 2 {
 		s := f.instance(t, nil)
 		s.cfg.Workers, s.cfg.Lease = 1, 300*time.Millisecond
+		one = s
 		wg.Go(func() { s.Run(ctx) })
 	}
-	waitFor(t, func() bool { return f.fcm.Accepted() >= len(ns) })
-	time.Sleep(2 * time.Second) // a second send of the batch would arrive now
+	settled(t, one, len(ns), f)
 	cancel()
-	wg.Wait()
+	wg.Wait() // a second send of a batch taken again ends before Run returns
 	checkOnce(t, f.fcm.PerID(), ns)
 }
 
@@ -653,8 +667,7 @@ func TestGracefulStopSendsNothingTwice(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	done = make(chan struct{})
 	go func() { b.Run(ctx); close(done) }()
-	waitFor(t, func() bool { return f.fcm.Accepted() >= len(ns) })
-	time.Sleep(100 * time.Millisecond)
+	settled(t, b, len(ns), f)
 	cancel()
 	<-done
 	checkOnce(t, f.fcm.PerID(), ns)

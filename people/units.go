@@ -54,7 +54,7 @@ func (s *Service) FollowUnits(ctx context.Context, ch geo.UnitChanges, next *geo
 	}
 	for _, c := range ch.Removed {
 		id, err := s.claims.owner(ctx, c.Level+":"+c.Code)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil {
 			return out, err
 		}
 		if id != "" {
@@ -66,11 +66,9 @@ func (s *Service) FollowUnits(ctx context.Context, ch geo.UnitChanges, next *geo
 }
 
 func (s *Service) renameUnion(ctx context.Context, c geo.UnitChange, next *geo.Units) ([]UnionChange, error) {
+	// owner is "" with no error when no union holds the code.
 	id, err := s.claims.owner(ctx, c.Level+":"+c.Code)
-	if id == "" || errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	if err != nil || id == "" {
 		return nil, err
 	}
 	name, kind := c.After, ""
@@ -80,7 +78,11 @@ func (s *Service) renameUnion(ctx context.Context, c geo.UnitChange, next *geo.U
 	} else {
 		cm, _ := next.Commune(c.Code)
 		kind = cm.Kind
-		if b, err := s.branches.get(ctx, id); err == nil && b.ProvinceCode != cm.ProvinceCode {
+		b, err := s.branches.get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if b.ProvinceCode != cm.ProvinceCode {
 			return []UnionChange{{UnionID: id, Code: c.Code, Action: "kept",
 				Note: fmt.Sprintf("the commune now belongs to province %s; move its union by hand", cm.ProvinceCode)}}, nil
 		}
@@ -93,18 +95,15 @@ func (s *Service) renameUnion(ctx context.Context, c geo.UnitChange, next *geo.U
 
 func (s *Service) moveUnion(ctx context.Context, c geo.UnitChange, next *geo.Units) ([]UnionChange, error) {
 	if c.Level != "commune" {
-		id, _ := s.claims.owner(ctx, c.Level+":"+c.Code)
-		if id == "" {
-			return nil, nil
+		id, err := s.claims.owner(ctx, c.Level+":"+c.Code)
+		if err != nil || id == "" {
+			return nil, err
 		}
 		return []UnionChange{{UnionID: id, Code: c.Code, Action: "kept",
 			Note: fmt.Sprintf("the province was merged into %s; merge the unions by hand", c.Into)}}, nil
 	}
 	id, err := s.claims.owner(ctx, "commune:"+c.Code)
-	if id == "" || errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	if err != nil || id == "" {
 		return nil, err
 	}
 	into, _ := next.Commune(c.Into)

@@ -88,7 +88,7 @@ func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool, on
 			Mentors: cc.Mentors, FreeCapacity: cc.FreeCapacity}
 		if pl, ok := a.units().Placed(cell.Center()); ok {
 			props.CommuneCode = pl.CommuneCode
-			_, props.CommuneName = unitNames(a.units(), "", pl.CommuneCode)
+			_, props.CommuneName = a.units().FullNames("", pl.CommuneCode)
 		}
 		out.Features = append(out.Features, feature{Type: "Feature",
 			Geometry: geometry{Type: "Polygon", Coordinates: [][][2]float64{ring}}, Properties: props})

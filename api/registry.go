@@ -97,7 +97,7 @@ func toBranchJSON(b people.Branch, u *geo.Units) branchJSON {
 	j := branchJSON{ID: b.ID, Kind: string(b.Kind), Name: b.Name, ParentID: b.ParentID, Ancestors: anc,
 		ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, UnitKind: b.UnitKind, UnitKindName: geo.KindLabel(b.UnitKind),
 		CreatedAt: b.CreatedAt}
-	j.ProvinceName, j.CommuneName = unitNames(u, b.ProvinceCode, b.CommuneCode)
+	j.ProvinceName, j.CommuneName = u.FullNames(b.ProvinceCode, b.CommuneCode)
 	// A union of a province or commune is named by its unit: the name
 	// follows the list the service runs with.
 	if name := j.CommuneName; b.Kind == people.KindCommune && name != "" {
@@ -106,19 +106,6 @@ func toBranchJSON(b people.Branch, u *geo.Units) branchJSON {
 		j.Name = name
 	}
 	return j
-}
-
-// unitNames are the official full names of a province and commune code
-// ("" for a code the list does not have).
-func unitNames(u *geo.Units, province, commune string) (string, string) {
-	var pn, cn string
-	if p, ok := u.Province(province); ok {
-		pn = p.FullName
-	}
-	if c, ok := u.Commune(commune); ok {
-		cn = c.FullName
-	}
-	return pn, cn
 }
 
 // placeJSON says where a record's location lies when that is not its own
@@ -133,10 +120,10 @@ type placeJSON struct {
 
 func toPlaceJSON(u *geo.Units, province, commune, located string) placeJSON {
 	j := placeJSON{OutsideCommune: located != "" && located != commune}
-	j.ProvinceName, j.CommuneName = unitNames(u, province, commune)
+	j.ProvinceName, j.CommuneName = u.FullNames(province, commune)
 	if j.OutsideCommune {
 		j.LocatedCommuneCode = located
-		_, j.LocatedCommuneName = unitNames(u, "", located)
+		_, j.LocatedCommuneName = u.FullNames("", located)
 	}
 	return j
 }

@@ -104,7 +104,7 @@ func (a *API) putPopulation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, name := unitNames(a.units(), "", p.CommuneCode)
+	_, name := a.units().FullNames("", p.CommuneCode)
 	return c.JSON(populationJSON{CommuneID: id, CommuneCode: p.CommuneCode, CommuneName: name, Residents: p.Residents,
 		Households: p.Households, Year: p.Year, SetAt: p.SetAt})
 }

@@ -245,6 +245,18 @@ func (u *Units) Commune(code string) (Commune, bool) {
 	return c, ok
 }
 
+// FullNames are the official full names of a province and a commune code,
+// "" for a code the list does not have.
+func (u *Units) FullNames(province, commune string) (provinceName, communeName string) {
+	if p, ok := u.Province(province); ok {
+		provinceName = p.FullName
+	}
+	if c, ok := u.communes[commune]; ok {
+		communeName = c.FullName
+	}
+	return provinceName, communeName
+}
+
 // Locate returns the code of the commune whose outline holds p, if any.
 func (u *Units) Locate(p Point) (string, bool) {
 	pt := orb.Point{p.Lng, p.Lat}

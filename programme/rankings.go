@@ -79,13 +79,7 @@ func (s *Services) Rankings(ctx context.Context, level string, since time.Time) 
 		if err != nil {
 			continue // erased meanwhile
 		}
-		var provinceName, communeName string
-		if p, ok := units.Province(b.ProvinceCode); ok {
-			provinceName = p.FullName
-		}
-		if c, ok := units.Commune(b.CommuneCode); ok {
-			communeName = c.FullName
-		}
+		provinceName, communeName := units.FullNames(b.ProvinceCode, b.CommuneCode)
 		id, name, code := communeID, cmp.Or(communeName, b.Name), b.CommuneCode
 		if level == LevelProvince {
 			id, name, code = b.ProvinceCode, cmp.Or(provinceName, b.ProvinceCode), ""

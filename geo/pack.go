@@ -17,9 +17,10 @@ import (
 
 // The embedded copy of the official list (geo/units: units.json as given,
 // with its LICENSE) carries its outlines packed: communes.geojson is 13 MB
-// and takes 0.7 s to decode (7 s under the race detector, which every test
-// process pays), the packed form 3 MB and a few milliseconds. A list given
-// by setting (UNITS_DIR) is read as GeoJSON. `go generate ./geo` repacks.
+// and ten times slower to decode, under the race detector too, which every
+// test process would pay (docs/PERFORMANCE.md, BenchmarkOutlinesDecode). A
+// list given by setting (UNITS_DIR) is read as GeoJSON. `go generate ./geo`
+// repacks.
 //
 //go:generate go run ./units/pack.go ../../shared/data/vn-units units
 var (

@@ -300,12 +300,18 @@ func (u *Units) Placed(p Point) (Place, bool) {
 	if code, ok := u.Locate(p); ok {
 		return Place{CommuneCode: code, Inside: true}, true
 	}
+	// The grid lists every outline within the buffer of the cell: none
+	// there, and the point is abroad or at sea, with no border to measure.
+	near := u.grid[gridKey(p.Lat, p.Lng)]
+	if len(near) == 0 {
+		return Place{}, false
+	}
 	limit := CoastBufferKm
 	if nearLandBorder(p, LandGuardKm) {
 		limit = LandBufferKm
 	}
 	best, bestKm := "", math.Inf(1)
-	for _, i := range u.grid[gridKey(p.Lat, p.Lng)] {
+	for _, i := range near {
 		s := &u.shapes[i]
 		for k, poly := range s.polys {
 			if !nearBound(s.bounds[k], p, limit) {

@@ -233,12 +233,11 @@ func TestDiffUnits(t *testing.T) {
 	// new commune 03999, so it is "merged" there; nothing is left without a unit.
 	mn, _ := find("03160")
 	nk, nki := find("03162")
-	mt, mti := find("03163")
+	mt, _ := find("03163")
 	mn["geometry"].(map[string]any)["coordinates"] = append(mn["geometry"].(map[string]any)["coordinates"].([]any),
 		nk["geometry"].(map[string]any)["coordinates"].([]any)...)
 	mt["properties"].(map[string]any)["code"] = "03999"
 	feats = slices.Delete(feats, nki, nki+1)
-	_ = mti
 	o["features"] = feats
 	list2, _ := json.Marshal(l)
 	outlines2, _ := json.Marshal(o)
@@ -286,6 +285,37 @@ func BenchmarkPlace(b *testing.B) {
 	}
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-at-start")
 	b.ReportMetric(float64(took.Milliseconds()), "ms-to-load")
+}
+
+// BenchmarkOutlinesDecode compares reading the outlines from GeoJSON (what
+// UNITS_DIR gives; the embedded list written back as its communes.geojson)
+// with reading the packed copy the binary embeds.
+func BenchmarkOutlinesDecode(b *testing.B) {
+	u := EmbeddedUnits()
+	geoJSON, err := u.MarshalOutlines()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		add  func(*Units) error
+	}{
+		{"geojson", func(x *Units) error { return x.AddOutlinesGeoJSON(geoJSON) }},
+		{"packed", func(x *Units) error { return x.AddOutlinesPacked(embeddedOutlines) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				x, err := ParseUnitsList(embeddedList)
+				if err == nil {
+					err = c.add(x)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(geoJSON))/(1<<20), "MiB-geojson")
+		})
+	}
 }
 
 // BenchmarkPlaceInland is the common case: a point inside a commune.

@@ -640,7 +640,5 @@ func (a *API) dashboardConfig(c *fiber.Ctx) error {
 	return c.JSON(dashboardConfigJSON{DevMode: a.deps.DevTokens != nil, FirebaseAPIKey: a.deps.FirebaseWebAPIKey})
 }
 
-// unitName is how a union node is named to people: a province's or
-// commune's union by its unit's official name in the list the service runs
-// with (so names follow a newer list), any other node by its own name.
-func (a *API) unitName(b people.Branch) string { return toBranchJSON(b, a.units()).Name }
+// unitName is how a union node is named to people (unionName).
+func (a *API) unitName(b people.Branch) string { return unionName(b, a.units()) }

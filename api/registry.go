@@ -94,18 +94,25 @@ func toBranchJSON(b people.Branch, u *geo.Units) branchJSON {
 	if anc == nil {
 		anc = []string{}
 	}
-	j := branchJSON{ID: b.ID, Kind: string(b.Kind), Name: b.Name, ParentID: b.ParentID, Ancestors: anc,
+	j := branchJSON{ID: b.ID, Kind: string(b.Kind), Name: unionName(b, u), ParentID: b.ParentID, Ancestors: anc,
 		ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, UnitKind: b.UnitKind, UnitKindName: geo.KindLabel(b.UnitKind),
 		CreatedAt: b.CreatedAt}
 	j.ProvinceName, j.CommuneName = u.FullNames(b.ProvinceCode, b.CommuneCode)
-	// A union of a province or commune is named by its unit: the name
-	// follows the list the service runs with.
-	if name := j.CommuneName; b.Kind == people.KindCommune && name != "" {
-		j.Name = name
-	} else if name := j.ProvinceName; b.Kind == people.KindProvince && name != "" {
-		j.Name = name
-	}
 	return j
+}
+
+// unionName is how a union node is named to people: a province's or
+// commune's union by its unit's official name in the list the service runs
+// with (so names follow a newer list), any other node by its own name.
+func unionName(b people.Branch, u *geo.Units) string {
+	province, commune := u.FullNames(b.ProvinceCode, b.CommuneCode)
+	switch {
+	case b.Kind == people.KindCommune && commune != "":
+		return commune
+	case b.Kind == people.KindProvince && province != "":
+		return province
+	}
+	return b.Name
 }
 
 // placeJSON says where a record's location lies when that is not its own

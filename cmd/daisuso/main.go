@@ -251,10 +251,9 @@ func (st *stores) close() {
 	}
 }
 
-// openStores opens MongoDB (the given one, or FerretDB embedded in this
-// process) and Redis (the given one or cluster, or an in-process
-// Redis-protocol server).
-func openStores(ctx context.Context, cfg config, log *slog.Logger) (st *stores, err error) {
+// openMongo opens MongoDB: the given one, or FerretDB embedded in this
+// process with its files in DATA_DIR.
+func openMongo(ctx context.Context, cfg config, log *slog.Logger) (st *stores, err error) {
 	st = &stores{}
 	defer func() {
 		if err != nil {
@@ -278,6 +277,20 @@ func openStores(ctx context.Context, cfg config, log *slog.Logger) (st *stores, 
 	}
 	client := st.mongo
 	st.closers = append(st.closers, func() { disconnect(client) })
+	return st, nil
+}
+
+// openStores opens MongoDB (openMongo) and Redis: the given one or
+// cluster, or an in-process Redis-protocol server.
+func openStores(ctx context.Context, cfg config, log *slog.Logger) (st *stores, err error) {
+	if st, err = openMongo(ctx, cfg, log); err != nil {
+		return st, err
+	}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
 	if len(cfg.RedisCluster) > 0 {
 		if st.redis, err = store.OpenRedisCluster(ctx, cfg.RedisCluster, cfg.StoreTimeout); err != nil {
 			return st, err

@@ -10,11 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"daisuso/geo"
 	"daisuso/people"
-	"daisuso/store"
 )
 
 // loadUnits is the list of units the service runs with: the embedded copy,
@@ -66,12 +63,12 @@ func unitsCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	changes := geo.DiffUnits(old, next)
 	printUnitChanges(stdout, changes)
-	db, closeDB, err := openMongoOnly(ctx, cfg)
+	st, err := openMongo(ctx, cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	svc := people.NewService(db, time.Now)
+	defer st.close()
+	svc := people.NewService(st.db, time.Now)
 	svc.UseUnits(next)
 	done, err := svc.FollowUnits(ctx, changes, next)
 	for _, d := range done {
@@ -106,24 +103,4 @@ func printUnitChanges(w io.Writer, c geo.UnitChanges) {
 	for _, x := range c.Removed {
 		fmt.Fprintf(w, "removed %s %s %s\n", x.Level, x.Code, x.Before)
 	}
-}
-
-// openMongoOnly connects to the configured MongoDB, or starts the embedded
-// FerretDB on DATA_DIR, for commands that need the store and nothing else.
-func openMongoOnly(ctx context.Context, cfg config) (*mongo.Database, func(), error) {
-	uri, stop := cfg.MongoURI, func() {}
-	if uri == "" {
-		ferret, err := store.StartFerret(store.FerretConfig{Dir: filepath.Join(cfg.DataDir, "ferretdb"),
-			PostgresURL: cfg.FerretPostgres, SyncFull: cfg.DataSyncFull})
-		if err != nil {
-			return nil, nil, err
-		}
-		uri, stop = ferret.URI, ferret.Stop
-	}
-	client, db, err := store.OpenMongo(ctx, store.MongoConfig{URI: uri, Database: cfg.MongoDatabase, Timeout: cfg.StoreTimeout})
-	if err != nil {
-		stop()
-		return nil, nil, err
-	}
-	return db, func() { disconnect(client); stop() }, nil
 }

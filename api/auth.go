@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/singleflight"
 
+	"daisuso/errs"
 	"daisuso/people"
 	"daisuso/store"
 )
@@ -142,7 +143,7 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 	switch {
 	case err == nil:
 		p.Role, p.BranchID = u.Role, u.BranchID
-	case !errors.Is(err, people.ErrNotFound):
+	case !errors.Is(err, errs.ErrNotFound):
 		return err
 	}
 	c.Locals(localPrincipal, p)
@@ -264,7 +265,7 @@ func (uc *userCache) get(ctx context.Context, id string) (people.User, error) {
 	uc.mu.Unlock()
 	if ok && now.Before(c.until) {
 		if c.missing {
-			return people.User{}, people.ErrNotFound
+			return people.User{}, errs.ErrNotFound
 		}
 		return c.u, nil
 	}
@@ -275,7 +276,7 @@ func (uc *userCache) get(ctx context.Context, id string) (people.User, error) {
 		// The first caller's context: it ends only at that request's
 		// deadline, which comes before those of the requests that joined.
 		u, err := uc.lookup(ctx, id)
-		if err != nil && !errors.Is(err, people.ErrNotFound) {
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
 			return nil, err
 		}
 		// Someone not registered yet is kept for a second only: they are
@@ -300,7 +301,7 @@ func (uc *userCache) get(ctx context.Context, id string) (people.User, error) {
 	if c := v.(cachedUser); !c.missing {
 		return c.u, nil
 	}
-	return people.User{}, people.ErrNotFound
+	return people.User{}, errs.ErrNotFound
 }
 
 // forget drops a user whose role or branch this instance just changed.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/matching"
 	"daisuso/people"
@@ -110,7 +111,7 @@ func coverageRes(c *fiber.Ctx) (int, error) {
 		n, _ := strconv.Atoi(s)
 		return n, nil
 	}
-	return 0, &people.FieldError{Field: "res", Reason: "must_be_7_or_8"}
+	return 0, &errs.FieldError{Field: "res", Reason: "must_be_7_or_8"}
 }
 
 // getCoverage: the map of an admin's area (?commune_id= or ?branch_id=).
@@ -131,7 +132,7 @@ func (a *API) getCoverage(c *fiber.Ctx) error {
 func (a *API) queryArea(c *fiber.Ctx) ([]string, error) {
 	commune, branch := c.Query("commune_id"), c.Query("branch_id")
 	if (commune == "") == (branch == "") {
-		return nil, &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id"}
+		return nil, &errs.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id"}
 	}
 	return a.deps.People.CommunesAdministered(c.UserContext(), actorOf(c), string([]byte(commune+branch)))
 }
@@ -141,7 +142,7 @@ func (a *API) queryArea(c *fiber.Ctx) ([]string, error) {
 func (a *API) publicCoverage(c *fiber.Ctx) error {
 	commune, province := c.Query("commune_id"), c.Query("province_id")
 	if (commune == "") == (province == "") {
-		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_province_id"}
+		return &errs.FieldError{Field: "commune_id", Reason: "one_of_commune_id_province_id"}
 	}
 	node := string([]byte(commune + province))
 	ctx := c.UserContext()

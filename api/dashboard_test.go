@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"daisuso/gamify"
 	"daisuso/people"
+	"daisuso/programme"
 )
 
 // dashWorld is a commune with the figures a dashboard shows: Mai with five
@@ -52,7 +54,7 @@ func newDashWorld(t *testing.T) *dashWorld {
 func (d *dashWorld) thisWeek() float64 {
 	n := 0.0
 	for _, at := range []time.Time{d.started, d.started.Add(-26 * time.Hour)} {
-		if !at.Before(weekStart(time.Now())) {
+		if !at.Before(programme.WeekStart(time.Now())) {
 			n++
 		}
 	}
@@ -72,6 +74,37 @@ func TestDashboardIndicators(t *testing.T) {
 	got := r.json(t)
 	if got["board_scope"] != "commune:02728" || got["unit"].(map[string]any)["id"] != d.communeA {
 		t.Fatalf("unit and scope: %s", r.Body)
+	}
+	// The OpenAPI document describes the keys sent, the report's own
+	// among them (programme.Indicators, embedded in the answer).
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema struct {
+						Properties map[string]any `json:"properties"`
+						Required   []string       `json:"required"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(d.get("/openapi.json").Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schema := doc.Paths["/v1/dashboard/indicators"]["get"].Responses["200"].Content["application/json"].Schema
+	for k := range got {
+		if schema.Properties[k] == nil {
+			t.Errorf("OpenAPI: %q sent but not described", k)
+		}
+	}
+	for _, k := range schema.Required {
+		if _, ok := got[k]; !ok {
+			t.Errorf("OpenAPI: %q required but not sent", k)
+		}
+	}
+	if len(schema.Required) < 10 {
+		t.Errorf("OpenAPI: required %v", schema.Required)
 	}
 	total := got["total"].(map[string]any)
 	want := map[string]float64{"mentors": 2, "mentors_at_five": 1, "mentors_at_five_share": 0.5, "households": 6,

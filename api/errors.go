@@ -9,10 +9,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/notify"
-	"daisuso/people"
 	"daisuso/sessions"
 	"daisuso/store"
 )
@@ -63,7 +63,7 @@ var domainErrors = []struct {
 	// ErrUnavailable) is "timeout".
 	{store.ErrUnavailable, fiber.StatusServiceUnavailable, "store_unavailable"},
 	{context.DeadlineExceeded, fiber.StatusServiceUnavailable, "timeout"},
-	{people.ErrNotFound, fiber.StatusNotFound, "not_found"},
+	{errs.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{matching.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{matching.ErrDecided, fiber.StatusConflict, "run_already_decided"},
@@ -77,9 +77,9 @@ var domainErrors = []struct {
 	{notify.ErrNotFound, fiber.StatusNotFound, "not_found"},
 	{notify.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
 	{notify.ErrBroadcastLimit, fiber.StatusTooManyRequests, "broadcast_limit"},
-	{people.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
-	{people.ErrForbidden, fiber.StatusForbidden, "forbidden"},
-	{people.ErrConflict, fiber.StatusConflict, "conflict"},
+	{errs.ErrInvalid, fiber.StatusBadRequest, "invalid_input"},
+	{errs.ErrForbidden, fiber.StatusForbidden, "forbidden"},
+	{errs.ErrConflict, fiber.StatusConflict, "conflict"},
 	{store.ErrDuplicate, fiber.StatusConflict, "conflict"},
 }
 
@@ -112,12 +112,12 @@ func toAPIError(err error) *apiError {
 		}
 		return &apiError{Status: fe.Code, Code: code, cause: err}
 	}
-	var field *people.FieldError
+	var field *errs.FieldError
 	if errors.As(err, &field) {
 		return &apiError{Status: fiber.StatusBadRequest, Code: "invalid_input",
 			Details: map[string]any{"field": field.Field, "reason": field.Reason}, cause: err}
 	}
-	var conflict *people.ConflictError
+	var conflict *errs.ConflictError
 	if errors.As(err, &conflict) {
 		details := map[string]any{"field": conflict.Field}
 		if conflict.ID != "" {
@@ -144,7 +144,7 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: fiber.StatusConflict, Code: "member_in_open_request",
 			Details: map[string]any{"request_id": open.RequestID, "members": open.Members}, cause: err}
 	}
-	var rule *people.RuleError
+	var rule *errs.RuleError
 	if errors.As(err, &rule) {
 		return &apiError{Status: fiber.StatusUnprocessableEntity, Code: rule.Code,
 			Details: map[string]any{"field": rule.Field}, cause: err}

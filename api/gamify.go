@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/gamify"
 	"daisuso/people"
 )
@@ -85,8 +86,8 @@ func (a *API) createCampaign(c *fiber.Ctx) error {
 	var by *people.Branch
 	if actor.Role != people.RoleAdmin {
 		b, err := a.deps.People.Branch(ctx, actor.BranchID)
-		if errors.Is(err, people.ErrNotFound) {
-			return &people.RuleError{Code: "scope_outside_your_unit", Field: "scope"}
+		if errors.Is(err, errs.ErrNotFound) {
+			return &errs.RuleError{Code: "scope_outside_your_unit", Field: "scope"}
 		}
 		if err != nil {
 			return err
@@ -218,7 +219,7 @@ func (a *API) rebuildBoards(c *fiber.Ctx) error {
 		return err
 	}
 	if !req.Confirm {
-		return &people.FieldError{Field: "confirm", Reason: "required"}
+		return &errs.FieldError{Field: "confirm", Reason: "required"}
 	}
 	st, err := a.deps.Gamify.StartRebuild(c.UserContext())
 	if err != nil {

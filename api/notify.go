@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/notify"
 	"daisuso/people"
 	"daisuso/programme"
@@ -32,13 +33,13 @@ func (a *API) registerDevice(c *fiber.Ctx) error {
 		return err
 	}
 	if !notify.ValidToken(req.Token) {
-		return &people.FieldError{Field: "token", Reason: "invalid"}
+		return &errs.FieldError{Field: "token", Reason: "invalid"}
 	}
 	if !slices.Contains(notify.Platforms, req.Platform) {
-		return &people.FieldError{Field: "platform", Reason: "unknown_code"}
+		return &errs.FieldError{Field: "platform", Reason: "unknown_code"}
 	}
 	if req.Locale != "" && req.Locale != "vi" && req.Locale != "en" {
-		return &people.FieldError{Field: "locale", Reason: "unknown_code"}
+		return &errs.FieldError{Field: "locale", Reason: "unknown_code"}
 	}
 	d, err := a.deps.Notify.RegisterDevice(c.UserContext(), actorOf(c).UserID,
 		notify.Device{Token: req.Token, Platform: req.Platform, Locale: req.Locale})
@@ -158,10 +159,10 @@ func (a *API) createBroadcast(c *fiber.Ctx) error {
 		return err
 	}
 	if title == "" {
-		return &people.FieldError{Field: "title", Reason: "required"}
+		return &errs.FieldError{Field: "title", Reason: "required"}
 	}
 	if body == "" {
-		return &people.FieldError{Field: "body", Reason: "required"}
+		return &errs.FieldError{Field: "body", Reason: "required"}
 	}
 	roles := []people.Role{people.RoleVolunteer}
 	switch req.Audience {
@@ -169,13 +170,13 @@ func (a *API) createBroadcast(c *fiber.Ctx) error {
 	case "everyone":
 		roles = people.Roles
 	default:
-		return &people.FieldError{Field: "audience", Reason: "unknown_code"}
+		return &errs.FieldError{Field: "audience", Reason: "unknown_code"}
 	}
 	now := a.deps.Now()
 	sendAt := now
 	if req.SendAt != nil {
 		if req.SendAt.Before(now.Add(-time.Minute)) || req.SendAt.After(now.Add(30*24*time.Hour)) {
-			return &people.RuleError{Code: "send_at_out_of_range", Field: "send_at"}
+			return &errs.RuleError{Code: "send_at_out_of_range", Field: "send_at"}
 		}
 		sendAt = *req.SendAt
 	}

@@ -138,24 +138,7 @@ func schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem())}
 	case reflect.Struct:
 		props := map[string]any{}
-		var required []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			props[name] = fieldSchema(f)
-			if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
-				required = append(required, name)
-			}
-		}
+		required := structProps(t, props, nil)
 		s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 		if len(required) > 0 {
 			s["required"] = required
@@ -163,6 +146,41 @@ func schemaOf(t reflect.Type) map[string]any {
 		return s
 	}
 	return map[string]any{}
+}
+
+// structProps adds the properties of struct t to props, and returns
+// required with the ones that are. An embedded struct without a JSON name
+// gives its fields, as encoding/json does; a field named outside it wins.
+func structProps(t reflect.Type, props map[string]any, required []string) []string {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			inner := map[string]any{}
+			for _, r := range structProps(f.Type, inner, nil) {
+				if _, taken := props[r]; !taken {
+					required = append(required, r)
+				}
+			}
+			for k, v := range inner {
+				if _, taken := props[k]; !taken {
+					props[k] = v
+				}
+			}
+			continue
+		}
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = fieldSchema(f)
+		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
+			required = append(required, name)
+		}
+	}
+	return required
 }
 
 // namedEnums are the code lists a tag names with "@": the one list of each

@@ -1,14 +1,13 @@
 package api
 
 import (
-	"cmp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/gamify"
 	"daisuso/people"
 	"daisuso/programme"
@@ -129,83 +128,55 @@ type rankingList struct {
 type rankingCache struct {
 	mu   sync.Mutex
 	at   map[string]time.Time
-	data map[string][]rankingJSON
+	data map[string][]programme.Ranking
 }
 
 func newRankingCache() *rankingCache {
-	return &rankingCache{at: map[string]time.Time{}, data: map[string][]rankingJSON{}}
+	return &rankingCache{at: map[string]time.Time{}, data: map[string][]programme.Ranking{}}
 }
 
 func (a *API) publicRankings(c *fiber.Ctx) error {
-	level, period, by := c.Query("level", "commune"), c.Query("period", gamify.PeriodMonth), c.Query("by", "families")
+	level, period, by := c.Query("level", "commune"), c.Query("period", gamify.PeriodMonth), c.Query("by", programme.ByFamilies)
 	province := c.Query("province")
 	switch {
-	case level != "commune" && level != "province":
-		return &people.FieldError{Field: "level", Reason: "unknown_code"}
+	case level != programme.LevelCommune && level != programme.LevelProvince:
+		return &errs.FieldError{Field: "level", Reason: "unknown_code"}
 	case period != gamify.PeriodWeek && period != gamify.PeriodMonth:
-		return &people.FieldError{Field: "period", Reason: "unknown_code"}
-	case by != "families" && by != "certified" && by != "sessions":
-		return &people.FieldError{Field: "by", Reason: "unknown_code"}
+		return &errs.FieldError{Field: "period", Reason: "unknown_code"}
+	case by != programme.ByFamilies && by != programme.ByCertified && by != programme.BySessions:
+		return &errs.FieldError{Field: "by", Reason: "unknown_code"}
 	case province != "" && !validProvince(province):
-		return &people.FieldError{Field: "province", Reason: "invalid_code"}
+		return &errs.FieldError{Field: "province", Reason: "invalid_code"}
 	}
 	now := a.deps.Now()
 	key := level + "|" + period
 	a.rankings.mu.Lock()
-	items, fresh := a.rankings.data[key], now.Sub(a.rankings.at[key]) < time.Minute
+	all, fresh := a.rankings.data[key], now.Sub(a.rankings.at[key]) < time.Minute
 	a.rankings.mu.Unlock()
 	if !fresh {
 		var err error
-		if items, err = a.computeRankings(c, level, period, now); err != nil {
+		if all, err = a.deps.Programme.Rankings(c.UserContext(), level, programme.PeriodStart(period, now)); err != nil {
 			return err
 		}
 		a.rankings.mu.Lock()
-		a.rankings.data[key], a.rankings.at[key] = items, now
+		a.rankings.data[key], a.rankings.at[key] = all, now
 		a.rankings.mu.Unlock()
 	}
-	out := rankingList{Level: level, Period: period, By: by, Items: []rankingJSON{}}
-	for _, it := range items {
-		if province == "" || it.ProvinceCode == province {
-			out.Items = append(out.Items, it)
+	var rows []programme.Ranking
+	for _, r := range all {
+		if province == "" || r.ProvinceCode == province {
+			rows = append(rows, r)
 		}
 	}
-	metric := func(r rankingJSON) float64 {
-		switch by {
-		case "certified":
-			if r.CertifiedPer1000 == nil {
-				return -1 // no figure: after every rate
-			}
-			return *r.CertifiedPer1000
-		case "sessions":
-			return float64(r.Sessions)
-		}
-		return r.FamilyShare
-	}
-	slices.SortStableFunc(out.Items, func(x, y rankingJSON) int {
-		if d := cmp.Compare(metric(y), metric(x)); d != 0 {
-			return d
-		}
-		return cmp.Compare(x.ID, y.ID)
-	})
-	for i := range out.Items {
-		out.Items[i].Rank = i + 1
+	programme.Rank(rows, by)
+	out := rankingList{Level: level, Period: period, By: by, Items: make([]rankingJSON, len(rows))}
+	for i, r := range rows {
+		out.Items[i] = rankingJSON{Rank: r.Rank, ID: r.ID, Name: r.Name, ProvinceCode: r.ProvinceCode, ProvinceName: r.ProvinceName,
+			CommuneCode: r.CommuneCode, Households: r.Households, Residents: r.Residents, ResidentsYear: r.ResidentsYear,
+			HasResidents: r.HasResidents, WithoutFigure: r.WithoutFigure, DigitalFamilies: r.DigitalFamilies, FamilyShare: r.FamilyShare,
+			Certified: r.Certified, CertifiedPer1000: r.CertifiedPer1000, Sessions: r.Sessions}
 	}
 	return c.JSON(out)
-}
-
-func (a *API) computeRankings(c *fiber.Ctx, level, period string, now time.Time) ([]rankingJSON, error) {
-	rows, err := a.deps.Programme.Rankings(c.UserContext(), level, programme.PeriodStart(period, now))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]rankingJSON, len(rows))
-	for i, r := range rows {
-		out[i] = rankingJSON{ID: r.ID, Name: r.Name, ProvinceCode: r.ProvinceCode, ProvinceName: r.ProvinceName, CommuneCode: r.CommuneCode,
-			Households: r.Households, Residents: r.Residents, ResidentsYear: r.ResidentsYear, HasResidents: r.HasResidents,
-			WithoutFigure: r.WithoutFigure, DigitalFamilies: r.DigitalFamilies, FamilyShare: r.FamilyShare, Certified: r.Certified,
-			CertifiedPer1000: r.CertifiedPer1000, Sessions: r.Sessions}
-	}
-	return out, nil
 }
 
 func validProvince(code string) bool {

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/people"
 )
@@ -20,7 +21,7 @@ func (l *locationJSON) point() (*geo.Point, error) {
 		return nil, nil
 	}
 	if l.Lat == nil || l.Lng == nil {
-		return nil, &people.FieldError{Field: "location", Reason: "lat_and_lng_required"}
+		return nil, &errs.FieldError{Field: "location", Reason: "lat_and_lng_required"}
 	}
 	return &geo.Point{Lat: *l.Lat, Lng: *l.Lng}, nil
 }
@@ -94,25 +95,11 @@ func toBranchJSON(b people.Branch, u *geo.Units) branchJSON {
 	if anc == nil {
 		anc = []string{}
 	}
-	j := branchJSON{ID: b.ID, Kind: string(b.Kind), Name: unionName(b, u), ParentID: b.ParentID, Ancestors: anc,
+	j := branchJSON{ID: b.ID, Kind: string(b.Kind), Name: b.OfficialName(u), ParentID: b.ParentID, Ancestors: anc,
 		ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode, UnitKind: b.UnitKind, UnitKindName: geo.KindLabel(b.UnitKind),
 		CreatedAt: b.CreatedAt}
 	j.ProvinceName, j.CommuneName = u.FullNames(b.ProvinceCode, b.CommuneCode)
 	return j
-}
-
-// unionName is how a union node is named to people: a province's or
-// commune's union by its unit's official name in the list the service runs
-// with (so names follow a newer list), any other node by its own name.
-func unionName(b people.Branch, u *geo.Units) string {
-	province, commune := u.FullNames(b.ProvinceCode, b.CommuneCode)
-	switch {
-	case b.Kind == people.KindCommune && commune != "":
-		return commune
-	case b.Kind == people.KindProvince && province != "":
-		return province
-	}
-	return b.Name
 }
 
 // placeJSON says where a record's location lies when that is not its own

@@ -4,8 +4,10 @@ import (
 	"time"
 
 	"context"
+
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/people"
 )
 
@@ -26,7 +28,7 @@ func (a *API) createBranch(c *fiber.Ctx) error {
 	if req.Targets != nil {
 		// Checked before anything is written.
 		if people.BranchKind(req.Kind) != people.KindTechTeam {
-			return &people.RuleError{Code: "not_a_tech_team", Field: "targets"}
+			return &errs.RuleError{Code: "not_a_tech_team", Field: "targets"}
 		}
 		if err := a.checkTeamTargets(c.UserContext(), req.Targets.targets("")); err != nil {
 			return err
@@ -52,7 +54,7 @@ func (a *API) checkTeamTargets(ctx context.Context, t people.TeamTargets) error 
 	}
 	if t.CampaignID != "" {
 		if _, err := a.deps.Gamify.Campaign(ctx, t.CampaignID); err != nil {
-			return &people.RuleError{Code: "unknown_campaign", Field: "campaign_id"}
+			return &errs.RuleError{Code: "unknown_campaign", Field: "campaign_id"}
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/matching"
 	"daisuso/people"
@@ -103,20 +104,20 @@ func (a *API) createRun(c *fiber.Ctx) error {
 		given++
 	}
 	if given != 1 {
-		return &people.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id_cells"}
+		return &errs.FieldError{Field: "commune_id", Reason: "one_of_commune_id_branch_id_cells"}
 	}
 	switch {
 	case len(req.Cells) > 0:
 		if actor.Role != people.RoleAdmin {
-			return &people.RuleError{Code: "cells_for_admins_only", Field: "cells"}
+			return &errs.RuleError{Code: "cells_for_admins_only", Field: "cells"}
 		}
 		if len(req.Cells) > 500 {
-			return &people.FieldError{Field: "cells", Reason: "too_many"}
+			return &errs.FieldError{Field: "cells", Reason: "too_many"}
 		}
 		for _, s := range req.Cells {
 			cell, err := geo.ParseCell(s, -1)
 			if err != nil || cell.Resolution() > geo.HomeResolution || cell.Resolution() < 5 {
-				return &people.FieldError{Field: "cells", Reason: "invalid_cell"}
+				return &errs.FieldError{Field: "cells", Reason: "invalid_cell"}
 			}
 			area.Cells = append(area.Cells, cell)
 		}
@@ -127,7 +128,7 @@ func (a *API) createRun(c *fiber.Ctx) error {
 			return err
 		}
 		if req.CommuneID != "" && (len(communes) != 1 || communes[0] != req.CommuneID) {
-			return &people.RuleError{Code: "unknown_commune", Field: "commune_id"}
+			return &errs.RuleError{Code: "unknown_commune", Field: "commune_id"}
 		}
 		area.ScopeID, area.CommuneIDs = node, communes
 	}
@@ -161,14 +162,14 @@ func (a *API) runFor(c *fiber.Ctx) (matching.Run, error) {
 		return run, nil
 	}
 	if run.Area.ScopeID == "" {
-		return matching.Run{}, people.ErrNotFound
+		return matching.Run{}, errs.ErrNotFound
 	}
 	ok, err := a.deps.People.Administers(ctx, actor, run.Area.ScopeID)
 	if err != nil {
 		return matching.Run{}, err
 	}
 	if !ok {
-		return matching.Run{}, people.ErrNotFound
+		return matching.Run{}, errs.ErrNotFound
 	}
 	return run, nil
 }

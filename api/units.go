@@ -5,8 +5,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/geo"
-	"daisuso/people"
 )
 
 // The official list of units is public data: the apps pick a commune from
@@ -42,7 +42,7 @@ func (a *API) listCommunes(c *fiber.Ctx) error {
 	u := a.units()
 	p, ok := u.Province(c.Params("code"))
 	if !ok {
-		return people.ErrNotFound
+		return errs.ErrNotFound
 	}
 	out := unitList{Version: u.Version, Items: make([]unitJSON, 0, len(p.Communes))}
 	for _, code := range p.Communes {
@@ -80,16 +80,16 @@ func (a *API) outlines(c *fiber.Ctx) error {
 	var codes []string
 	switch {
 	case (province == "") == (commune == ""):
-		return &people.FieldError{Field: "province", Reason: "one_of_province_commune"}
+		return &errs.FieldError{Field: "province", Reason: "one_of_province_commune"}
 	case province != "":
 		p, ok := u.Province(province)
 		if !ok {
-			return &people.RuleError{Code: "unknown_province_code", Field: "province"}
+			return &errs.RuleError{Code: "unknown_province_code", Field: "province"}
 		}
 		codes = p.Communes
 	default:
 		if _, ok := u.Commune(commune); !ok {
-			return &people.RuleError{Code: "unknown_commune_code", Field: "commune"}
+			return &errs.RuleError{Code: "unknown_commune_code", Field: "commune"}
 		}
 		codes = []string{commune}
 	}
@@ -116,7 +116,7 @@ func (a *API) unionOfCommune(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	code := c.Params("code")
 	if _, ok := a.units().Commune(code); !ok {
-		return people.ErrNotFound
+		return errs.ErrNotFound
 	}
 	id, err := a.deps.People.CommuneByCode(ctx, code)
 	if err != nil {

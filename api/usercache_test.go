@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"daisuso/errs"
 	"daisuso/people"
 )
 
@@ -27,7 +28,7 @@ func (l *countingLookup) lookup(_ context.Context, id string) (people.User, erro
 	l.mu.Unlock()
 	<-l.release
 	if !ok {
-		return people.User{}, people.ErrNotFound
+		return people.User{}, errs.ErrNotFound
 	}
 	return u, nil
 }
@@ -47,10 +48,10 @@ func newCountingCache() (*userCache, *countingLookup) {
 // either joined the lookup in flight or finished, then lets the lookup end.
 func getAll(t *testing.T, uc *userCache, l *countingLookup, id string, n int) ([]people.User, []error) {
 	t.Helper()
-	users, errs := make([]people.User, n), make([]error, n)
+	users, failures := make([]people.User, n), make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { users[i], errs[i] = uc.get(context.Background(), id) })
+		wg.Go(func() { users[i], failures[i] = uc.get(context.Background(), id) })
 	}
 	for l.calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
@@ -59,16 +60,16 @@ func getAll(t *testing.T, uc *userCache, l *countingLookup, id string, n int) ([
 	close(l.release)
 	wg.Wait()
 	l.release = make(chan struct{})
-	return users, errs
+	return users, failures
 }
 
 func TestUserCacheSharesOneLookupAmongRequestsThatMiss(t *testing.T) {
 	uc, l := newCountingCache()
 	l.set(people.User{ID: "u1", Role: people.RoleVolunteer, BranchID: "b1"})
-	users, errs := getAll(t, uc, l, "u1", 20)
+	users, failures := getAll(t, uc, l, "u1", 20)
 	for i := range users {
-		if errs[i] != nil || users[i].Role != people.RoleVolunteer || users[i].BranchID != "b1" {
-			t.Fatalf("get %d: %+v, %v", i, users[i], errs[i])
+		if failures[i] != nil || users[i].Role != people.RoleVolunteer || users[i].BranchID != "b1" {
+			t.Fatalf("get %d: %+v, %v", i, users[i], failures[i])
 		}
 	}
 	if n := l.calls.Load(); n != 1 {
@@ -81,9 +82,9 @@ func TestUserCacheSharesOneLookupAmongRequestsThatMiss(t *testing.T) {
 
 	// Someone not registered: every request of the flight hears so.
 	l.release = make(chan struct{})
-	_, errs = getAll(t, uc, l, "nobody", 5)
-	for i, err := range errs {
-		if !errors.Is(err, people.ErrNotFound) {
+	_, failures = getAll(t, uc, l, "nobody", 5)
+	for i, err := range failures {
+		if !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("get %d of an unknown user: %v", i, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"daisuso/errs"
 	"daisuso/people"
 )
 
@@ -18,13 +19,13 @@ type devTokenRequest struct {
 func (r *devTokenRequest) validate() error {
 	switch {
 	case r.UserID == "":
-		return &people.FieldError{Field: "user_id", Reason: "required"}
+		return &errs.FieldError{Field: "user_id", Reason: "required"}
 	case !people.ValidID(r.UserID):
-		return &people.FieldError{Field: "user_id", Reason: "invalid_id"}
+		return &errs.FieldError{Field: "user_id", Reason: "invalid_id"}
 	case r.Role != "" && !people.Role(r.Role).Valid():
-		return &people.FieldError{Field: "role", Reason: "unknown_role"}
+		return &errs.FieldError{Field: "role", Reason: "unknown_role"}
 	case r.BranchID != "" && !people.ValidID(r.BranchID):
-		return &people.FieldError{Field: "branch_id", Reason: "invalid_id"}
+		return &errs.FieldError{Field: "branch_id", Reason: "invalid_id"}
 	}
 	return nil
 }
@@ -54,7 +55,7 @@ func (a *API) devToken(c *fiber.Ctx) error {
 	}
 	if req.Role == "" {
 		u, err := a.deps.People.User(c.UserContext(), req.UserID)
-		if errors.Is(err, people.ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			u, err = people.User{ID: req.UserID}, nil
 		}
 		if err != nil {

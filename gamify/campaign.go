@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/errs"
 	"daisuso/people"
 	"daisuso/store"
 )
@@ -154,7 +155,7 @@ func checkCampaign(in NewCampaign, by *people.Branch) (Campaign, error) {
 	}
 	kind, code, ok := ParseScope(in.Scope, false)
 	if !ok {
-		return Campaign{}, &people.FieldError{Field: "scope", Reason: "invalid_scope"}
+		return Campaign{}, &errs.FieldError{Field: "scope", Reason: "invalid_scope"}
 	}
 	if by != nil {
 		// A province union runs campaigns in its province, a commune union
@@ -162,47 +163,47 @@ func checkCampaign(in NewCampaign, by *people.Branch) (Campaign, error) {
 		allowed := (by.Kind == people.KindProvince && kind == ScopeProvince && code == by.ProvinceCode) ||
 			(by.Kind != people.KindProvince && kind == ScopeCommune && code == by.CommuneCode)
 		if !allowed {
-			return Campaign{}, &people.RuleError{Code: "scope_outside_your_unit", Field: "scope"}
+			return Campaign{}, &errs.RuleError{Code: "scope_outside_your_unit", Field: "scope"}
 		}
 	}
 	if in.StartsAt.IsZero() || in.EndsAt.IsZero() {
-		return Campaign{}, &people.FieldError{Field: "ends_at", Reason: "required"}
+		return Campaign{}, &errs.FieldError{Field: "ends_at", Reason: "required"}
 	}
 	if !in.EndsAt.After(in.StartsAt) {
-		return Campaign{}, &people.RuleError{Code: "campaign_ends_before_start", Field: "ends_at"}
+		return Campaign{}, &errs.RuleError{Code: "campaign_ends_before_start", Field: "ends_at"}
 	}
 	if in.EndsAt.Sub(in.StartsAt) > maxCampaignDays*24*time.Hour {
-		return Campaign{}, &people.RuleError{Code: "campaign_too_long", Field: "ends_at"}
+		return Campaign{}, &errs.RuleError{Code: "campaign_too_long", Field: "ends_at"}
 	}
 	if len(in.Multipliers) > maxMultipliers {
-		return Campaign{}, &people.FieldError{Field: "multipliers", Reason: "too_many"}
+		return Campaign{}, &errs.FieldError{Field: "multipliers", Reason: "too_many"}
 	}
 	seen := map[string]bool{}
 	for i, m := range in.Multipliers {
 		field := fmt.Sprintf("multipliers[%d]", i)
 		day, err := time.ParseInLocation(time.DateOnly, m.Date, Vietnam)
 		if !datePattern.MatchString(m.Date) || err != nil {
-			return Campaign{}, &people.FieldError{Field: field + ".date", Reason: "invalid_date"}
+			return Campaign{}, &errs.FieldError{Field: field + ".date", Reason: "invalid_date"}
 		}
 		if seen[m.Date] {
-			return Campaign{}, &people.FieldError{Field: field + ".date", Reason: "duplicate"}
+			return Campaign{}, &errs.FieldError{Field: field + ".date", Reason: "duplicate"}
 		}
 		seen[m.Date] = true
 		if day.Add(24*time.Hour).Before(in.StartsAt) || !day.Before(in.EndsAt) {
-			return Campaign{}, &people.RuleError{Code: "multiplier_outside_campaign", Field: field + ".date"}
+			return Campaign{}, &errs.RuleError{Code: "multiplier_outside_campaign", Field: field + ".date"}
 		}
 		// Halves only, so that points stay whole numbers a person can check.
 		if m.Factor < 1 || m.Factor > maxFactor || math.Round(m.Factor*2) != m.Factor*2 {
-			return Campaign{}, &people.FieldError{Field: field + ".factor", Reason: "out_of_range"}
+			return Campaign{}, &errs.FieldError{Field: field + ".factor", Reason: "out_of_range"}
 		}
 	}
 	targets := map[string]int{}
 	for k, v := range in.Targets {
 		if !slices.Contains(TargetKinds, k) {
-			return Campaign{}, &people.FieldError{Field: "targets." + k, Reason: "unknown_code"}
+			return Campaign{}, &errs.FieldError{Field: "targets." + k, Reason: "unknown_code"}
 		}
 		if v < 0 || v > maxTarget {
-			return Campaign{}, &people.FieldError{Field: "targets." + k, Reason: "out_of_range"}
+			return Campaign{}, &errs.FieldError{Field: "targets." + k, Reason: "out_of_range"}
 		}
 		targets[k] = v
 	}
@@ -378,7 +379,7 @@ func (cs *campaigns) takeSlot(ctx context.Context, c Campaign, now time.Time) er
 			}
 		}
 	}
-	return &people.RuleError{Code: "too_many_active_campaigns", Field: "scope"}
+	return &errs.RuleError{Code: "too_many_active_campaigns", Field: "scope"}
 }
 
 // freeSlot gives back a campaign's place (its insert failed).

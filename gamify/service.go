@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"daisuso/errs"
 	"daisuso/people"
 	"daisuso/store"
 )
@@ -153,14 +154,14 @@ func (s *Service) ref(ctx context.Context, q Query) (BoardRef, error) {
 		return BoardRef{}, err
 	}
 	if !slices.Contains(Boards, q.Board) {
-		return BoardRef{}, &people.FieldError{Field: "board", Reason: "unknown_code"}
+		return BoardRef{}, &errs.FieldError{Field: "board", Reason: "unknown_code"}
 	}
 	kind, _, ok := ParseScope(q.Scope, true)
 	if !ok {
-		return BoardRef{}, &people.FieldError{Field: "scope", Reason: "invalid_scope"}
+		return BoardRef{}, &errs.FieldError{Field: "scope", Reason: "invalid_scope"}
 	}
 	if !slices.Contains(BoardsIn(kind), q.Board) {
-		return BoardRef{}, &people.RuleError{Code: "scope_too_narrow_for_board", Field: "scope"}
+		return BoardRef{}, &errs.RuleError{Code: "scope_too_narrow_for_board", Field: "scope"}
 	}
 	at := q.At
 	if at.IsZero() {
@@ -168,7 +169,7 @@ func (s *Service) ref(ctx context.Context, q Query) (BoardRef, error) {
 	}
 	period, ok := PeriodID(q.Period, at)
 	if !ok {
-		return BoardRef{}, &people.FieldError{Field: "period", Reason: "unknown_code"}
+		return BoardRef{}, &errs.FieldError{Field: "period", Reason: "unknown_code"}
 	}
 	return BoardRef{Campaign: q.Campaign, Board: q.Board, Scope: q.Scope, Period: period}, nil
 }

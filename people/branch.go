@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/store"
 )
@@ -55,6 +56,20 @@ func (b Branch) CommuneID() string {
 	return b.Ancestors[1]
 }
 
+// OfficialName is how a node is named to people: a province's or commune's
+// union by its unit's official name in the list u (so names follow a newer
+// list), any other node by its own name.
+func (b Branch) OfficialName(u *geo.Units) string {
+	province, commune := u.FullNames(b.ProvinceCode, b.CommuneCode)
+	switch {
+	case b.Kind == KindCommune && commune != "":
+		return commune
+	case b.Kind == KindProvince && province != "":
+		return province
+	}
+	return b.Name
+}
+
 // Scope is the node and its ancestors: an admin of any of them acts on it.
 func (b Branch) Scope() []string { return append(slices.Clone(b.Ancestors), b.ID) }
 
@@ -87,7 +102,7 @@ func (s *Service) scopeOf(ctx context.Context, a Actor) (string, error) {
 		return "", nil
 	}
 	b, err := s.branches.get(ctx, a.BranchID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
@@ -120,7 +135,7 @@ func (s *Service) administers(ctx context.Context, a Actor, scope []string) (boo
 // inside their subtree.
 func (s *Service) Administers(ctx context.Context, a Actor, id string) (bool, error) {
 	b, err := s.Branch(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -130,7 +145,7 @@ func (s *Service) Administers(ctx context.Context, a Actor, id string) (bool, er
 }
 
 // CommunesAdministered lists the communes at or under node (see
-// CommunesUnder) when the actor acts over it, and ErrNotFound otherwise, so
+// CommunesUnder) when the actor acts over it, and errs.ErrNotFound otherwise, so
 // that nodes outside the actor's area look like no node at all.
 func (s *Service) CommunesAdministered(ctx context.Context, a Actor, id string) ([]string, error) {
 	b, err := s.Branch(ctx, id)
@@ -142,7 +157,7 @@ func (s *Service) CommunesAdministered(ctx context.Context, a Actor, id string) 
 		return nil, err
 	}
 	if !ok {
-		return nil, ErrNotFound
+		return nil, errs.ErrNotFound
 	}
 	return s.communesUnder(ctx, b)
 }
@@ -152,7 +167,7 @@ func (s *Service) CommunesAdministered(ctx context.Context, a Actor, id string) 
 const MaxSubtree = 20_000
 
 // Subtree returns the node and every node under it when the actor acts over
-// it, and ErrNotFound otherwise (as CommunesAdministered).
+// it, and errs.ErrNotFound otherwise (as CommunesAdministered).
 func (s *Service) Subtree(ctx context.Context, a Actor, id string) (Branch, []Branch, error) {
 	b, err := s.Branch(ctx, id)
 	if err != nil {
@@ -163,7 +178,7 @@ func (s *Service) Subtree(ctx context.Context, a Actor, id string) (Branch, []Br
 		return Branch{}, nil, err
 	}
 	if !ok {
-		return Branch{}, nil, ErrNotFound
+		return Branch{}, nil, errs.ErrNotFound
 	}
 	under, err := s.branches.subtree(ctx, b.ID, MaxSubtree)
 	return b, under, err
@@ -235,26 +250,26 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 	switch in.Kind {
 	case KindProvince:
 		if a.Role != RoleAdmin {
-			return Branch{}, ErrForbidden
+			return Branch{}, errs.ErrForbidden
 		}
 		if in.ParentID != "" {
-			return Branch{}, &RuleError{Code: "province_has_no_parent", Field: "parent_id"}
+			return Branch{}, &errs.RuleError{Code: "province_has_no_parent", Field: "parent_id"}
 		}
 		if !provinceCode.MatchString(in.ProvinceCode) {
-			return Branch{}, &FieldError{Field: "province_code", Reason: "invalid_code"}
+			return Branch{}, &errs.FieldError{Field: "province_code", Reason: "invalid_code"}
 		}
 		unit, ok := s.Units().Province(in.ProvinceCode)
 		if !ok {
-			return Branch{}, &RuleError{Code: "unknown_province_code", Field: "province_code"}
+			return Branch{}, &errs.RuleError{Code: "unknown_province_code", Field: "province_code"}
 		}
 		b.ID, b.ProvinceCode, b.Name, b.UnitKind, claim = store.NewID("pv_"), unit.Code, unit.FullName, unit.Kind, "province:"+unit.Code
 	case KindCommune, KindBranch, KindTechTeam:
 		if !ValidID(in.ParentID) {
-			return Branch{}, &FieldError{Field: "parent_id", Reason: "required"}
+			return Branch{}, &errs.FieldError{Field: "parent_id", Reason: "required"}
 		}
 		parent, err := s.branches.get(ctx, in.ParentID)
-		if errors.Is(err, ErrNotFound) {
-			return Branch{}, &RuleError{Code: "unknown_parent", Field: "parent_id"}
+		if errors.Is(err, errs.ErrNotFound) {
+			return Branch{}, &errs.RuleError{Code: "unknown_parent", Field: "parent_id"}
 		}
 		if err != nil {
 			return Branch{}, err
@@ -263,10 +278,10 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 			if err != nil {
 				return Branch{}, err
 			}
-			return Branch{}, ErrForbidden
+			return Branch{}, errs.ErrForbidden
 		}
 		if parent.Kind != parentKind[in.Kind] {
-			return Branch{}, &RuleError{Code: "wrong_parent_kind", Field: "parent_id"}
+			return Branch{}, &errs.RuleError{Code: "wrong_parent_kind", Field: "parent_id"}
 		}
 		b.ParentID, b.Ancestors, b.ProvinceCode, b.CommuneCode = parent.ID, parent.Scope(), parent.ProvinceCode, parent.CommuneCode
 		switch in.Kind {
@@ -283,16 +298,16 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 			b.ID = parent.ID + "-team"
 		}
 	default:
-		return Branch{}, &FieldError{Field: "kind", Reason: "unknown_code"}
+		return Branch{}, &errs.FieldError{Field: "kind", Reason: "unknown_code"}
 	}
 	if claim != "" {
 		if err := s.claims.claim(ctx, claim, b.ID); err != nil {
-			if errors.Is(err, ErrConflict) {
+			if errors.Is(err, errs.ErrConflict) {
 				// The union's tree is public to signed-in users: the unit
 				// holding the code is named, so a script run again can
 				// go on with it.
 				holder, _ := s.claims.owner(ctx, claim)
-				return Branch{}, &ConflictError{Reason: "code_taken", Field: string(in.Kind) + "_code", ID: holder}
+				return Branch{}, &errs.ConflictError{Reason: "code_taken", Field: string(in.Kind) + "_code", ID: holder}
 			}
 			return Branch{}, err
 		}
@@ -301,8 +316,8 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 		if claim != "" {
 			_ = s.claims.release(context.WithoutCancel(ctx), claim, b.ID)
 		}
-		if errors.Is(err, ErrConflict) {
-			return Branch{}, &ConflictError{Reason: "already_exists", Field: "kind"}
+		if errors.Is(err, errs.ErrConflict) {
+			return Branch{}, &errs.ConflictError{Reason: "already_exists", Field: "kind"}
 		}
 		return Branch{}, fmt.Errorf("create branch: %w", err)
 	}
@@ -314,14 +329,14 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 // province can hold (and so block) another's commune.
 func (s *Service) officialCommune(code, province string) (geo.Commune, error) {
 	if !communeCode.MatchString(code) {
-		return geo.Commune{}, &FieldError{Field: "commune_code", Reason: "invalid_code"}
+		return geo.Commune{}, &errs.FieldError{Field: "commune_code", Reason: "invalid_code"}
 	}
 	unit, ok := s.Units().Commune(code)
 	switch {
 	case !ok:
-		return geo.Commune{}, &RuleError{Code: "unknown_commune_code", Field: "commune_code"}
+		return geo.Commune{}, &errs.RuleError{Code: "unknown_commune_code", Field: "commune_code"}
 	case unit.ProvinceCode != province:
-		return geo.Commune{}, &RuleError{Code: "commune_of_other_province", Field: "commune_code"}
+		return geo.Commune{}, &errs.RuleError{Code: "commune_of_other_province", Field: "commune_code"}
 	}
 	return unit, nil
 }
@@ -330,7 +345,7 @@ func (s *Service) officialCommune(code, province string) (geo.Commune, error) {
 // signed-in user may read it (a volunteer picks their branch from it).
 func (s *Service) Branch(ctx context.Context, id string) (Branch, error) {
 	if !ValidID(id) {
-		return Branch{}, ErrNotFound
+		return Branch{}, errs.ErrNotFound
 	}
 	return s.branches.get(ctx, id)
 }
@@ -345,11 +360,11 @@ func (s *Service) Children(ctx context.Context, id, after string, limit int) ([]
 }
 
 // CommuneByCode returns the id of the commune union of an official commune
-// code (ErrNotFound when none has been made).
+// code (errs.ErrNotFound when none has been made).
 func (s *Service) CommuneByCode(ctx context.Context, code string) (string, error) {
 	id, err := s.claims.owner(ctx, "commune:"+code)
 	if err == nil && id == "" {
-		err = ErrNotFound
+		err = errs.ErrNotFound
 	}
 	return id, err
 }

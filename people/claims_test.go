@@ -8,6 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/store/storetest"
 )
@@ -57,7 +58,7 @@ func TestPhonesAreNoOracle(t *testing.T) {
 	if _, err := s.UpdateHousehold(ctx, Actor{UserID: "uid-self", Role: RoleHousehold}, mine.ID, HouseholdInput{ContactPhone: &phone}); err != nil {
 		t.Fatalf("its own number again: %v", err)
 	}
-	var c *ConflictError
+	var c *errs.ConflictError
 	if _, err := register(self, "0987654321"); !errors.As(err, &c) || c.Reason != "already_registered" {
 		t.Fatalf("second self-registration: %v", err)
 	}

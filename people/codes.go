@@ -1,5 +1,7 @@
 package people
 
+import "daisuso/errs"
+
 // Code is an entry of one of the fixed lists below: a stable code the apps
 // send, with its Vietnamese and English names.
 type Code struct {
@@ -113,13 +115,13 @@ func NormalizeLanguage(code string) string {
 // keeps the order; field names the field in the error.
 func checkCodes(field string, values []string, list []Code, max int) ([]string, error) {
 	if len(values) > max {
-		return nil, &FieldError{Field: field, Reason: "too_many"}
+		return nil, &errs.FieldError{Field: field, Reason: "too_many"}
 	}
 	seen := map[string]bool{}
 	out := make([]string, 0, len(values))
 	for _, v := range values {
 		if !known(list, v) {
-			return nil, &FieldError{Field: field, Reason: "unknown_code"}
+			return nil, &errs.FieldError{Field: field, Reason: "unknown_code"}
 		}
 		if !seen[v] {
 			seen[v] = true
@@ -131,14 +133,14 @@ func checkCodes(field string, values []string, list []Code, max int) ([]string, 
 
 func checkLanguages(field string, values []string) ([]string, error) {
 	if len(values) > len(Languages) {
-		return nil, &FieldError{Field: field, Reason: "too_many"}
+		return nil, &errs.FieldError{Field: field, Reason: "too_many"}
 	}
 	seen := map[string]bool{}
 	out := make([]string, 0, len(values))
 	for _, v := range values {
 		n := NormalizeLanguage(v)
 		if n == "" {
-			return nil, &FieldError{Field: field, Reason: "unknown_code"}
+			return nil, &errs.FieldError{Field: field, Reason: "unknown_code"}
 		}
 		if !seen[n] {
 			seen[n] = true

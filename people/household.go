@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/store"
 )
@@ -72,8 +73,8 @@ type HouseholdInput struct {
 func (s *Service) applyHousehold(ctx context.Context, a Actor, h *Household, in HouseholdInput) error {
 	if in.CommuneID != nil {
 		b, err := s.Branch(ctx, *in.CommuneID)
-		if errors.Is(err, ErrNotFound) || (err == nil && b.Kind != KindCommune) {
-			return &RuleError{Code: "unknown_commune", Field: "commune_id"}
+		if errors.Is(err, errs.ErrNotFound) || (err == nil && b.Kind != KindCommune) {
+			return &errs.RuleError{Code: "unknown_commune", Field: "commune_id"}
 		}
 		if err != nil {
 			return err
@@ -91,7 +92,7 @@ func (s *Service) applyHousehold(ctx context.Context, a Actor, h *Household, in 
 		h.ContactPhone = ""
 		if *in.ContactPhone != "" {
 			if h.ContactPhone = NormalizePhone(*in.ContactPhone); h.ContactPhone == "" {
-				return &FieldError{Field: "contact_phone", Reason: "invalid_phone"}
+				return &errs.FieldError{Field: "contact_phone", Reason: "invalid_phone"}
 			}
 		}
 	}
@@ -114,10 +115,10 @@ func (s *Service) applyHousehold(ctx context.Context, a Actor, h *Household, in 
 
 func (s *Service) checkMembers(in []Member) ([]Member, error) {
 	if len(in) == 0 {
-		return nil, &FieldError{Field: "members", Reason: "required"}
+		return nil, &errs.FieldError{Field: "members", Reason: "required"}
 	}
 	if len(in) > maxMembers {
-		return nil, &FieldError{Field: "members", Reason: "too_many"}
+		return nil, &errs.FieldError{Field: "members", Reason: "too_many"}
 	}
 	year := s.now().In(vietnam).Year()
 	out := make([]Member, len(in))
@@ -128,7 +129,7 @@ func (s *Service) checkMembers(in []Member) ([]Member, error) {
 			return nil, err
 		}
 		if m.BirthYear < 1900 || m.BirthYear > year {
-			return nil, &FieldError{Field: field("birth_year"), Reason: "out_of_range"}
+			return nil, &errs.FieldError{Field: field("birth_year"), Reason: "out_of_range"}
 		}
 		needs, err := checkCodes(field("needs"), m.Needs, Topics, len(Topics))
 		if err != nil {
@@ -141,7 +142,7 @@ func (s *Service) checkMembers(in []Member) ([]Member, error) {
 		lang := "vi"
 		if m.Language != "" {
 			if lang = NormalizeLanguage(m.Language); lang == "" {
-				return nil, &FieldError{Field: field("language"), Reason: "unknown_code"}
+				return nil, &errs.FieldError{Field: field("language"), Reason: "unknown_code"}
 			}
 		}
 		guardian := ""
@@ -153,9 +154,9 @@ func (s *Service) checkMembers(in []Member) ([]Member, error) {
 		age := year - m.BirthYear
 		switch {
 		case age >= 7 && !m.SelfConsent:
-			return nil, &RuleError{Code: "member_consent_required", Field: field("self_consent")}
+			return nil, &errs.RuleError{Code: "member_consent_required", Field: field("self_consent")}
 		case age < 16 && guardian == "":
-			return nil, &RuleError{Code: "guardian_consent_required", Field: field("guardian_name")}
+			return nil, &errs.RuleError{Code: "guardian_consent_required", Field: field("guardian_name")}
 		}
 		out[i] = Member{Name: name, BirthYear: m.BirthYear, Needs: needs, Accessibility: acc, Language: lang,
 			HasSmartphone: m.HasSmartphone, SelfConsent: m.SelfConsent, GuardianName: guardian}
@@ -171,7 +172,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 	for field, missing := range map[string]bool{"commune_id": in.CommuneID == nil, "location": in.Location == nil,
 		"members": in.Members == nil, "consents": in.Consents == nil} {
 		if missing {
-			return Household{}, &FieldError{Field: field, Reason: "required"}
+			return Household{}, &errs.FieldError{Field: field, Reason: "required"}
 		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -180,7 +181,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 		return Household{}, err
 	}
 	if !HasConsent(h.Consents, "matching") {
-		return Household{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+		return Household{}, &errs.RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	self := a.Role == "" || a.Role == RoleHousehold
 	switch {
@@ -194,11 +195,11 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 			return Household{}, err
 		}
 		if !ok {
-			return Household{}, &RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
+			return Household{}, &errs.RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
 		}
 		h.ID = in.ID
 	default:
-		return Household{}, ErrForbidden
+		return Household{}, errs.ErrForbidden
 	}
 	if h.ID == "" {
 		h.ID = store.NewID("hh_")
@@ -207,7 +208,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 	// registers two households): no answer tells whether a number is
 	// someone else's.
 	if err := s.households.insert(ctx, h); err != nil {
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, errs.ErrConflict) {
 			return Household{}, fmt.Errorf("register household: %w", err)
 		}
 		// A household with this id is there: registered before by this
@@ -219,7 +220,7 @@ func (s *Service) RegisterHousehold(ctx context.Context, a Actor, in HouseholdIn
 		if !self && prior.RegisteredBy == a.UserID {
 			return prior, nil
 		}
-		return Household{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
+		return Household{}, &errs.ConflictError{Reason: "already_registered", Field: "user_id"}
 	}
 	if self && a.Role == "" {
 		if _, _, err := s.EnsureUser(ctx, User{ID: a.UserID, Role: RoleHousehold, BranchID: h.CommuneID}); err != nil {
@@ -250,10 +251,10 @@ func (s *Service) SeesHouseholdPhone(ctx context.Context, a Actor, h Household) 
 	return s.isMentorOf(ctx, a, h)
 }
 
-// Household returns a household the actor may see, else ErrNotFound.
+// Household returns a household the actor may see, else errs.ErrNotFound.
 func (s *Service) Household(ctx context.Context, a Actor, id string) (Household, error) {
 	if !ValidID(id) {
-		return Household{}, ErrNotFound
+		return Household{}, errs.ErrNotFound
 	}
 	h, err := s.households.get(ctx, id)
 	if err != nil {
@@ -264,7 +265,7 @@ func (s *Service) Household(ctx context.Context, a Actor, id string) (Household,
 		return Household{}, err
 	}
 	if !ok {
-		return Household{}, ErrNotFound
+		return Household{}, errs.ErrNotFound
 	}
 	return h, nil
 }
@@ -291,7 +292,7 @@ func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in Ho
 		if err != nil {
 			return Household{}, err
 		}
-		return Household{}, ErrForbidden
+		return Household{}, errs.ErrForbidden
 	}
 	oldPhone := h.ContactPhone
 	if err := s.applyHousehold(ctx, a, &h, in); err != nil {
@@ -302,11 +303,11 @@ func (s *Service) UpdateHousehold(ctx context.Context, a Actor, id string, in Ho
 			if err != nil {
 				return Household{}, err
 			}
-			return Household{}, &RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
+			return Household{}, &errs.RuleError{Code: "commune_outside_your_scope", Field: "commune_id"}
 		}
 	}
 	if in.Consents != nil && !HasConsent(h.Consents, "matching") {
-		return Household{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+		return Household{}, &errs.RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	h.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
 	if err := s.households.replace(ctx, h); err != nil {
@@ -336,7 +337,7 @@ func (s *Service) DeleteHousehold(ctx context.Context, a Actor, id string) error
 		if err != nil {
 			return err
 		}
-		return ErrForbidden
+		return errs.ErrForbidden
 	}
 	if err := s.erase(ctx, "household", h.ID, h.UserID); err != nil {
 		return err
@@ -384,16 +385,16 @@ func (h Household) Learners(idx []int, topics []string) (LearnerSet, error) {
 			}
 		}
 		if len(set.Members) == 0 {
-			return LearnerSet{}, &RuleError{Code: "no_member_needs_help", Field: "members"}
+			return LearnerSet{}, &errs.RuleError{Code: "no_member_needs_help", Field: "members"}
 		}
 	} else {
 		seen := map[int]bool{}
 		for _, i := range idx {
 			if i < 0 || i >= len(h.Members) || seen[i] {
-				return LearnerSet{}, &FieldError{Field: "members", Reason: "unknown_member"}
+				return LearnerSet{}, &errs.FieldError{Field: "members", Reason: "unknown_member"}
 			}
 			if len(h.Members[i].Needs) == 0 {
-				return LearnerSet{}, &RuleError{Code: "member_has_no_needs", Field: fmt.Sprintf("members[%d]", i)}
+				return LearnerSet{}, &errs.RuleError{Code: "member_has_no_needs", Field: fmt.Sprintf("members[%d]", i)}
 			}
 			seen[i] = true
 			set.Members = append(set.Members, i)
@@ -431,7 +432,7 @@ func (h Household) Learners(idx []int, topics []string) (LearnerSet, error) {
 		set.Topics = nil
 		for _, t := range topics {
 			if !known(Topics, t) {
-				return LearnerSet{}, &FieldError{Field: "topics", Reason: "unknown_code"}
+				return LearnerSet{}, &errs.FieldError{Field: "topics", Reason: "unknown_code"}
 			}
 			if !slices.Contains(set.Topics, t) {
 				set.Topics = append(set.Topics, t)

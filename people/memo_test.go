@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/store/storetest"
 )
@@ -56,7 +57,7 @@ func TestRememberReads(t *testing.T) {
 	if n := reads(); n != 2 {
 		t.Fatalf("%d reads without a memo, want 2", n)
 	}
-	if _, err := s.VolunteerRecord(RememberReads(ctx), "vol-nobody"); err != ErrNotFound {
+	if _, err := s.VolunteerRecord(RememberReads(ctx), "vol-nobody"); err != errs.ErrNotFound {
 		t.Fatalf("unknown volunteer: %v", err)
 	}
 }

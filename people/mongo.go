@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/store"
 )
@@ -153,7 +154,7 @@ type claimDoc struct {
 
 // claim takes key for owner; claiming a key one already holds succeeds.
 // A claim is held for good (unit codes, whose unit is made right after):
-// ErrConflict when another owner holds it.
+// errs.ErrConflict when another owner holds it.
 func (s *claimStore) claim(ctx context.Context, key, owner string) error {
 	_, err := s.coll.InsertOne(ctx, claimDoc{Key: key, Owner: owner, At: s.now().UTC().Truncate(time.Millisecond)})
 	err = store.WrapMongo(err)
@@ -167,14 +168,14 @@ func (s *claimStore) claim(ctx context.Context, key, owner string) error {
 	if holder == owner {
 		return nil
 	}
-	return ErrConflict
+	return errs.ErrConflict
 }
 
 // owner is who holds key ("" if nobody).
 func (s *claimStore) owner(ctx context.Context, key string) (string, error) {
 	var d claimDoc
 	if err := findByID(ctx, s.coll, key, &d); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, errs.ErrNotFound) {
 			return "", nil
 		}
 		return "", err
@@ -400,7 +401,7 @@ func (s *volunteerStore) replace(ctx context.Context, v Volunteer) error {
 		return store.WrapMongo(err)
 	}
 	if res.MatchedCount == 0 {
-		return ErrNotFound
+		return errs.ErrNotFound
 	}
 	return nil
 }
@@ -506,7 +507,7 @@ func (s *householdStore) replace(ctx context.Context, h Household) error {
 		return store.WrapMongo(err)
 	}
 	if res.MatchedCount == 0 {
-		return ErrNotFound
+		return errs.ErrNotFound
 	}
 	return nil
 }
@@ -541,7 +542,7 @@ func (s *householdStore) delete(ctx context.Context, id string) error {
 func findByID(ctx context.Context, coll *mongo.Collection, id string, out any) error {
 	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ErrNotFound
+		return errs.ErrNotFound
 	}
 	return store.WrapMongo(err)
 }
@@ -556,7 +557,7 @@ func recordByID(ctx context.Context, coll *mongo.Collection, id string, out any)
 	}
 	raw, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ErrNotFound
+		return errs.ErrNotFound
 	}
 	if err != nil {
 		return store.WrapMongo(err)
@@ -614,11 +615,11 @@ func forget(ctx context.Context, coll *mongo.Collection, id string) {
 	}
 }
 
-// insertErr turns a duplicate _id into ErrConflict.
+// insertErr turns a duplicate _id into errs.ErrConflict.
 func insertErr(err error) error {
 	err = store.WrapMongo(err)
 	if errors.Is(err, store.ErrDuplicate) {
-		return ErrConflict
+		return errs.ErrConflict
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/errs"
 	"daisuso/store"
 )
 
@@ -47,18 +48,18 @@ func (s *Service) SetPopulation(ctx context.Context, a Actor, communeID string, 
 	year := s.now().In(vietnam).Year()
 	switch {
 	case p.Residents < 1 || p.Residents > maxResidents:
-		return Population{}, &FieldError{Field: "residents", Reason: "out_of_range"}
+		return Population{}, &errs.FieldError{Field: "residents", Reason: "out_of_range"}
 	case p.Households < 1 || p.Households > p.Residents:
-		return Population{}, &FieldError{Field: "households", Reason: "out_of_range"}
+		return Population{}, &errs.FieldError{Field: "households", Reason: "out_of_range"}
 	case p.Year < minPopulationYear || p.Year > year:
-		return Population{}, &FieldError{Field: "year", Reason: "out_of_range"}
+		return Population{}, &errs.FieldError{Field: "year", Reason: "out_of_range"}
 	}
 	commune, err := s.Branch(ctx, communeID)
 	if err != nil {
 		return Population{}, err
 	}
 	if commune.Kind != KindCommune {
-		return Population{}, &RuleError{Code: "not_a_commune", Field: "id"}
+		return Population{}, &errs.RuleError{Code: "not_a_commune", Field: "id"}
 	}
 	if err := s.unionAdmin(ctx, a, commune.Scope()); err != nil {
 		return Population{}, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"daisuso/errs"
 	"daisuso/geo"
 )
 
@@ -129,7 +130,7 @@ func (s *Service) ExportVolunteer(ctx context.Context, a Actor, id string) (Expo
 		return Export{}, err
 	}
 	if v.UserID != a.UserID && a.Role != RoleAdmin {
-		return Export{}, ErrForbidden
+		return Export{}, errs.ErrForbidden
 	}
 	e, err := s.exportFor(ctx, "volunteer", v.ID, v.UserID)
 	e.Volunteer = &v
@@ -147,7 +148,7 @@ func (s *Service) ExportHousehold(ctx context.Context, a Actor, id string) (Expo
 		if err != nil {
 			return Export{}, err
 		}
-		return Export{}, ErrForbidden
+		return Export{}, errs.ErrForbidden
 	}
 	e, err := s.exportFor(ctx, "household", h.ID, h.UserID)
 	e.Household = &h
@@ -159,7 +160,7 @@ func (s *Service) ExportHousehold(ctx context.Context, a Actor, id string) (Expo
 // behalf of a caller.
 func (s *Service) VolunteerRecord(ctx context.Context, id string) (Volunteer, error) {
 	if !ValidID(id) {
-		return Volunteer{}, ErrNotFound
+		return Volunteer{}, errs.ErrNotFound
 	}
 	return s.volunteers.get(ctx, id)
 }
@@ -168,13 +169,13 @@ func (s *Service) VolunteerRecord(ctx context.Context, id string) (Volunteer, er
 // VolunteerRecord.
 func (s *Service) HouseholdRecord(ctx context.Context, id string) (Household, error) {
 	if !ValidID(id) {
-		return Household{}, ErrNotFound
+		return Household{}, errs.ErrNotFound
 	}
 	return s.households.get(ctx, id)
 }
 
 // CellOf turns a location into its H3 cell, with the registry's errors:
-// a RuleError outside Vietnam, a FieldError for impossible coordinates.
+// a errs.RuleError outside Vietnam, a errs.FieldError for impossible coordinates.
 func (s *Service) CellOf(p geo.Point) (geo.Cell, error) {
 	c, _, err := s.place(p)
 	return c, err

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/errs"
 	"daisuso/store"
 )
 
@@ -56,24 +57,24 @@ func CheckTeamTargets(t TeamTargets) error {
 	switch t.Period {
 	case TargetPerMonth:
 		if t.CampaignID != "" {
-			return &FieldError{Field: "campaign_id", Reason: "only_with_campaign_period"}
+			return &errs.FieldError{Field: "campaign_id", Reason: "only_with_campaign_period"}
 		}
 	case TargetPerCampaign:
 		if t.CampaignID == "" {
-			return &FieldError{Field: "campaign_id", Reason: "required"}
+			return &errs.FieldError{Field: "campaign_id", Reason: "required"}
 		}
 	default:
-		return &FieldError{Field: "period", Reason: "unknown_code"}
+		return &errs.FieldError{Field: "period", Reason: "unknown_code"}
 	}
 	if len(t.Values) == 0 {
-		return &FieldError{Field: "targets", Reason: "required"}
+		return &errs.FieldError{Field: "targets", Reason: "required"}
 	}
 	for k, v := range t.Values {
 		if !known(TeamTargetKinds, k) {
-			return &FieldError{Field: "targets." + k, Reason: "unknown_code"}
+			return &errs.FieldError{Field: "targets." + k, Reason: "unknown_code"}
 		}
 		if v < 0 || v > maxTeamTarget {
-			return &FieldError{Field: "targets." + k, Reason: "out_of_range"}
+			return &errs.FieldError{Field: "targets." + k, Reason: "out_of_range"}
 		}
 	}
 	return nil
@@ -91,7 +92,7 @@ func (s *Service) SetTeamTargets(ctx context.Context, a Actor, t TeamTargets) (T
 		return TeamTargets{}, err
 	}
 	if team.Kind != KindTechTeam {
-		return TeamTargets{}, &RuleError{Code: "not_a_tech_team", Field: "id"}
+		return TeamTargets{}, &errs.RuleError{Code: "not_a_tech_team", Field: "id"}
 	}
 	if err := s.unionAdmin(ctx, a, team.Scope()); err != nil {
 		return TeamTargets{}, err
@@ -107,19 +108,19 @@ func (s *Service) SetTeamTargets(ctx context.Context, a Actor, t TeamTargets) (T
 // unionAdmin checks that the actor is an admin, or the admin of a commune
 // or province union over the scope: what a commune is given (targets,
 // population) is set at that level, not by a branch or the desk.
-// ErrNotFound outside the actor's area, ErrForbidden inside it.
+// errs.ErrNotFound outside the actor's area, errs.ErrForbidden inside it.
 func (s *Service) unionAdmin(ctx context.Context, a Actor, scope []string) error {
 	ok, err := s.administers(ctx, a, scope)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return ErrNotFound
+		return errs.ErrNotFound
 	}
 	if a.Role != RoleAdmin {
 		own, err := s.Branch(ctx, a.BranchID)
 		if err != nil || a.Role != RoleBranchAdmin || (own.Kind != KindCommune && own.Kind != KindProvince) {
-			return ErrForbidden
+			return errs.ErrForbidden
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"daisuso/errs"
 	"daisuso/geo"
 )
 
@@ -116,7 +117,7 @@ func (s *Service) moveUnion(ctx context.Context, c geo.UnitChange, next *geo.Uni
 			Note: fmt.Sprintf("its area is now %s of province %s; move the union by hand", into.FullName, into.ProvinceCode)}}, nil
 	}
 	if err := s.claims.claim(ctx, "commune:"+into.Code, id); err != nil {
-		if errors.Is(err, ErrConflict) {
+		if errors.Is(err, errs.ErrConflict) {
 			holder, _ := s.claims.owner(ctx, "commune:"+into.Code)
 			return []UnionChange{{UnionID: id, Code: c.Code, Action: "kept",
 				Note: fmt.Sprintf("its area is now %s, which has its own union %s; merge the two by hand", into.FullName, holder)}}, nil

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"daisuso/errs"
 	"daisuso/geo"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -100,10 +101,10 @@ func (s *Service) Units() *geo.Units {
 	return s.units
 }
 
-// User returns the user with the given id, or ErrNotFound.
+// User returns the user with the given id, or errs.ErrNotFound.
 func (s *Service) User(ctx context.Context, id string) (User, error) {
 	if !ValidID(id) {
-		return User{}, ErrNotFound
+		return User{}, errs.ErrNotFound
 	}
 	u, err := s.users.get(ctx, id)
 	if err != nil {
@@ -116,13 +117,13 @@ func (s *Service) User(ctx context.Context, id string) (User, error) {
 // user: the new one, or the existing one unchanged (created is false).
 func (s *Service) EnsureUser(ctx context.Context, u User) (stored User, created bool, err error) {
 	if !ValidID(u.ID) {
-		return User{}, false, &FieldError{Field: "user_id", Reason: "invalid_id"}
+		return User{}, false, &errs.FieldError{Field: "user_id", Reason: "invalid_id"}
 	}
 	if !u.Role.Valid() {
-		return User{}, false, &FieldError{Field: "role", Reason: "unknown_role"}
+		return User{}, false, &errs.FieldError{Field: "role", Reason: "unknown_role"}
 	}
 	if u.BranchID != "" && !ValidID(u.BranchID) {
-		return User{}, false, &FieldError{Field: "branch_id", Reason: "invalid_id"}
+		return User{}, false, &errs.FieldError{Field: "branch_id", Reason: "invalid_id"}
 	}
 	u.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
 	created, err = s.users.insert(ctx, u)

@@ -5,6 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"daisuso/errs"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -66,23 +68,23 @@ func MaskPhone(p string) string {
 // CleanName checks a person's or a place's name: Vietnamese (or any)
 // letters with their marks, spaces, and the apostrophe, hyphen and dot of
 // names such as H'Mông or Y-Moan; 2 to 80 characters. It returns the name
-// in NFC with spaces collapsed, or a *FieldError.
+// in NFC with spaces collapsed, or a *errs.FieldError.
 func CleanName(field, s string) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", &FieldError{Field: field, Reason: "invalid_characters"}
+		return "", &errs.FieldError{Field: field, Reason: "invalid_characters"}
 	}
 	s = strings.Join(strings.Fields(norm.NFC.String(s)), " ")
 	for _, r := range s {
 		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) && r != ' ' && r != '\'' && r != '’' && r != '-' && r != '.' {
-			return "", &FieldError{Field: field, Reason: "invalid_characters"}
+			return "", &errs.FieldError{Field: field, Reason: "invalid_characters"}
 		}
 	}
 	n := utf8.RuneCountInString(s)
 	if n == 0 {
-		return "", &FieldError{Field: field, Reason: "required"}
+		return "", &errs.FieldError{Field: field, Reason: "required"}
 	}
 	if n < 2 || n > 80 {
-		return "", &FieldError{Field: field, Reason: "length"}
+		return "", &errs.FieldError{Field: field, Reason: "length"}
 	}
 	return s, nil
 }
@@ -91,20 +93,20 @@ func CleanName(field, s string) (string, error) {
 // characters, digits allowed ("Chi đoàn thôn 3").
 func CleanText(field, s string, max int) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", &FieldError{Field: field, Reason: "invalid_characters"}
+		return "", &errs.FieldError{Field: field, Reason: "invalid_characters"}
 	}
 	s = strings.Join(strings.Fields(norm.NFC.String(s)), " ")
 	for _, r := range s {
 		if !unicode.IsPrint(r) || strings.ContainsRune("<>{}$\\", r) {
-			return "", &FieldError{Field: field, Reason: "invalid_characters"}
+			return "", &errs.FieldError{Field: field, Reason: "invalid_characters"}
 		}
 	}
 	n := utf8.RuneCountInString(s)
 	switch {
 	case n == 0:
-		return "", &FieldError{Field: field, Reason: "required"}
+		return "", &errs.FieldError{Field: field, Reason: "required"}
 	case n < 2 || n > max:
-		return "", &FieldError{Field: field, Reason: "length"}
+		return "", &errs.FieldError{Field: field, Reason: "length"}
 	}
 	return s, nil
 }

@@ -3,6 +3,8 @@ package people
 import (
 	"errors"
 	"testing"
+
+	"daisuso/errs"
 )
 
 func TestNormalizePhone(t *testing.T) {
@@ -58,7 +60,7 @@ func TestCleanName(t *testing.T) {
 	}
 	for in, reason := range bad {
 		_, err := CleanName("name", in)
-		var fe *FieldError
+		var fe *errs.FieldError
 		if !errors.As(err, &fe) || fe.Reason != reason {
 			t.Errorf("CleanName(%q) err %v, want %s", in, err, reason)
 		}

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/store"
 )
@@ -118,20 +119,20 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 	if in.Phone != nil {
 		p := NormalizePhone(*in.Phone)
 		if p == "" {
-			return &FieldError{Field: "phone", Reason: "invalid_phone"}
+			return &errs.FieldError{Field: "phone", Reason: "invalid_phone"}
 		}
 		v.Phone = p
 	}
 	if in.BranchID != nil {
 		b, err := s.Branch(ctx, *in.BranchID)
-		if errors.Is(err, ErrNotFound) {
-			return &RuleError{Code: "unknown_branch", Field: "branch_id"}
+		if errors.Is(err, errs.ErrNotFound) {
+			return &errs.RuleError{Code: "unknown_branch", Field: "branch_id"}
 		}
 		if err != nil {
 			return err
 		}
 		if b.Kind == KindProvince {
-			return &RuleError{Code: "branch_below_province", Field: "branch_id"}
+			return &errs.RuleError{Code: "branch_below_province", Field: "branch_id"}
 		}
 		v.BranchID, v.Scope, v.CommuneID, v.ProvinceCode, v.CommuneCode = b.ID, b.Scope(), b.CommuneID(), b.ProvinceCode, b.CommuneCode
 	}
@@ -145,7 +146,7 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 	if in.RadiusKm != nil {
 		r := *in.RadiusKm
 		if r < MinRadiusKm || r > MaxRadiusKm {
-			return &FieldError{Field: "radius_km", Reason: "out_of_range"}
+			return &errs.FieldError{Field: "radius_km", Reason: "out_of_range"}
 		}
 		v.RadiusKm = r
 	}
@@ -155,7 +156,7 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 			return err
 		}
 		if len(l) == 0 {
-			return &FieldError{Field: "languages", Reason: "required"}
+			return &errs.FieldError{Field: "languages", Reason: "required"}
 		}
 		v.Languages = l
 	}
@@ -165,24 +166,24 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 			return err
 		}
 		if len(t) == 0 {
-			return &FieldError{Field: "topics", Reason: "required"}
+			return &errs.FieldError{Field: "topics", Reason: "required"}
 		}
 		v.Topics = t
 	}
 	if in.Capacity != nil {
 		if *in.Capacity < MinCapacity || *in.Capacity > MaxCapacity {
-			return &FieldError{Field: "capacity", Reason: "out_of_range"}
+			return &errs.FieldError{Field: "capacity", Reason: "out_of_range"}
 		}
 		v.Capacity = *in.Capacity
 	}
 	if in.Availability != nil {
 		slots := *in.Availability
 		if len(slots) > maxSlots {
-			return &FieldError{Field: "availability", Reason: "too_many"}
+			return &errs.FieldError{Field: "availability", Reason: "too_many"}
 		}
 		for _, sl := range slots {
 			if sl.Day < 1 || sl.Day > 7 || !hhmm.MatchString(sl.From) || !hhmm.MatchString(sl.To) || sl.From >= sl.To {
-				return &FieldError{Field: "availability", Reason: "invalid_slot"}
+				return &errs.FieldError{Field: "availability", Reason: "invalid_slot"}
 			}
 		}
 		v.Availability = slices.Clone(slots)
@@ -219,9 +220,9 @@ func (s *Service) place(p geo.Point) (geo.Cell, string, error) {
 	c, pl, err := s.Units().Place(p)
 	switch {
 	case errors.Is(err, geo.ErrOutsideVietnam):
-		return 0, "", &RuleError{Code: "outside_vietnam", Field: "location"}
+		return 0, "", &errs.RuleError{Code: "outside_vietnam", Field: "location"}
 	case err != nil:
-		return 0, "", &FieldError{Field: "location", Reason: "invalid_coordinates"}
+		return 0, "", &errs.FieldError{Field: "location", Reason: "invalid_coordinates"}
 	}
 	return c, pl.CommuneCode, nil
 }
@@ -281,7 +282,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 	for field, missing := range map[string]bool{"name": in.Name == nil, "phone": in.Phone == nil,
 		"branch_id": in.BranchID == nil, "location": in.Location == nil, "topics": in.Topics == nil, "consents": in.Consents == nil} {
 		if missing {
-			return Volunteer{}, &FieldError{Field: field, Reason: "required"}
+			return Volunteer{}, &errs.FieldError{Field: field, Reason: "required"}
 		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -291,7 +292,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 		return Volunteer{}, err
 	}
 	if !HasConsent(v.Consents, "matching") {
-		return Volunteer{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+		return Volunteer{}, &errs.RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	self := a.Role == "" || a.Role == RoleVolunteer
 	switch {
@@ -303,20 +304,20 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in VolunteerIn
 			return Volunteer{}, err
 		}
 		if !ok {
-			return Volunteer{}, &RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
+			return Volunteer{}, &errs.RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
 		}
 		v.ID = store.NewID("vo_")
 	default:
-		return Volunteer{}, ErrForbidden
+		return Volunteer{}, errs.ErrForbidden
 	}
 	// A phone number is a way to reach someone, not who they are (the
 	// signed-in account is): it is not unique, so that no answer here
 	// tells whether a number is someone else's.
 	if err := s.volunteers.insert(ctx, v); err != nil {
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, errs.ErrConflict) {
 			return Volunteer{}, fmt.Errorf("register volunteer: %w", err)
 		}
-		return Volunteer{}, &ConflictError{Reason: "already_registered", Field: "user_id"}
+		return Volunteer{}, &errs.ConflictError{Reason: "already_registered", Field: "user_id"}
 	}
 	if self && a.Role == "" {
 		if _, _, err := s.EnsureUser(ctx, User{ID: a.UserID, Role: RoleVolunteer, BranchID: v.BranchID}); err != nil {
@@ -345,7 +346,7 @@ func (s *Service) SeesVolunteerPhone(a Actor, v Volunteer) bool {
 // a masked phone.
 func (s *Service) MentorCard(ctx context.Context, id string) (firstName, maskedPhone string, err error) {
 	if !ValidID(id) {
-		return "", "", ErrNotFound
+		return "", "", errs.ErrNotFound
 	}
 	v, err := s.volunteers.get(ctx, id)
 	if err != nil {
@@ -354,10 +355,10 @@ func (s *Service) MentorCard(ctx context.Context, id string) (firstName, maskedP
 	return FirstName(v.Name), MaskPhone(v.Phone), nil
 }
 
-// Volunteer returns a profile the actor may see, else ErrNotFound.
+// Volunteer returns a profile the actor may see, else errs.ErrNotFound.
 func (s *Service) Volunteer(ctx context.Context, a Actor, id string) (Volunteer, error) {
 	if !ValidID(id) {
-		return Volunteer{}, ErrNotFound
+		return Volunteer{}, errs.ErrNotFound
 	}
 	v, err := s.volunteers.get(ctx, id)
 	if err != nil {
@@ -368,7 +369,7 @@ func (s *Service) Volunteer(ctx context.Context, a Actor, id string) (Volunteer,
 		return Volunteer{}, err
 	}
 	if !ok {
-		return Volunteer{}, ErrNotFound
+		return Volunteer{}, errs.ErrNotFound
 	}
 	return v, nil
 }
@@ -381,7 +382,7 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id string, in Vo
 		return Volunteer{}, err
 	}
 	if a.Role == RoleCommuneStaff && v.UserID != a.UserID {
-		return Volunteer{}, ErrForbidden
+		return Volunteer{}, errs.ErrForbidden
 	}
 	oldPhone, oldBranch := v.Phone, v.BranchID
 	if err := s.applyVolunteer(ctx, a, &v, in); err != nil {
@@ -391,18 +392,18 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id string, in Vo
 		// Moving to another branch (chuyển sinh hoạt) is done by an admin
 		// of the new one: a volunteer who could move themselves could carry
 		// their work to whichever branch leads a campaign.
-		return Volunteer{}, &RuleError{Code: "branch_change_by_admin", Field: "branch_id"}
+		return Volunteer{}, &errs.RuleError{Code: "branch_change_by_admin", Field: "branch_id"}
 	}
 	if in.BranchID != nil && v.UserID != a.UserID {
 		if ok, err := s.administers(ctx, a, v.Scope); err != nil || !ok {
 			if err != nil {
 				return Volunteer{}, err
 			}
-			return Volunteer{}, &RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
+			return Volunteer{}, &errs.RuleError{Code: "branch_outside_your_scope", Field: "branch_id"}
 		}
 	}
 	if in.Consents != nil && !HasConsent(v.Consents, "matching") {
-		return Volunteer{}, &RuleError{Code: "matching_consent_required", Field: "consents"}
+		return Volunteer{}, &errs.RuleError{Code: "matching_consent_required", Field: "consents"}
 	}
 	v.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
 	if err := s.volunteers.replace(ctx, v); err != nil {
@@ -430,7 +431,7 @@ func (s *Service) DeleteVolunteer(ctx context.Context, a Actor, id string) error
 		return err
 	}
 	if a.Role == RoleCommuneStaff && v.UserID != a.UserID {
-		return ErrForbidden
+		return errs.ErrForbidden
 	}
 	if err := s.erase(ctx, "volunteer", v.ID, v.UserID); err != nil {
 		return err

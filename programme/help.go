@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"daisuso/errs"
 	"daisuso/matching"
 	"daisuso/people"
 )
@@ -31,15 +32,15 @@ const maxAskedMembers = 20
 // already have an open request) and the household.
 func (s *Services) AskHelp(ctx context.Context, a people.Actor, in HelpRequest) (matching.Outcome, people.Household, error) {
 	if !people.ValidID(in.HouseholdID) {
-		return matching.Outcome{}, people.Household{}, &people.FieldError{Field: "household_id", Reason: "required"}
+		return matching.Outcome{}, people.Household{}, &errs.FieldError{Field: "household_id", Reason: "required"}
 	}
 	if len(in.Members) > maxAskedMembers || len(in.Topics) > len(people.Topics) {
-		return matching.Outcome{}, people.Household{}, &people.FieldError{Field: "members", Reason: "too_many"}
+		return matching.Outcome{}, people.Household{}, &errs.FieldError{Field: "members", Reason: "too_many"}
 	}
 	radius := people.DefaultRadiusKm
 	if in.RadiusKm != nil {
 		if *in.RadiusKm < people.MinRadiusKm || *in.RadiusKm > matching.MaxRadiusKm {
-			return matching.Outcome{}, people.Household{}, &people.FieldError{Field: "radius_km", Reason: "out_of_range"}
+			return matching.Outcome{}, people.Household{}, &errs.FieldError{Field: "radius_km", Reason: "out_of_range"}
 		}
 		radius = *in.RadiusKm
 	}
@@ -48,7 +49,7 @@ func (s *Services) AskHelp(ctx context.Context, a people.Actor, in HelpRequest) 
 		return matching.Outcome{}, people.Household{}, err
 	}
 	if !slices.ContainsFunc(h.Consents, func(c people.Consent) bool { return c.Purpose == "matching" }) {
-		return matching.Outcome{}, h, &people.RuleError{Code: "matching_consent_required", Field: "household_id"}
+		return matching.Outcome{}, h, &errs.RuleError{Code: "matching_consent_required", Field: "household_id"}
 	}
 	set, err := h.Learners(in.Members, in.Topics)
 	if err != nil {

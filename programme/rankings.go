@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"slices"
 	"time"
 
 	"daisuso/gamify"
@@ -20,8 +21,16 @@ const (
 	LevelProvince = "province"
 )
 
+// What the public rankings may order by.
+const (
+	ByFamilies  = "families"  // the share of households that are Gia đình số
+	ByCertified = "certified" // certified learners per 1,000 residents
+	BySessions  = "sessions"  // confirmed sessions in the period
+)
+
 // Ranking is one commune's or province's figures in the public rankings.
 type Ranking struct {
+	Rank         int    // 1 for the first, set by Rank
 	ID           string // the commune union's id, or the province's code
 	Name         string // the official name
 	ProvinceCode string
@@ -114,4 +123,28 @@ func (s *Services) Rankings(ctx context.Context, level string, since time.Time) 
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Rank orders rows by the figure by names, highest first, ties by id, and
+// numbers them from 1. A row without a population figure has no
+// per-resident rate and comes after every row with one.
+func Rank(rows []Ranking, by string) {
+	metric := func(r Ranking) float64 {
+		switch by {
+		case ByCertified:
+			if r.CertifiedPer1000 == nil {
+				return -1
+			}
+			return *r.CertifiedPer1000
+		case BySessions:
+			return float64(r.Sessions)
+		}
+		return r.FamilyShare
+	}
+	slices.SortStableFunc(rows, func(x, y Ranking) int {
+		return cmp.Or(cmp.Compare(metric(y), metric(x)), cmp.Compare(x.ID, y.ID))
+	})
+	for i := range rows {
+		rows[i].Rank = i + 1
+	}
 }

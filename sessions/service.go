@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"daisuso/errs"
 	"daisuso/gamify"
 	"daisuso/geo"
 	"daisuso/matching"
@@ -97,22 +98,22 @@ type NewSession struct {
 // (created false); another session under the same id is a conflict.
 func (s *Service) Schedule(ctx context.Context, a people.Actor, in NewSession) (Session, bool, error) {
 	if !ValidID(in.ID) {
-		return Session{}, false, &people.FieldError{Field: "id", Reason: "invalid_uuid"}
+		return Session{}, false, &errs.FieldError{Field: "id", Reason: "invalid_uuid"}
 	}
 	if a.Role != people.RoleVolunteer {
-		return Session{}, false, people.ErrForbidden
+		return Session{}, false, errs.ErrForbidden
 	}
 	if old, err := s.st.load(ctx, in.ID); err == nil {
 		if old.MentorID == a.UserID && old.StartsAt.Equal(in.StartsAt.UTC().Truncate(time.Second)) {
 			return old, false, nil
 		}
-		return Session{}, false, &people.ConflictError{Reason: "session_id_taken", Field: "id"}
+		return Session{}, false, &errs.ConflictError{Reason: "session_id_taken", Field: "id"}
 	} else if !errors.Is(err, ErrNotFound) {
 		return Session{}, false, err
 	}
 	mentor, err := s.people.VolunteerRecord(ctx, a.UserID)
-	if errors.Is(err, people.ErrNotFound) {
-		return Session{}, false, &people.RuleError{Code: "not_a_mentor", Field: "id"}
+	if errors.Is(err, errs.ErrNotFound) {
+		return Session{}, false, &errs.RuleError{Code: "not_a_mentor", Field: "id"}
 	}
 	if err != nil {
 		return Session{}, false, err
@@ -120,15 +121,15 @@ func (s *Service) Schedule(ctx context.Context, a people.Actor, in NewSession) (
 	now := s.now().UTC()
 	switch {
 	case len(in.Learners) == 0:
-		return Session{}, false, &people.FieldError{Field: "learners", Reason: "required"}
+		return Session{}, false, &errs.FieldError{Field: "learners", Reason: "required"}
 	case len(in.Learners) > MaxLearners:
-		return Session{}, false, &people.FieldError{Field: "learners", Reason: "too_many"}
+		return Session{}, false, &errs.FieldError{Field: "learners", Reason: "too_many"}
 	case in.StartsAt.IsZero():
-		return Session{}, false, &people.FieldError{Field: "starts_at", Reason: "required"}
+		return Session{}, false, &errs.FieldError{Field: "starts_at", Reason: "required"}
 	case in.StartsAt.Before(now.Add(-scheduleBackMax)) || in.StartsAt.After(now.Add(scheduleAheadMax)):
-		return Session{}, false, &people.RuleError{Code: "starts_at_out_of_range", Field: "starts_at"}
+		return Session{}, false, &errs.RuleError{Code: "starts_at_out_of_range", Field: "starts_at"}
 	case in.Minutes < MinMinutes || in.Minutes > MaxMinutes:
-		return Session{}, false, &people.FieldError{Field: "minutes", Reason: "out_of_range"}
+		return Session{}, false, &errs.FieldError{Field: "minutes", Reason: "out_of_range"}
 	}
 	topics, err := checkTopics("topics", in.Topics)
 	if err != nil {
@@ -167,20 +168,20 @@ func (s *Service) checkLearners(ctx context.Context, mentor people.Volunteer, in
 	for i, l := range in {
 		field := fmt.Sprintf("learners[%d]", i)
 		if !people.ValidID(l.HouseholdID) {
-			return nil, nil, &people.FieldError{Field: field + ".household_id", Reason: "required"}
+			return nil, nil, &errs.FieldError{Field: field + ".household_id", Reason: "required"}
 		}
 		h, err := s.people.HouseholdRecord(ctx, l.HouseholdID)
-		if errors.Is(err, people.ErrNotFound) {
-			return nil, nil, &people.RuleError{Code: "not_your_learner", Field: field}
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil, nil, &errs.RuleError{Code: "not_your_learner", Field: field}
 		}
 		if err != nil {
 			return nil, nil, err
 		}
 		if (h.UserID != "" && h.UserID == mentor.UserID) || (h.ContactPhone != "" && h.ContactPhone == mentor.Phone) {
-			return nil, nil, &people.RuleError{Code: "own_household", Field: field}
+			return nil, nil, &errs.RuleError{Code: "own_household", Field: field}
 		}
 		if l.Member < 0 || l.Member >= len(h.Members) {
-			return nil, nil, &people.FieldError{Field: field + ".member", Reason: "out_of_range"}
+			return nil, nil, &errs.FieldError{Field: field + ".member", Reason: "out_of_range"}
 		}
 		if !slices.Contains(households, h.ID) {
 			mentors, err := s.matching.MentorsOfHousehold(ctx, h.ID)
@@ -188,13 +189,13 @@ func (s *Service) checkLearners(ctx context.Context, mentor people.Volunteer, in
 				return nil, nil, err
 			}
 			if !slices.Contains(mentors, mentor.ID) {
-				return nil, nil, &people.RuleError{Code: "not_your_learner", Field: field}
+				return nil, nil, &errs.RuleError{Code: "not_your_learner", Field: field}
 			}
 			households = append(households, h.ID)
 		}
 		l.Language = h.Members[l.Member].Language
 		if seen[l.Key()] {
-			return nil, nil, &people.FieldError{Field: field, Reason: "duplicate"}
+			return nil, nil, &errs.FieldError{Field: field, Reason: "duplicate"}
 		}
 		seen[l.Key()] = true
 		out = append(out, l)
@@ -206,7 +207,7 @@ func checkTopics(field string, in []string) ([]string, error) {
 	out := []string{}
 	for _, t := range in {
 		if !slices.ContainsFunc(people.Topics, func(c people.Code) bool { return c.Code == t }) {
-			return nil, &people.FieldError{Field: field, Reason: "unknown_code"}
+			return nil, &errs.FieldError{Field: field, Reason: "unknown_code"}
 		}
 		if !slices.Contains(out, t) {
 			out = append(out, t)
@@ -251,7 +252,7 @@ func (s *Service) Mine(ctx context.Context, a people.Actor, limit int) ([]Sessio
 		return s.st.latest(ctx, "households", a.UserID, limit)
 	case people.RoleCommuneStaff:
 		b, err := s.people.Branch(ctx, a.BranchID)
-		if errors.Is(err, people.ErrNotFound) || (err == nil && b.CommuneID() == "") {
+		if errors.Is(err, errs.ErrNotFound) || (err == nil && b.CommuneID() == "") {
 			return []Session{}, nil
 		}
 		if err != nil {
@@ -282,7 +283,7 @@ func (s *Service) mentorSession(ctx context.Context, a people.Actor, id string) 
 		return Session{}, err
 	}
 	if sess.MentorID != a.UserID {
-		return Session{}, people.ErrForbidden
+		return Session{}, errs.ErrForbidden
 	}
 	return sess, nil
 }
@@ -315,7 +316,7 @@ func (s *Service) CheckIn(ctx context.Context, a people.Actor, id string, in Che
 		at = now
 	}
 	if at.Before(sess.StartsAt.Add(-2*time.Hour)) || at.After(sess.StartsAt.Add(7*24*time.Hour)) {
-		return Session{}, false, &people.RuleError{Code: "check_in_time_out_of_range", Field: "at"}
+		return Session{}, false, &errs.RuleError{Code: "check_in_time_out_of_range", Field: "at"}
 	}
 	cell := sess.Cell
 	if in.Location != nil {
@@ -363,10 +364,10 @@ func checkResults(sess Session, in []Result, covered []string) ([]Result, error)
 	for i, r := range in {
 		field := fmt.Sprintf("results[%d]", i)
 		if !slices.ContainsFunc(sess.Learners, func(l Learner) bool { return l.HouseholdID == r.HouseholdID && l.Member == r.Member }) {
-			return nil, &people.RuleError{Code: "not_in_session", Field: field}
+			return nil, &errs.RuleError{Code: "not_in_session", Field: field}
 		}
 		if slices.ContainsFunc(out, func(o Result) bool { return o.HouseholdID == r.HouseholdID && o.Member == r.Member }) {
-			return nil, &people.FieldError{Field: field, Reason: "duplicate"}
+			return nil, &errs.FieldError{Field: field, Reason: "duplicate"}
 		}
 		var topics []string
 		if r.Topics != nil {
@@ -375,14 +376,14 @@ func checkResults(sess Session, in []Result, covered []string) ([]Result, error)
 			}
 			for _, t := range topics {
 				if !slices.Contains(covered, t) {
-					return nil, &people.RuleError{Code: "topic_not_covered_in_session", Field: field + ".topics"}
+					return nil, &errs.RuleError{Code: "topic_not_covered_in_session", Field: field + ".topics"}
 				}
 			}
 		}
 		outcomes := []string{}
 		for _, o := range r.Outcomes {
 			if !slices.Contains(Outcomes, o) {
-				return nil, &people.FieldError{Field: field + ".outcomes", Reason: "unknown_code"}
+				return nil, &errs.FieldError{Field: field + ".outcomes", Reason: "unknown_code"}
 			}
 			if !slices.Contains(outcomes, o) {
 				outcomes = append(outcomes, o)
@@ -488,7 +489,7 @@ func (s *Service) Confirm(ctx context.Context, a people.Actor, id, code string) 
 		return Session{}, err
 	}
 	if sess.MentorID == a.UserID {
-		return Session{}, &people.RuleError{Code: "self_confirmation", Field: "id"}
+		return Session{}, &errs.RuleError{Code: "self_confirmation", Field: "id"}
 	}
 	method := ""
 	switch {
@@ -554,14 +555,14 @@ func (s *Service) advance(ctx context.Context, sess Session, change func(next *S
 // for review; a branch admin over the mentor's branch decides.
 func (s *Service) ReviewSession(ctx context.Context, a people.Actor, id, decision string) (Session, error) {
 	if decision != "approve" && decision != "reject" {
-		return Session{}, &people.FieldError{Field: "decision", Reason: "unknown_code"}
+		return Session{}, &errs.FieldError{Field: "decision", Reason: "unknown_code"}
 	}
 	sess, err := s.Get(ctx, a, id)
 	if err != nil {
 		return Session{}, err
 	}
 	if a.Role != people.RoleBranchAdmin && a.Role != people.RoleAdmin {
-		return Session{}, people.ErrForbidden
+		return Session{}, errs.ErrForbidden
 	}
 	if sess.State != StatePendingReview {
 		if sess.Review != nil && sess.Review.Decision == decision {
@@ -610,7 +611,7 @@ func (e *LockedError) Unwrap() error { return ErrTooManyAttempts }
 // not a try. A right code clears the count.
 func (s *Service) checkCode(ctx context.Context, sess Session, code string) error {
 	if code == "" {
-		return &people.FieldError{Field: "code", Reason: "required"}
+		return &errs.FieldError{Field: "code", Reason: "required"}
 	}
 	key := s.prefix + "cc:" + sess.ID
 	p := s.rdb.TxPipeline()
@@ -631,5 +632,5 @@ func (s *Service) checkCode(ctx context.Context, sess Session, code string) erro
 		_ = s.rdb.Del(context.WithoutCancel(ctx), key).Err()
 		return nil
 	}
-	return &people.RuleError{Code: "wrong_confirmation_code", Field: "code"}
+	return &errs.RuleError{Code: "wrong_confirmation_code", Field: "code"}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"daisuso/errs"
 	"daisuso/geo"
 	"daisuso/people"
 	"daisuso/store"
@@ -56,18 +57,18 @@ var opOrder = map[string]int{OpSchedule: 0, OpCheckIn: 1, OpCancel: 2}
 // not matter; results come back in the order sent.
 func (s *Service) Sync(ctx context.Context, a people.Actor, items []Item) ([]ItemResult, error) {
 	if len(items) == 0 {
-		return nil, &people.FieldError{Field: "items", Reason: "required"}
+		return nil, &errs.FieldError{Field: "items", Reason: "required"}
 	}
 	if len(items) > MaxSyncItems {
-		return nil, &people.FieldError{Field: "items", Reason: "too_many"}
+		return nil, &errs.FieldError{Field: "items", Reason: "too_many"}
 	}
 	seen := map[string]bool{}
 	for _, it := range items {
 		if !ValidID(it.ItemID) {
-			return nil, &people.FieldError{Field: "items.item_id", Reason: "invalid_uuid"}
+			return nil, &errs.FieldError{Field: "items.item_id", Reason: "invalid_uuid"}
 		}
 		if seen[it.ItemID] {
-			return nil, &people.FieldError{Field: "items.item_id", Reason: "duplicate"}
+			return nil, &errs.FieldError{Field: "items.item_id", Reason: "duplicate"}
 		}
 		seen[it.ItemID] = true
 	}
@@ -104,7 +105,7 @@ func (s *Service) apply(ctx context.Context, a people.Actor, it Item) ItemResult
 	case OpCancel:
 		sess, applied, err = s.Cancel(ctx, a, it.SessionID)
 	default:
-		err = &people.FieldError{Field: "op", Reason: "unknown_code"}
+		err = &errs.FieldError{Field: "op", Reason: "unknown_code"}
 	}
 	r.Status = "applied"
 	if !applied {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"daisuso/errs"
 	"daisuso/gamify"
 	"daisuso/matching"
 	"daisuso/people"
@@ -214,7 +215,7 @@ func demoRequests(ctx context.Context, svc *people.Service, m *matching.Service,
 			return outcomes, waiting, err
 		}
 		set, err := h.Learners(nil, nil)
-		var none *people.RuleError
+		var none *errs.RuleError
 		if errors.As(err, &none) {
 			continue // no member wants to learn anything
 		}

@@ -1,4 +1,8 @@
-package people
+// Package errs holds the errors every domain answers with: not found,
+// invalid input (FieldError), a conflict (ConflictError), a broken rule
+// (RuleError), forbidden. It imports nothing of the service, so that any
+// package may return them and the API maps them to one error table.
+package errs
 
 import "errors"
 

@@ -125,7 +125,7 @@ func BenchmarkOnlineMatchingHTTP(b *testing.B) {
 	var t strings.Builder
 	fmt.Fprintf(&t, "Online matching through HTTP: %d help requests from %d clients, commune of %d households and %d volunteers;\n",
 		len(ids), clients, households, len(plan.Volunteers))
-	fmt.Fprintf(&t, "store: %s with store.Ferret.IndexIDs applied (%d indexes), and a real redis-server; users cached for 10 s as in production; %d cores, load generator on the same machine\n\n", store, indexed, runtime.NumCPU())
+	fmt.Fprintf(&t, "store: %s with ferret.Server.IndexIDs applied (%d indexes), and a real redis-server; users cached for 10 s as in production; %d cores, load generator on the same machine\n\n", store, indexed, runtime.NumCPU())
 	fmt.Fprintln(&t, "| requests | errors | matched | waiting | req/s | p50 | p95 | p99 | max |")
 	fmt.Fprintln(&t, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	fmt.Fprintf(&t, "| %d | %d | %d | %d | %.0f | %v | %v | %v | %v |\n", len(ids), errs, states["matched"], states["waiting"],
@@ -261,7 +261,7 @@ func BenchmarkLeaderboardHTTP(b *testing.B) {
 		reads, clients, n, loaded.Seconds())
 	users := fmt.Sprintf("the %d clients are %d volunteers reading as themselves, users cached in memory (FerretDB is not read)", clients, clients)
 	if readers > clients {
-		users = fmt.Sprintf("the reads go round %d volunteers, a top-10 and a `me` each in turn; users read from %s (store.Ferret.IndexIDs applied, %d indexes) the first time and cached for 10 s", readers, storetest.MongoKind(), indexed)
+		users = fmt.Sprintf("the reads go round %d volunteers, a top-10 and a `me` each in turn; users read from %s (ferret.Server.IndexIDs applied, %d indexes) the first time and cached for 10 s", readers, storetest.MongoKind(), indexed)
 	}
 	fmt.Fprintf(&t, "boards: a real redis-server; %s; top rows and names cached for 1 s per instance; %d cores, load generator (%s client) in the same process; GOGC %s\n\n", users, runtime.NumCPU(), clientName, storetest.GCPercent())
 	fmt.Fprintln(&t, "| read | requests | p50 | p95 | p99 | max |")

@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"daisuso/store"
+	"daisuso/store/ferret"
 	"daisuso/store/storetest"
 )
 
@@ -35,8 +36,8 @@ func TestMongoStoppedUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := store.FerretConfig{Dir: dir, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	f, err := store.StartFerret(cfg)
+	cfg := ferret.Config{Dir: dir, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	f, err := ferret.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestMongoStoppedUnderLoad(t *testing.T) {
 	ferretMu.Lock()
 	f.Stop()
 	time.Sleep(2 * time.Second)
-	f, err = store.StartFerret(cfg)
+	f, err = ferret.Start(cfg)
 	ferretMu.Unlock()
 	if err != nil {
 		t.Fatal(err)

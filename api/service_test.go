@@ -19,6 +19,7 @@ import (
 	"daisuso/people"
 	"daisuso/programme"
 	"daisuso/store"
+	"daisuso/store/ferret"
 	"daisuso/store/storetest"
 )
 
@@ -80,7 +81,7 @@ func TestRedisStopped(t *testing.T) {
 func (r response) String() string { return string(r.Body) }
 
 func TestMongoStopped(t *testing.T) {
-	f, err := store.StartFerret(store.FerretConfig{Dir: t.TempDir()})
+	f, err := ferret.Start(ferret.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,11 +110,8 @@ type ledger struct{ coll *mongo.Collection }
 // of an entry (its key, reason, source, points, time and volunteer) are
 // fields of their own; what only the boards need (the volunteer's name,
 // branch, commune and province at the time, and the credits per campaign)
-// is one JSON string, boards. A rebuild reads the whole ledger, and
-// FerretDB decodes every value of a document with a JSON decoder of its
-// own, nested ones too: the first layout, with who and credits as nested
-// documents (still read, see upgrade), cost it three times as much to read
-// (docs/PERFORMANCE.md, "ledger layout").
+// is the document boards. A rebuild reads the whole ledger, with
+// entryDecoder.
 type entryDoc struct {
 	ID        string    `bson:"_id"`
 	Reason    string    `bson:"reason"`
@@ -122,17 +119,29 @@ type entryDoc struct {
 	Points    int       `bson:"points"`
 	At        time.Time `bson:"at"`
 	Volunteer string    `bson:"volunteer"`
-	Boards    string    `bson:"boards,omitempty"`
+	// Boards is a boardsDoc; the second layout kept it as a JSON string
+	// (boardsJSON), still read until UpgradeLedger has rewritten it.
+	Boards bson.RawValue `bson:"boards,omitempty"`
 
 	// The first layout.
 	Who     *whoDoc     `bson:"who,omitempty"`
 	Credits []creditDoc `bson:"credits,omitempty"`
 }
 
-// boardsDoc is the boards field of an entry, with short keys: a document
-// of FerretDB's under 512 bytes is read in one go, a longer one is read
-// again into a buffer three times the size.
+// boardsDoc is the boards field of an entry.
 type boardsDoc struct {
+	Name         string      `bson:"name"`
+	BranchID     string      `bson:"branch_id"`
+	BranchName   string      `bson:"branch_name"`
+	CommuneID    string      `bson:"commune_id"`
+	CommuneName  string      `bson:"commune_name"`
+	ProvinceCode string      `bson:"province_code"`
+	CommuneCode  string      `bson:"commune_code"`
+	Credits      []creditDoc `bson:"credits"`
+}
+
+// boardsJSON is the boards field of the second layout, a JSON string.
+type boardsJSON struct {
 	Name        string       `json:"n,omitempty"`
 	Branch      string       `json:"b,omitempty"`
 	BranchName  string       `json:"bn,omitempty"`
@@ -143,12 +152,8 @@ type boardsDoc struct {
 	Credits     []creditJSON `json:"cr"` // campaign and points
 }
 
-// creditJSON is a credit as a pair: ["all",10].
+// creditJSON is a credit of the second layout, a pair: ["all",10].
 type creditJSON Credit
-
-func (c creditJSON) MarshalJSON() ([]byte, error) {
-	return json.Marshal([2]any{c.Campaign, c.Points})
-}
 
 func (c *creditJSON) UnmarshalJSON(b []byte) error {
 	var pair []any
@@ -185,33 +190,48 @@ type creditDoc struct {
 }
 
 func toEntryDoc(e Entry) entryDoc {
-	b := boardsDoc{Name: e.Who.Name, Branch: e.Who.BranchID, BranchName: e.Who.BranchName, Commune: e.Who.CommuneID,
-		CommuneName: e.Who.CommuneName, Province: e.Who.ProvinceCode, CommuneCode: e.Who.CommuneCode, Credits: []creditJSON{}}
+	b := boardsDoc{Name: e.Who.Name, BranchID: e.Who.BranchID, BranchName: e.Who.BranchName, CommuneID: e.Who.CommuneID,
+		CommuneName: e.Who.CommuneName, ProvinceCode: e.Who.ProvinceCode, CommuneCode: e.Who.CommuneCode, Credits: []creditDoc{}}
 	for _, c := range e.Credits {
-		b.Credits = append(b.Credits, creditJSON(c))
+		b.Credits = append(b.Credits, creditDoc(c))
 	}
-	js, err := json.Marshal(b)
+	raw, err := bson.Marshal(b)
 	if err != nil { // strings and ints only
 		panic(err)
 	}
-	return entryDoc{ID: e.ID, Reason: e.Reason, Source: e.Source, Points: e.Points, At: e.At, Volunteer: e.Who.VolunteerID, Boards: string(js)}
+	return entryDoc{ID: e.ID, Reason: e.Reason, Source: e.Source, Points: e.Points, At: e.At, Volunteer: e.Who.VolunteerID,
+		Boards: bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: raw}}
 }
 
 func (d entryDoc) entry() (Entry, error) {
 	e := Entry{ID: d.ID, Reason: d.Reason, Source: d.Source, Points: d.Points, At: d.At.UTC()}
-	if d.Who != nil {
+	var b boardsDoc
+	switch {
+	case d.Who != nil: // the first layout
 		e.Who = Who(*d.Who)
 		for _, c := range d.Credits {
 			e.Credits = append(e.Credits, Credit(c))
 		}
 		return e, nil
+	case d.Boards.Type == bson.TypeEmbeddedDocument:
+		if err := bson.Unmarshal(d.Boards.Value, &b); err != nil {
+			return Entry{}, fmt.Errorf("gamify: ledger entry %q: boards: %w", d.ID, err)
+		}
+	case d.Boards.Type == bson.TypeString: // the second layout
+		var j boardsJSON
+		if err := json.Unmarshal([]byte(d.Boards.StringValue()), &j); err != nil {
+			return Entry{}, fmt.Errorf("gamify: ledger entry %q: boards: %w", d.ID, err)
+		}
+		b = boardsDoc{Name: j.Name, BranchID: j.Branch, BranchName: j.BranchName, CommuneID: j.Commune, CommuneName: j.CommuneName,
+			ProvinceCode: j.Province, CommuneCode: j.CommuneCode}
+		for _, c := range j.Credits {
+			b.Credits = append(b.Credits, creditDoc(c))
+		}
+	default:
+		return Entry{}, fmt.Errorf("gamify: ledger entry %q: no boards", d.ID)
 	}
-	var b boardsDoc
-	if err := json.Unmarshal([]byte(d.Boards), &b); err != nil {
-		return Entry{}, fmt.Errorf("gamify: ledger entry %q: boards: %w", d.ID, err)
-	}
-	e.Who = Who{VolunteerID: d.Volunteer, Name: b.Name, BranchID: b.Branch, BranchName: b.BranchName, CommuneID: b.Commune,
-		CommuneName: b.CommuneName, ProvinceCode: b.Province, CommuneCode: b.CommuneCode}
+	e.Who = Who{VolunteerID: d.Volunteer, Name: b.Name, BranchID: b.BranchID, BranchName: b.BranchName, CommuneID: b.CommuneID,
+		CommuneName: b.CommuneName, ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode}
 	for _, c := range b.Credits {
 		e.Credits = append(e.Credits, Credit(c))
 	}
@@ -399,29 +419,54 @@ func (l *ledger) anonymize(ctx context.Context, volunteerID string) error {
 	return fmt.Errorf("gamify: the ledger still names volunteer %q after three passes", volunteerID)
 }
 
-// ledgerLayout is the layout entries are written in (entryDoc); 1 was
-// the first, with who and credits as nested documents.
-const ledgerLayout = 2
+// ledgerLayout is the layout entries are written in (entryDoc): 1 had who
+// and credits as nested documents, 2 the boards as a JSON string.
+const ledgerLayout = 3
 
-// upgrade rewrites the entries of the first layout in this one, once per
-// ledger: the document "ledger_layout" in meta records that it is done, so
-// that a start does not scan the ledger again. Instances may run it at
-// once (each rewrite names the first layout in its filter), but no
-// instance of an earlier version may write entries after it. It returns
-// how many entries it rewrote.
-func (l *ledger) upgrade(ctx context.Context, meta *mongo.Collection) (int, error) {
+// oldLayouts matches the entries of earlier layouts.
+var oldLayouts = bson.D{{Key: "$or", Value: bson.A{
+	bson.D{{Key: "who", Value: bson.D{{Key: "$exists", Value: true}}}},
+	bson.D{{Key: "boards", Value: bson.D{{Key: "$type", Value: "string"}}}},
+}}}
+
+// current says whether the ledger holds only entries of this layout: the
+// document "ledger_layout" in meta records it once found, so that a start
+// does not scan the ledger again.
+func (l *ledger) current(ctx context.Context, meta *mongo.Collection) (bool, error) {
 	var m struct {
 		Layout int `bson:"layout"`
 	}
 	err := meta.FindOne(ctx, bson.D{{Key: "_id", Value: "ledger_layout"}}).Decode(&m)
 	if err == nil && m.Layout >= ledgerLayout {
-		return 0, nil
+		return true, nil
 	}
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, store.WrapMongo(err)
+		return false, store.WrapMongo(err)
 	}
+	err = l.coll.FindOne(ctx, oldLayouts, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return false, store.WrapMongo(err)
+	}
+	return true, l.setLayout(ctx, meta)
+}
+
+func (l *ledger) setLayout(ctx context.Context, meta *mongo.Collection) error {
+	_, err := meta.UpdateOne(ctx, bson.D{{Key: "_id", Value: "ledger_layout"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "layout", Value: ledgerLayout}}}}, options.UpdateOne().SetUpsert(true))
+	return store.WrapMongo(err)
+}
+
+// upgrade rewrites the entries of earlier layouts in this one, and then
+// records that the ledger is current. Instances may run it at once (each
+// rewrite names the earlier layouts in its filter), but no instance of an
+// earlier version may write entries after it. It returns how many entries
+// it rewrote.
+func (l *ledger) upgrade(ctx context.Context, meta *mongo.Collection) (int, error) {
+	old := oldLayouts
 	const batch = 500
-	old := bson.D{{Key: "who", Value: bson.D{{Key: "$exists", Value: true}}}}
 	cur, err := l.coll.Find(ctx, old, options.Find().SetBatchSize(batch))
 	if err != nil {
 		return 0, store.WrapMongo(err)
@@ -466,9 +511,7 @@ func (l *ledger) upgrade(ctx context.Context, meta *mongo.Collection) (int, erro
 	if err := l.coll.Indexes().DropOne(ctx, "who.volunteer_id_1_at_1"); err != nil && !(errors.As(err, &se) && (se.HasErrorCode(26) || se.HasErrorCode(27))) {
 		return n, store.WrapMongo(err)
 	}
-	_, err = meta.UpdateOne(ctx, bson.D{{Key: "_id", Value: "ledger_layout"}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "layout", Value: ledgerLayout}}}}, options.UpdateOne().SetUpsert(true))
-	return n, store.WrapMongo(err)
+	return n, l.setLayout(ctx, meta)
 }
 
 // credits are what an entry earns in each campaign that covers it.

@@ -12,9 +12,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// An entry is written in the second layout (its own fields for what
-// audits ask, one JSON string for what the boards need) and read back
-// whole, credits of two campaigns included.
+// An entry is written in the third layout (its own fields for what audits
+// ask, one document for what the boards need) and read back whole,
+// credits of two campaigns included.
 func TestLedgerLayoutRoundTrips(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -40,6 +40,16 @@ func TestLedgerLayoutRoundTrips(t *testing.T) {
 	if want := []string{"_id", "reason", "source", "points", "at", "volunteer", "boards"}; !slices.Equal(keys, want) {
 		t.Fatalf("stored fields %v, want %v", keys, want)
 	}
+	boards, ok := raw.Lookup("boards").DocumentOK()
+	if !ok {
+		t.Fatalf("boards is not a document: %s", raw.Lookup("boards"))
+	}
+	if name := boards.Lookup("name").StringValue(); name != w.Name {
+		t.Fatalf("boards.name %q", name)
+	}
+	if c := boards.Lookup("credits", "1", "points").AsInt64(); c != 20 {
+		t.Fatalf("boards.credits.1.points %d", c)
+	}
 	got, err := f.ledger.of(ctx, w.VolunteerID)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("of: %v, %v", got, err)
@@ -49,13 +59,13 @@ func TestLedgerLayoutRoundTrips(t *testing.T) {
 	}
 }
 
-// A ledger of the first layout is rewritten at the first EnsureIndexes and
-// rebuilds the same boards; a later start does not scan it again, and an
-// entry of the first layout still reads.
-func TestLedgerFirstLayoutIsRewrittenOnce(t *testing.T) {
+// A ledger with entries of the first and second layouts is not current
+// and EnsureIndexes leaves it as it is; UpgradeLedger rewrites it, the
+// boards rebuilt from it are the same, and run again it rewrites nothing.
+func TestEarlierLedgerLayoutsAreUpgraded(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.meta.DeleteMany(ctx, bson.D{}); err != nil { // as a ledger written before the second layout
+	if _, err := f.meta.DeleteMany(ctx, bson.D{}); err != nil { // as a ledger written before the third layout
 		t.Fatal(err)
 	}
 	firstLayout := func(i int, key string) bson.D {
@@ -68,10 +78,20 @@ func TestLedgerFirstLayoutIsRewrittenOnce(t *testing.T) {
 				{Key: "province_code", Value: w.ProvinceCode}, {Key: "commune_code", Value: w.CommuneCode}}},
 			{Key: "credits", Value: bson.A{bson.D{{Key: "campaign", Value: AllTime}, {Key: "points", Value: 10}}}}}
 	}
+	secondLayout := func(i int, key string) bson.D {
+		w := who(i)
+		js := fmt.Sprintf(`{"n":%q,"b":%q,"bn":%q,"c":%q,"cn":%q,"p":%q,"cc":%q,"cr":[[%q,10]]}`, w.Name, w.BranchID, w.BranchName,
+			w.CommuneID, w.CommuneName, w.ProvinceCode, w.CommuneCode, AllTime)
+		return bson.D{{Key: "_id", Value: key}, {Key: "reason", Value: ReasonSession}, {Key: "source", Value: "src" + key},
+			{Key: "points", Value: 10}, {Key: "at", Value: f.now}, {Key: "volunteer", Value: w.VolunteerID}, {Key: "boards", Value: js}}
+	}
 	for i, key := range []string{"old:1", "old:2", "old:3"} {
 		if _, err := f.ledger.coll.InsertOne(ctx, firstLayout(i+1, key)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := f.ledger.coll.InsertOne(ctx, secondLayout(4, "second:4")); err != nil {
+		t.Fatal(err)
 	}
 	if _, _, err := f.Award(ctx, Award{Key: "new:1", Reason: ReasonSession, Who: who(1), At: f.now}); err != nil {
 		t.Fatal(err)
@@ -80,18 +100,46 @@ func TestLedgerFirstLayoutIsRewrittenOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := f.boardSnapshot(t)
-	if before["all:volunteers:national:campaign"]["v01"] != 20 {
+	if before["all:volunteers:national:campaign"]["v01"] != 20 || before["all:volunteers:national:campaign"]["v04"] != 10 {
 		t.Fatalf("boards from the mixed ledger: %v", before["all:volunteers:national:campaign"])
 	}
 	if err := f.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := f.ledger.coll.CountDocuments(ctx, bson.D{{Key: "who", Value: bson.D{{Key: "$exists", Value: true}}}}); err != nil || n != 0 {
-		t.Fatalf("%d entries left in the first layout (%v)", n, err)
+	old := func() int64 {
+		n, err := f.ledger.coll.CountDocuments(ctx, oldLayouts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	es, err := f.ledger.of(ctx, "v02")
-	if err != nil || len(es) != 1 || es[0].Source != "srcold:2" || es[0].Who != who(2) || es[0].Credits[0] != (Credit{AllTime, 10}) {
-		t.Fatalf("a rewritten entry reads %+v (%v)", es, err)
+	if n := old(); n != 4 {
+		t.Fatalf("EnsureIndexes changed the entries: %d of 4 left in earlier layouts", n)
+	}
+	if ok, err := f.LedgerCurrent(ctx); ok || err != nil {
+		t.Fatalf("a ledger with earlier layouts is current: %v, %v", ok, err)
+	}
+	if n, err := f.UpgradeLedger(ctx); n != 4 || err != nil {
+		t.Fatalf("upgrade rewrote %d (%v), want 4", n, err)
+	}
+	if n := old(); n != 0 {
+		t.Fatalf("%d entries left in earlier layouts", n)
+	}
+	if ok, err := f.LedgerCurrent(ctx); !ok || err != nil {
+		t.Fatalf("the upgraded ledger is not current: %v, %v", ok, err)
+	}
+	if n, err := f.UpgradeLedger(ctx); n != 0 || err != nil {
+		t.Fatalf("a second upgrade rewrote %d (%v)", n, err)
+	}
+	for _, v := range []struct {
+		id     string
+		i      int
+		source string
+	}{{"v02", 2, "srcold:2"}, {"v04", 4, "srcsecond:4"}} {
+		es, err := f.ledger.of(ctx, v.id)
+		if err != nil || len(es) != 1 || es[0].Source != v.source || es[0].Who != who(v.i) || es[0].Credits[0] != (Credit{AllTime, 10}) {
+			t.Fatalf("a rewritten entry reads %+v (%v)", es, err)
+		}
 	}
 	if _, err := f.Rebuild(ctx); err != nil {
 		t.Fatal(err)
@@ -99,12 +147,9 @@ func TestLedgerFirstLayoutIsRewrittenOnce(t *testing.T) {
 	if after := f.boardSnapshot(t); !equalBoards(before, after) {
 		t.Fatalf("boards after the rewrite differ: %s", diffBoards(before, after))
 	}
-	// Done once: an entry of the first layout written now stays as it is,
-	// and still reads.
+	// An entry of the first layout written now (by an instance of an
+	// earlier version) still reads.
 	if _, err := f.ledger.coll.InsertOne(ctx, firstLayout(5, "old:5")); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.ledger.getMany(ctx, []string{"old:5"})

@@ -93,23 +93,27 @@ func (s *Service) SetPublicRanking(ctx context.Context, volunteerID string, publ
 	return s.boards.hidden.change(ctx, volunteerID, !public)
 }
 
-// EnsureIndexes brings a ledger of the first layout to today's (once; see
-// ledger.upgrade) and creates the indexes of the ledger and badges: by
+// EnsureIndexes creates the indexes of the ledger and badges: by
 // volunteer (badges, totals, erasure).
 func (s *Service) EnsureIndexes(ctx context.Context) error {
-	uctx, cancel := context.WithTimeout(ctx, 30*time.Minute) // the store's own bound is a request's
-	defer cancel()
-	n, err := s.ledger.upgrade(uctx, s.meta)
-	if n > 0 || err != nil {
-		s.log.Info("ledger entries rewritten in the new layout", "entries", n, "err", err)
-	}
-	if err != nil {
-		return err
-	}
 	if err := store.EnsureIndexes(ctx, s.ledger.coll, mongo.IndexModel{Keys: bson.D{{Key: "volunteer", Value: 1}, {Key: "at", Value: 1}}}); err != nil {
 		return err
 	}
 	return store.EnsureIndexes(ctx, s.badges.coll, mongo.IndexModel{Keys: bson.D{{Key: "volunteer_id", Value: 1}}})
+}
+
+// LedgerCurrent says whether every ledger entry is in the layout this
+// version writes, so that the service may run on it: a ledger with entries
+// of an earlier layout is brought up to date by UpgradeLedger (`daisuso
+// migrate`) first. An empty ledger is current.
+func (s *Service) LedgerCurrent(ctx context.Context) (bool, error) {
+	return s.ledger.current(ctx, s.meta)
+}
+
+// UpgradeLedger rewrites the entries of earlier layouts in this one and
+// returns how many it rewrote; run again, it rewrites nothing.
+func (s *Service) UpgradeLedger(ctx context.Context) (int, error) {
+	return s.ledger.upgrade(ctx, s.meta)
 }
 
 // CreateCampaign stores a new campaign; by is the creator's unit, nil for

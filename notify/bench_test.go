@@ -170,7 +170,7 @@ func BenchmarkReminders(b *testing.B) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "Reminders: %d to %d users with one phone each; store: %s and a real redis-server; FCM: the real Firebase client\n", n, users, storetest.MongoKind())
 	fmt.Fprintf(&out, "to notify/fcmtest on loopback, in the same process; one instance, %d workers, batches of 500; %d cores; GOGC %s;\n", a.cfg.Workers, runtime.NumCPU(), storetest.GCPercent())
-	fmt.Fprintf(&out, "FerretDB's _id index (store.Ferret.IndexIDs, as the service applies at start and every minute): %s\n\n", idIndex)
+	fmt.Fprintf(&out, "FerretDB's _id index (ferret.Server.IndexIDs, as the service applies at start and every minute): %s\n\n", idIndex)
 	fmt.Fprintln(&out, "| step | count | seconds | per second |")
 	fmt.Fprintln(&out, "| --- | --- | --- | --- |")
 	fmt.Fprintf(&out, "| phones loaded into the Redis directory (from MongoDB) | %d | %.2f | %.0f |\n", users, devices.Seconds(), float64(users)/devices.Seconds())

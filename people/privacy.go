@@ -30,8 +30,8 @@ func (s *Service) OnVolunteerSaved(f func(context.Context, Volunteer) error) {
 }
 
 // OnErased registers f to run once a person's erasure has deleted
-// everything (the store's own traces of deleted data: see
-// store.Ferret.Checkpoint). Call it before serving.
+// everything (the embedded store checkpoints its log, so that nothing
+// deleted stays in its files). Call it before serving.
 func (s *Service) OnErased(f func(context.Context) error) { s.afterErase = append(s.afterErase, f) }
 
 func (s *Service) erased(ctx context.Context) error {

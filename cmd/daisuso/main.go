@@ -40,6 +40,7 @@ import (
 	"daisuso/people"
 	"daisuso/programme"
 	"daisuso/store"
+	"daisuso/store/ferret"
 )
 
 func main() {
@@ -64,8 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			demo = true
 		case "units":
 			return unitsCommand(ctx, args[1:], getenv, stdout)
+		case "migrate":
+			return migrateCommand(ctx, args[1:], getenv, stdout)
 		default:
-			return fmt.Errorf("unknown command %q (commands: demo, seed, units, env)", args[0])
+			return fmt.Errorf("unknown command %q (commands: demo, seed, units, migrate, env)", args[0])
 		}
 	}
 
@@ -86,11 +89,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer st.close()
-	if st.ferret != nil {
-		// Only the embedded FerretDB allocates so (store.GCPercent).
-		log.Info("garbage collector target", "GOGC", store.TuneGC(getenv))
+	if st.embedded != nil {
+		// Only the embedded FerretDB allocates so (ferret.GCPercent).
+		log.Info("garbage collector target", "GOGC", ferret.TuneGC(getenv))
 	}
-	ferret, mongoClient, db, rdb := st.ferret, st.mongo, st.db, st.redis
+	embedded, mongoClient, db, rdb := st.embedded, st.mongo, st.db, st.redis
 
 	verifier, sender, err := openFirebase(ctx, cfg, log)
 	if err != nil {
@@ -120,9 +123,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	svcs := programme.New(programme.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Logger: log, Now: time.Now,
 		Units: units, CodeSecret: codeSecret, Sender: sender, PushLease: cfg.PushLease, NoQuietHours: cfg.NoQuietHours})
 	peopleSvc, matchingSvc, gamifySvc, notifySvc := svcs.People, svcs.Matching, svcs.Gamify, svcs.Notify
-	if ferret != nil {
+	if embedded != nil {
 		// An erased person leaves no copy in the embedded store's log.
-		peopleSvc.OnErased(ferret.Checkpoint)
+		peopleSvc.OnErased(embedded.Checkpoint)
 	}
 	if err := registerNotifyMetrics(registry, notifySvc); err != nil {
 		return err
@@ -138,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	if err := prepare(ctx, log, db, srv, svcs, ferret); err != nil {
+	if err := prepare(ctx, log, db, srv, svcs, embedded); err != nil {
 		return err
 	}
 	if demo {
@@ -147,23 +150,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 
-	return serve(ctx, cfg, log, stdout, srv, svcs, ferret)
+	return serve(ctx, cfg, log, stdout, srv, svcs, embedded)
 }
 
 // prepare readies the stores before serving: every index, the embedded
 // FerretDB's _id indexes, the boards, the push queue and the mentor index,
-// which Redis and matching derive from MongoDB.
-func prepare(ctx context.Context, log *slog.Logger, db *mongo.Database, srv *api.API, svcs *programme.Services, ferret *store.Ferret) error {
+// which Redis and matching derive from MongoDB. It refuses data that needs
+// `daisuso migrate` first.
+func prepare(ctx context.Context, log *slog.Logger, db *mongo.Database, srv *api.API, svcs *programme.Services, embedded *ferret.Server) error {
 	if err := srv.EnsureIndexes(ctx); err != nil {
 		return err
 	}
 	if err := svcs.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	if ferret != nil {
+	if current, err := svcs.Gamify.LedgerCurrent(ctx); err != nil {
+		return fmt.Errorf("points ledger: %w", err)
+	} else if !current {
+		return fmt.Errorf("points ledger: %w", errMigrate)
+	}
+	if embedded != nil {
 		// Now that every collection with an index exists; the run every
-		// minute below covers those made later.
-		indexFerretIDs(ctx, log, ferret)
+		// minute in serve covers those made later.
+		embedded.Maintain(ctx)
 	}
 	// Redis keeps no boards after a restart (or with the in-process Redis):
 	// rebuild them from the ledger before serving.
@@ -184,7 +193,7 @@ func prepare(ctx context.Context, log *slog.Logger, db *mongo.Database, srv *api
 // serve listens, runs the background work (the push worker and each part's
 // upkeep) until ctx ends, then shuts down gracefully: in-flight requests
 // finish, then the background work, all of which it waits for.
-func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer, srv *api.API, svcs *programme.Services, ferret *store.Ferret) error {
+func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer, srv *api.API, svcs *programme.Services, embedded *ferret.Server) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -206,8 +215,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer, 
 	loop(10*time.Minute, false, func(ctx context.Context) { matchingUpkeep(ctx, log, svcs.Matching, svcs.People, svcs.Notify) })
 	loop(10*time.Second, false, svcs.Gamify.Maintain)
 	loop(time.Minute, true, svcs.Notify.Maintain)
-	if ferret != nil {
-		loop(time.Minute, false, func(ctx context.Context) { indexFerretIDs(ctx, log, ferret) })
+	if embedded != nil {
+		loop(time.Minute, false, embedded.Maintain)
 	}
 	work.Go(func() error { svcs.Notify.Run(workCtx); return nil })
 
@@ -238,11 +247,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer, 
 // stores are the connections the service runs on, and how to close them
 // (in reverse order of opening).
 type stores struct {
-	ferret  *store.Ferret // nil unless embedded
-	mongo   *mongo.Client
-	db      *mongo.Database
-	redis   redis.UniversalClient
-	closers []func()
+	embedded *ferret.Server // nil unless embedded
+	mongo    *mongo.Client
+	db       *mongo.Database
+	redis    redis.UniversalClient
+	closers  []func()
 }
 
 func (st *stores) close() {
@@ -263,12 +272,12 @@ func openMongo(ctx context.Context, cfg config, log *slog.Logger) (st *stores, e
 	mongoURI := cfg.MongoURI
 	if mongoURI == "" {
 		dir := filepath.Join(cfg.DataDir, "ferretdb")
-		if st.ferret, err = store.StartFerret(store.FerretConfig{Dir: dir, PostgresURL: cfg.FerretPostgres, SyncFull: cfg.DataSyncFull,
+		if st.embedded, err = ferret.Start(ferret.Config{Dir: dir, PostgresURL: cfg.FerretPostgres, SyncFull: cfg.DataSyncFull,
 			Logger: log.With("component", "ferretdb").WithGroup("ferretdb")}); err != nil {
 			return st, err
 		}
-		st.closers = append(st.closers, st.ferret.Stop)
-		mongoURI = st.ferret.URI
+		st.closers = append(st.closers, st.embedded.Stop)
+		mongoURI = st.embedded.URI
 		log.Info("embedded FerretDB started", "dir", dir)
 	}
 	if st.mongo, st.db, err = store.OpenMongo(ctx, store.MongoConfig{URI: mongoURI, Database: cfg.MongoDatabase, Timeout: cfg.StoreTimeout,
@@ -370,22 +379,6 @@ func syncMentorIndex(ctx context.Context, log *slog.Logger, db *mongo.Database, 
 	}
 	log.Info("rebuilding the mentor index", "volunteers", vols, "indexed", idx)
 	return p.EachVolunteer(ctx, func(v people.Volunteer) error { return m.SaveMentor(ctx, programme.MentorOf(v)) })
-}
-
-// indexFerretIDs gives every collection table of the embedded FerretDB
-// the index its {_id: x} lookups use (store.Ferret.IndexIDs). It runs at
-// start and every minute: a collection with no index of its own
-// (notification outcomes, the points ledger) is made by its first insert,
-// after the start's run, and its lookups by _id scanned it until the next
-// start. Indexing a table holds SQLite's write lock for as long as it
-// takes over the rows of at most a minute; a table already indexed costs
-// a look at sqlite_master.
-func indexFerretIDs(ctx context.Context, log *slog.Logger, ferret *store.Ferret) {
-	if n, err := ferret.IndexIDs(ctx); err != nil {
-		log.Warn("FerretDB _id indexes not created; lookups by _id scan their tables", "err", err)
-	} else if n > 0 {
-		log.Info("FerretDB _id indexes created", "count", n)
-	}
 }
 
 // matchingUpkeep gives the learners of long-paused mentors back to

@@ -70,3 +70,54 @@ func TestREADMEFirstSession(t *testing.T) {
 		<-c.exited
 	}
 }
+
+// TestREADMELayoutNamesEveryPackage: the README's layout table names each
+// folder of Go code, as a row of its own or inside its parent's row, and
+// no folder that is gone.
+func TestREADMELayoutNamesEveryPackage(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "## Layout")
+	if start < 0 {
+		t.Fatal("the README has no Layout section")
+	}
+	table := text[start:]
+	if end := strings.Index(table[1:], "\n## "); end > 0 {
+		table = table[:end+1]
+	}
+	root := filepath.Join("..", "..")
+	dirs := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() && path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(name, ".go") {
+			rel, _ := filepath.Rel(root, filepath.Dir(path))
+			dirs[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 10 {
+		t.Fatalf("found only %v", dirs)
+	}
+	for dir := range dirs {
+		if !strings.Contains(table, "`"+dir+"`") && !strings.Contains(table, "`"+dir+"/`") {
+			t.Errorf("the README's layout table does not name %s", dir)
+		}
+	}
+	for _, m := range regexp.MustCompile("`([a-z]+(?:/[a-z]+)*)/?`").FindAllStringSubmatch(table, -1) {
+		if _, err := os.Stat(filepath.Join(root, m[1])); err != nil && strings.Contains(m[1], "/") {
+			t.Errorf("the layout table names %s, which is not there", m[1])
+		}
+	}
+}

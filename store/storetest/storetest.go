@@ -28,6 +28,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"daisuso/store"
+	"daisuso/store/ferret"
 )
 
 // Environment variables the tests read.
@@ -50,7 +51,7 @@ var (
 	redisErr  error
 	redisOnce sync.Once
 	redisUsed bool
-	ferret    *store.Ferret // the in-process FerretDB, when the tests run one
+	embedded  *ferret.Server // the in-process FerretDB, when the tests run one
 )
 
 // gcPercent is the garbage collector target benchmarks run with: GOGC,
@@ -69,7 +70,7 @@ func Main(m *testing.M) {
 	// (cmd/daisuso sets it at start), tests with Go's.
 	flag.Parse()
 	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
-		gcPercent = store.TuneGC(os.Getenv)
+		gcPercent = ferret.TuneGC(os.Getenv)
 	}
 	code := m.Run()
 	writeReport()
@@ -108,13 +109,13 @@ func MongoURI(t testing.TB) string {
 			mongoErr = err
 			return
 		}
-		f, err := store.StartFerret(store.FerretConfig{Dir: dir, PostgresURL: os.Getenv(envPostgresURL)})
+		f, err := ferret.Start(ferret.Config{Dir: dir, PostgresURL: os.Getenv(envPostgresURL)})
 		if err != nil {
 			mongoErr = err
 			_ = os.RemoveAll(dir)
 			return
 		}
-		mongoURI, ferret = f.URI, f
+		mongoURI, embedded = f.URI, f
 		atExit(func() { f.Stop(); _ = os.RemoveAll(dir) })
 	})
 	if mongoErr != nil {
@@ -443,17 +444,17 @@ type quietRedisLog struct{}
 
 func (quietRedisLog) Printf(context.Context, string, ...interface{}) {}
 
-// IndexFerretIDs applies store.Ferret.IndexIDs to the in-process FerretDB
+// IndexFerretIDs applies ferret.Server.IndexIDs to the in-process FerretDB
 // on SQLite, as the service does at start: every collection that exists
 // now gets an index FerretDB's {_id: x} lookups use. It does nothing on
 // another store. Benchmarks call it once their collections exist and say
 // so in their reports.
 func IndexFerretIDs(t testing.TB) int {
 	t.Helper()
-	if ferret == nil {
+	if embedded == nil {
 		return 0
 	}
-	n, err := ferret.IndexIDs(context.Background())
+	n, err := embedded.IndexIDs(context.Background())
 	if err != nil {
 		t.Fatalf("index ferretdb _id: %v", err)
 	}

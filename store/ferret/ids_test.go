@@ -1,4 +1,4 @@
-package store_test
+package ferret_test
 
 import (
 	"context"
@@ -14,15 +14,16 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"daisuso/store"
+	"daisuso/store/ferret"
 	"daisuso/store/storetest"
 )
 
 // ferretIn starts a FerretDB of its own on SQLite in dir (the files
 // IndexIDs works on) and returns it with its database "ids"; both are
 // closed when the test ends.
-func ferretIn(tb testing.TB, dir string, timeout time.Duration) (*store.Ferret, *mongo.Database) {
+func ferretIn(tb testing.TB, dir string, timeout time.Duration) (*ferret.Server, *mongo.Database) {
 	tb.Helper()
-	f, err := store.StartFerret(store.FerretConfig{Dir: dir})
+	f, err := ferret.Start(ferret.Config{Dir: dir})
 	if err != nil {
 		tb.Fatal(err)
 	}

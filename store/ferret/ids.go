@@ -1,4 +1,4 @@
-package store
+package ferret
 
 import (
 	"context"
@@ -8,6 +8,22 @@ import (
 
 	_ "modernc.org/sqlite" // FerretDB's own SQLite driver, registered as "sqlite"
 )
+
+// Maintain gives every collection table the index its {_id: x} lookups
+// use (IndexIDs), and logs what it did. The service runs it at start and
+// every minute: a collection with no index of its own (notification
+// outcomes, the points ledger) is made by its first insert, after the
+// start's run, and its lookups by _id scanned it until the next start.
+// Indexing a table holds SQLite's write lock for as long as it takes over
+// the rows of at most a minute; a table already indexed costs a look at
+// sqlite_master.
+func (f *Server) Maintain(ctx context.Context) {
+	if n, err := f.IndexIDs(ctx); err != nil {
+		f.log.Warn("FerretDB _id indexes not created; lookups by _id scan their tables", "err", err)
+	} else if n > 0 {
+		f.log.Info("FerretDB _id indexes created", "count", n)
+	}
+}
 
 // IndexIDs works around FerretDB 1.24's SQLite backend, which looks a
 // document up by `_ferretdb_sjson->'$._id'` but builds its unique _id
@@ -20,7 +36,7 @@ import (
 // uniqueness stays with its own index. Collections created later are
 // covered the next time it runs. With the PostgreSQL backend it does
 // nothing.
-func (f *Ferret) IndexIDs(ctx context.Context) (int, error) {
+func (f *Server) IndexIDs(ctx context.Context) (int, error) {
 	created := 0
 	err := f.eachSQLite(func(db *sql.DB) error {
 		n, err := indexIDsIn(ctx, db)
@@ -34,7 +50,7 @@ func (f *Ferret) IndexIDs(ctx context.Context) (int, error) {
 // truncates it: after an erasure, the pages that held the person's data
 // (overwritten with zeros, secure_delete) leave the log too, so no copy of
 // them stays in DATA_DIR.
-func (f *Ferret) Checkpoint(ctx context.Context) error {
+func (f *Server) Checkpoint(ctx context.Context) error {
 	return f.eachSQLite(func(db *sql.DB) error {
 		_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 		return err
@@ -43,7 +59,7 @@ func (f *Ferret) Checkpoint(ctx context.Context) error {
 
 // eachSQLite runs do on each SQLite file of the embedded store, opened
 // beside FerretDB's own connections; nothing with the PostgreSQL backend.
-func (f *Ferret) eachSQLite(do func(db *sql.DB) error) error {
+func (f *Server) eachSQLite(do func(db *sql.DB) error) error {
 	if f.dir == "" {
 		return nil
 	}

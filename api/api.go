@@ -116,8 +116,8 @@ func New(d Deps) (*API, error) {
 	if d.Redis != nil {
 		a.limiter = &limiter{rdb: d.Redis, prefix: d.RedisPrefix, now: d.Now}
 	}
-	a.idem = &idempotency{coll: d.Mongo.Collection("idempotency"), now: d.Now,
-		staleAfter: d.RequestTimeout + 10*time.Second, keep: 24 * time.Hour}
+	a.idem = &idempotency{coll: d.Mongo.Collection(idempotencyCollection), now: d.Now,
+		staleAfter: d.RequestTimeout + 10*time.Second, keep: idempotencyKeep}
 	a.app = fiber.New(fiber.Config{
 		AppName:      "daisuso",
 		ErrorHandler: a.handleError,
@@ -237,14 +237,17 @@ func (a *API) metricsHandler() fiber.Handler {
 
 // EnsureIndexes creates the indexes of the API's own collections.
 func (a *API) EnsureIndexes(ctx context.Context) error {
+	if err := store.EnsureExpiry(ctx, a.idem.coll, "expires_at"); err != nil {
+		return err
+	}
 	return store.EnsureIndexes(ctx, a.idem.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "created_at", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "user", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "subject", Value: 1}}})
 }
 
-// RunMaintenance sweeps old idempotency records: one pass, which the
-// command runs every ten minutes (store.Every).
+// RunMaintenance sweeps expired idempotency records where the store has no
+// TTL index: one pass, which the command runs every ten minutes
+// (store.Every).
 func (a *API) RunMaintenance(ctx context.Context) {
 	if n, err := a.idem.sweep(ctx); err != nil {
 		a.log.Warn("idempotency sweep failed", "err", err)

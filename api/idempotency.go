@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
@@ -21,11 +22,18 @@ import (
 //
 // The record of a key is an insert-only document whose _id is a hash of
 // (user, method, path, key): the insert that wins runs the request; every
-// other one finds the record. This holds on FerretDB, which loses
-// concurrent updates but keeps unique keys. The record is then written only
-// by the request that owns it.
+// other one finds the record. This holds on any store that keeps unique
+// keys, even one that loses concurrent updates. The record is then written
+// only by the request that owns it.
 
 const maxIdempotencyKey = 128
+
+const (
+	idempotencyCollection = "idempotency"
+	// idempotencyKeep is how long a record is kept for replays: a phone
+	// that retries within a day gets the first answer.
+	idempotencyKeep = 24 * time.Hour
+)
 
 type idemDoc struct {
 	ID          string    `bson:"_id"`
@@ -37,6 +45,9 @@ type idemDoc struct {
 	ContentType string    `bson:"content_type,omitempty"`
 	Body        []byte    `bson:"body,omitempty"`
 	CreatedAt   time.Time `bson:"created_at"`
+	// ExpiresAt is when the record goes (created_at + keep): a TTL index
+	// deletes it, or where the store has none, sweep.
+	ExpiresAt time.Time `bson:"expires_at"`
 }
 
 type idempotency struct {
@@ -141,7 +152,8 @@ func hashHex(parts ...string) string {
 func (s *idempotency) claim(ctx context.Context, id, user, bodyHash string) (bool, idemDoc, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		now := s.now().UTC().Truncate(time.Millisecond)
-		_, err := s.coll.InsertOne(ctx, idemDoc{ID: id, User: user, BodyHash: bodyHash, State: "running", CreatedAt: now})
+		_, err := s.coll.InsertOne(ctx, idemDoc{ID: id, User: user, BodyHash: bodyHash, State: "running", CreatedAt: now,
+			ExpiresAt: now.Add(s.keep)})
 		err = store.WrapMongo(err)
 		if err == nil {
 			return true, idemDoc{}, nil
@@ -181,12 +193,27 @@ func (s *idempotency) release(ctx context.Context, id string) error {
 	return store.WrapMongo(err)
 }
 
-// sweep deletes records older than keep. FerretDB has no TTL indexes, so a
-// background loop does what a TTL index would.
+// sweep deletes expired records where the store has no TTL index to do it
+// (store.SweepExpired).
 func (s *idempotency) sweep(ctx context.Context) (int64, error) {
-	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-s.keep)}}}})
+	return store.SweepExpired(ctx, s.coll, "expires_at", s.now())
+}
+
+// UpgradeIdempotencyRecords gives the idempotency records written before
+// they had an expiry (created_at + keep) one, so that they go like the
+// others (`daisuso migrate`). It returns how many it changed.
+func UpgradeIdempotencyRecords(ctx context.Context, db *mongo.Database) (int, error) {
+	coll := db.Collection(idempotencyCollection)
+	docs, err := store.FindAll[idemDoc](ctx, coll, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$exists", Value: false}}}},
+		options.Find().SetProjection(bson.D{{Key: "created_at", Value: 1}}))
 	if err != nil {
-		return 0, store.WrapMongo(err)
+		return 0, err
 	}
-	return res.DeletedCount, nil
+	for i, d := range docs {
+		if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: d.CreatedAt.Add(idempotencyKeep)}}}}); err != nil {
+			return i, store.WrapMongo(err)
+		}
+	}
+	return len(docs), nil
 }

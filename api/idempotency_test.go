@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"daisuso/people"
+	"daisuso/store"
 )
 
 // echoRoute adds a retried POST to ta whose handler counts its runs. A body
@@ -138,7 +140,31 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatalf("%d %s runs=%d", r.Status, r.Body, runs.Load()-before)
 		}
 	})
-	t.Run("sweep removes old records", func(t *testing.T) {
+	t.Run("records expire", func(t *testing.T) {
+		var doc idemDoc
+		if err := ta.idem.coll.FindOne(t.Context(), bson.D{}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		if !doc.ExpiresAt.Equal(doc.CreatedAt.Add(idempotencyKeep)) {
+			t.Fatalf("created %v, expires %v", doc.CreatedAt, doc.ExpiresAt)
+		}
+		if store.BackendOf(ta.idem.coll.Database()).TTL {
+			// The server deletes them: a TTL index on expires_at.
+			var idx []bson.M
+			cur, err := ta.idem.coll.Indexes().List(t.Context())
+			if err == nil {
+				err = cur.All(t.Context(), &idx)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ix := range idx {
+				if key, _ := ix["key"].(bson.M); key["expires_at"] != nil && ix["expireAfterSeconds"] != nil {
+					return
+				}
+			}
+			t.Fatalf("no TTL index on expires_at: %v", idx)
+		}
 		ta.idem.now = func() time.Time { return time.Now().Add(48 * time.Hour) }
 		defer func() { ta.idem.now = time.Now }()
 		n, err := ta.idem.sweep(t.Context())

@@ -24,7 +24,7 @@ type boardID struct{ campaign, board, scope, period string }
 //
 // Members are numbered, so that the maps of scores hold no pointers: a
 // million volunteers make twelve million scores, and marking them at every
-// garbage collection slowed FerretDB's reading of the ledger, which runs
+// garbage collection slowed the reading of the ledger, whose decoding runs
 // in the same process and allocates for every value it reads.
 type aggregate struct {
 	ids     map[string]uint32 // member -> number

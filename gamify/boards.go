@@ -549,8 +549,8 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 		return st, err
 	}
 	// The boards are written while the ledger is read, whenever about
-	// streamAt scores or names changed: Redis takes them beside FerretDB's
-	// reading instead of after it.
+	// streamAt scores or names changed: Redis takes them while the ledger
+	// is read instead of after it.
 	agg := newAggregate()
 	seen := map[string]struct{}{}
 	phase := time.Now()

@@ -6,7 +6,8 @@
 // entry per award, whose _id is the award's source key ("session:<id>",
 // "cert:<household>#<member>", ...), so an award is made exactly once
 // however often its fact is reported and however many instances report it;
-// the unique _id holds on FerretDB, which loses concurrent updates. Each
+// a unique _id holds on every store, even one that loses concurrent
+// updates of a document. Each
 // entry carries the campaign credits it earned, so the boards are a pure
 // function of the ledger.
 //

@@ -250,9 +250,8 @@ func entries(docs []entryDoc) ([]Entry, error) {
 	return out, nil
 }
 
-// getMany returns the entries of ids that exist, in one query: on FerretDB
-// one point lookup costs about as much as a scan of thousands of entries,
-// so a rebuild that drained late awards one by one fell behind
+// getMany returns the entries of ids that exist, in one query: a rebuild
+// that drained late awards one query each fell behind
 // (TestRedisKilledDuringAwards; docs/PERFORMANCE.md, "late awards").
 func (l *ledger) getMany(ctx context.Context, ids []string) (map[string]Entry, error) {
 	docs, err := store.FindAll[entryDoc](ctx, l.coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
@@ -282,9 +281,9 @@ func (l *ledger) of(ctx context.Context, volunteerID string) ([]Entry, error) {
 
 // each streams every entry to f in batches, in no particular order. Three
 // goroutines take turns on a batch: one reads the next while another
-// decodes this one and f deals with the one before. On FerretDB the store
-// decodes a batch in its own goroutine only when asked for it, and a
-// rebuild that asked only once f was done kept one core busy at a time.
+// decodes this one and f deals with the one before: a rebuild that asked
+// the store for the next batch only once f was done kept one core busy at
+// a time.
 func (l *ledger) each(ctx context.Context, batch int, f func([]Entry) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -362,10 +361,8 @@ func decodeEntry(raw bson.Raw) (Entry, error) {
 }
 
 // read gives every entry, undecoded, to put in batches until put says to
-// stop. It asks for an aggregation without stages rather than a find:
-// FerretDB runs a find's filter and projection on every document even when
-// both are empty, a sixth of its cost of reading the ledger
-// (docs/PERFORMANCE.md, "ledger reads").
+// stop, with an aggregation without stages (docs/PERFORMANCE.md, "ledger
+// reads").
 func (l *ledger) read(ctx context.Context, batch int, put func([]bson.Raw) bool) error {
 	cur, err := l.coll.Aggregate(ctx, bson.A{}, options.Aggregate().SetBatchSize(int32(batch)))
 	if err != nil {
@@ -394,9 +391,10 @@ func (l *ledger) read(ctx context.Context, batch int, put func([]bson.Raw) bool)
 // anonymize takes a volunteer out of their entries: the entries stay, so
 // their branch's and commune's points stay true, but name no one. Source
 // ids (sessions, households) are dropped too. The name is inside the
-// boards field, so each entry is rewritten whole; on FerretDB a household's
-// erasure at the same moment (forgetSource) may write an entry back as it
-// was, so the entries are looked for again until none names the volunteer.
+// boards field, so each entry is rewritten whole; where the store loses
+// concurrent updates, a household's erasure at the same moment
+// (forgetSource) may write an entry back as it was, so the entries are
+// looked for again until none names the volunteer.
 func (l *ledger) anonymize(ctx context.Context, volunteerID string) error {
 	for range 3 {
 		docs, err := store.FindAll[entryDoc](ctx, l.coll, bson.D{{Key: "volunteer", Value: volunteerID}})

@@ -216,7 +216,7 @@ func (s *Service) Rebuild(ctx context.Context) (RebuildStats, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		// The store clients bound an operation without a deadline by the
 		// store timeout (half a second), meant for requests; reading a
-		// large ledger in batches may take longer per batch on FerretDB.
+		// large ledger in batches may take longer per batch.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Minute)
 		defer cancel()

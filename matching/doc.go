@@ -9,6 +9,6 @@
 // explained. A mentor is never over-assigned, even under concurrent
 // requests on several instances: each unit of capacity is a slot document
 // with a unique _id ("mentor:index"), and a reservation is the insert of
-// slot documents, which a unique key admits once (FerretDB loses
-// concurrent updates but keeps unique keys).
+// slot documents, which a unique key admits once (on every store, even
+// one that loses concurrent updates of a document).
 package matching

@@ -10,9 +10,9 @@ import (
 
 // view is this instance's recent reading of the mentor index and of the
 // capacity slots in use, kept for online matching only. Every online
-// request used to read both from the store: on FerretDB each is a scan of
-// its whole collection, and on any store the requests that arrive together
-// in one place all read the same mentors and then race for the same slot.
+// request used to read both from the store, and the requests that arrive
+// together in one place all read the same mentors and then race for the
+// same slot.
 //
 // Nothing rests on the view being right. Capacity is still kept by the
 // slot documents' unique _id: a slot the view thinks free but another
@@ -55,7 +55,7 @@ type viewEntry[T any] struct {
 
 // How long the view trusts what it read: mentors for viewTTL, the slots
 // in use for slotsTTL. The slots part is kept longer because reading it
-// is what costs (on FerretDB, a scan of every slot), and what it can miss
+// is what costs (every slot in use), and what it can miss
 // matters less: slots another instance took are learned the first time
 // they are refused, and capacity freed elsewhere (an erasure, a release)
 // is rare and always found before a request is called unserved; until

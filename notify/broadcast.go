@@ -11,8 +11,8 @@ import (
 )
 
 // Broadcasts a branch may send a local day, counted with insert-only
-// slots (branch#day#n) so that concurrent sends cannot pass the limit on
-// FerretDB either.
+// slots (branch#day#n) so that concurrent sends cannot pass the limit,
+// even on a store that loses concurrent updates.
 const BroadcastsPerDay = 3
 
 // ErrBroadcastLimit: the branch has sent its broadcasts for today.

@@ -2,21 +2,19 @@ package notify
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"golang.org/x/sync/errgroup"
 
 	"daisuso/store"
 )
 
 // mongoStore keeps notifications, their outcomes and devices. Notifications
-// and outcomes are insert-only under the notification id: FerretDB loses
-// concurrent updates of one document, while a unique _id holds.
+// and outcomes are insert-only under the notification id: a unique _id
+// holds on every store, where concurrent updates of one document may be
+// lost on some (README, "What the design relies on from the stores").
 type mongoStore struct {
 	notifications *mongo.Collection
 	outcomes      *mongo.Collection
@@ -95,38 +93,13 @@ type deviceDoc struct {
 	Created  time.Time `bson:"created"`
 }
 
-// outcomesOf returns the recorded outcomes of the ids, one {_id: x}
-// lookup each, eight at a time: one query on MongoDB's _id index each.
-// FerretDB 1.24 (SQLite) filters {_id: x} in SQL, though by an expression
-// its unique index does not cover, so each lookup scans the table inside
-// SQLite, and it decodes every document for {_id: {$in: [...]}}
-// (docs/PERFORMANCE.md, "_id lookups").
+// outcomesOf returns the recorded outcomes of the ids.
 func (s *mongoStore) outcomesOf(ctx context.Context, ids []string) (map[string]outcomeDoc, error) {
-	out := map[string]outcomeDoc{}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for _, id := range ids {
-		g.Go(func() error {
-			var o outcomeDoc
-			err := s.outcomes.FindOne(gctx, bson.D{{Key: "_id", Value: id}}).Decode(&o)
-			if errors.Is(err, mongo.ErrNoDocuments) {
-				return nil
-			}
-			if err != nil {
-				return store.WrapMongo(err)
-			}
-			mu.Lock()
-			out[o.ID] = o
-			mu.Unlock()
-			return nil
-		})
-	}
-	return out, g.Wait()
+	return store.FindByIDs(ctx, s.outcomes, ids, func(o outcomeDoc) string { return o.ID })
 }
 
 // recordedIDs returns the id of every recorded outcome, streamed in
-// batches (a filter would make FerretDB scan before the first batch).
+// batches.
 func (s *mongoStore) recordedIDs(ctx context.Context) (map[string]bool, error) {
 	cur, err := s.outcomes.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(5000))
 	if err != nil {

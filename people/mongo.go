@@ -140,7 +140,7 @@ func (s *userStore) delete(ctx context.Context, id string) error {
 
 // claimStore keeps unique claims ("province:10", "commune:12345") as
 // insert-only documents: the _id is the key, so of two concurrent claims
-// exactly one wins, on FerretDB too.
+// exactly one wins, even on a store that loses concurrent updates.
 type claimStore struct {
 	coll *mongo.Collection
 	now  func() time.Time

@@ -6,8 +6,8 @@
 //
 // A session's state changes by inserting its next event under the unique
 // _id "<session>#<version>" (collection session_events); of two changes
-// made from the same version exactly one wins, on FerretDB too, which
-// loses concurrent updates. The sessions collection holds the latest
+// made from the same version exactly one wins, even on a store that loses
+// concurrent updates. The sessions collection holds the latest
 // snapshot for queries and is brought forward from the events when it
 // lags (a crash between the two writes).
 package sessions

@@ -59,6 +59,7 @@ func OpenMongo(ctx context.Context, cfg MongoConfig) (*mongo.Client, *mongo.Data
 		_ = client.Disconnect(context.Background())
 		return nil, nil, fmt.Errorf("mongodb ping: %w", WrapMongo(err))
 	}
+	rememberBackend(client, detectBackend(pingCtx, client))
 	return client, client.Database(cfg.Database), nil
 }
 

@@ -44,8 +44,8 @@ func seedDemo(ctx context.Context, log *slog.Logger, db *mongo.Database, svc *pe
 		return nil
 	}
 	// The store client bounds each operation without a deadline by a second
-	// (to fail fast when a store is down); a batch of thousands of writes on
-	// FerretDB sometimes has one slower than that, so seeding has its own.
+	// (to fail fast when a store is down); a batch of thousands of writes
+	// sometimes has one slower than that, so seeding has its own.
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	start := time.Now()

@@ -94,6 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Info("garbage collector target", "GOGC", ferret.TuneGC(getenv))
 	}
 	embedded, mongoClient, db, rdb := st.embedded, st.mongo, st.db, st.redis
+	log.Info("mongodb", "backend", store.BackendOf(db).Name)
 
 	verifier, sender, err := openFirebase(ctx, cfg, log)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"daisuso/api"
 	"daisuso/gamify"
 )
 
@@ -36,6 +37,11 @@ func migrateCommand(ctx context.Context, args []string, getenv func(string) stri
 	fmt.Fprintf(stdout, "points ledger: %d entries rewritten in the current layout\n", n)
 	if err != nil {
 		return fmt.Errorf("points ledger (run again to finish): %w", err)
+	}
+	n, err = api.UpgradeIdempotencyRecords(ctx, st.db)
+	fmt.Fprintf(stdout, "idempotency records: %d given an expiry\n", n)
+	if err != nil {
+		return fmt.Errorf("idempotency records (run again to finish): %w", err)
 	}
 	return nil
 }

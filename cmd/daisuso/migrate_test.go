@@ -27,6 +27,11 @@ func TestMigrateBeforeStart(t *testing.T) {
 		{Key: "boards", Value: `{"n":"Lò Thị Mai","b":"br1","bn":"Chi đoàn bản Nậm Kè","c":"cm1","cn":"Xã Nậm Kè","p":"11","cc":"03162","cr":[["all",10]]}`}}); err != nil {
 		t.Fatal(err)
 	}
+	// An idempotency record from before records had an expiry.
+	if _, err := db.Collection("idempotency").InsertOne(ctx, bson.D{{Key: "_id", Value: "k1"}, {Key: "user", Value: "vol-1"},
+		{Key: "state", Value: "done"}, {Key: "created_at", Value: at}}); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"MONGODB_URI": storetest.MongoURI(t), "MONGODB_DATABASE": db.Name(),
 		"REDIS_URL": storetest.RedisURL(t), "REDIS_PREFIX": storetest.Name("m") + ":", "DEV_MODE": "true",
 		"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}
@@ -49,11 +54,17 @@ func TestMigrateBeforeStart(t *testing.T) {
 		}
 		return out.String()
 	}
-	if got := migrate(); !strings.Contains(got, "points ledger: 1 entries rewritten") {
+	if got := migrate(); !strings.Contains(got, "points ledger: 1 entries rewritten") || !strings.Contains(got, "idempotency records: 1 given an expiry") {
 		t.Fatalf("migrate said %q", got)
 	}
-	if got := migrate(); !strings.Contains(got, "points ledger: 0 entries rewritten") {
+	if got := migrate(); !strings.Contains(got, "points ledger: 0 entries rewritten") || !strings.Contains(got, "idempotency records: 0 given") {
 		t.Fatalf("a second migrate said %q", got)
+	}
+	var rec struct {
+		ExpiresAt time.Time `bson:"expires_at"`
+	}
+	if err := db.Collection("idempotency").FindOne(ctx, bson.D{{Key: "_id", Value: "k1"}}).Decode(&rec); err != nil || !rec.ExpiresAt.Equal(at.Add(24*time.Hour)) {
+		t.Fatalf("the old record expires %v (%v), want a day after it was made", rec.ExpiresAt, err)
 	}
 	var doc struct {
 		Boards bson.Raw `bson:"boards"`

@@ -95,15 +95,21 @@ func Name(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-// MongoURI returns the URI of the shared test MongoDB, starting an
-// in-process FerretDB the first time it is asked for.
+// MongoURI returns the URI of the shared test MongoDB: MONGODB_URI when
+// set, else the in-process FerretDB (EmbeddedURI).
 func MongoURI(t testing.TB) string {
 	t.Helper()
+	if uri := os.Getenv(envMongoURI); uri != "" {
+		return uri
+	}
+	return EmbeddedURI(t)
+}
+
+// EmbeddedURI returns the URI of the in-process FerretDB, starting it the
+// first time it is asked for.
+func EmbeddedURI(t testing.TB) string {
+	t.Helper()
 	mongoOnce.Do(func() {
-		if uri := os.Getenv(envMongoURI); uri != "" {
-			mongoURI = uri
-			return
-		}
 		dir, err := os.MkdirTemp("", "daisuso-ferret-")
 		if err != nil {
 			mongoErr = err
@@ -122,6 +128,18 @@ func MongoURI(t testing.TB) string {
 		t.Fatalf("test mongodb: %v", mongoErr)
 	}
 	return mongoURI
+}
+
+// MongoBackends are the servers a test of the stores' semantics runs
+// against, by name: the in-process FerretDB always, and the server at
+// MONGODB_URI when that is set.
+func MongoBackends(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{"embedded FerretDB": EmbeddedURI(t)}
+	if uri := os.Getenv(envMongoURI); uri != "" {
+		out["MONGODB_URI"] = uri
+	}
+	return out
 }
 
 // Mongo returns a fresh database for this test, dropped when it ends.

@@ -83,6 +83,23 @@ func (a *API) getIndicatorsCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	body, err := indicatorsCSV(in, sep)
+	if err != nil {
+		return err
+	}
+	code := in.Unit.CommuneCode
+	if code == "" {
+		code = in.Unit.ProvinceCode
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="chi-so-%s-%s.csv"`, code,
+		a.deps.Now().In(gamify.Vietnam).Format(time.DateOnly)))
+	return c.Send(body)
+}
+
+// indicatorsCSV writes the report's rows, then its teams' targets after a
+// blank line, with Vietnamese headings.
+func indicatorsCSV(in indicatorsJSON, sep rune) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
@@ -141,17 +158,7 @@ func (a *API) getIndicatorsCSV(c *fiber.Ctx) error {
 		}
 	}
 	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	code := in.Unit.CommuneCode
-	if code == "" {
-		code = in.Unit.ProvinceCode
-	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="chi-so-%s-%s.csv"`, code,
-		a.deps.Now().In(gamify.Vietnam).Format(time.DateOnly)))
-	return c.Send(buf.Bytes())
+	return buf.Bytes(), w.Error()
 }
 
 // ---- the dashboard's own files ----

@@ -522,17 +522,9 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 		}
 	}()
 
-	n, err := b.rdb.Incr(ctx, b.key("counter")).Result()
+	next, old, err := b.nextGeneration(ctx)
 	if err != nil {
-		return RebuildStats{}, store.WrapRedis(err)
-	}
-	next := strconv.FormatInt(n, 10)
-	old, err := b.rdb.Get(ctx, b.key("gen")).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return RebuildStats{}, store.WrapRedis(err)
-	}
-	if err := b.rdb.Set(ctx, b.key("next"), next, 0).Err(); err != nil {
-		return RebuildStats{}, store.WrapRedis(err)
+		return RebuildStats{}, err
 	}
 	st.Generation = next
 	// Awards that read the state before lb:next was set may still be
@@ -548,37 +540,10 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 	if err := sleep(ctx, wait); err != nil {
 		return st, err
 	}
-	// The boards are written while the ledger is read, whenever about
-	// streamAt scores or names changed: Redis takes them while the ledger
-	// is read instead of after it.
-	agg := newAggregate()
-	seen := map[string]struct{}{}
-	phase := time.Now()
-	w := startWriter(ctx)
-	st.Entries, err = l.each(ctx, 2000, func(es []Entry) error {
-		for _, e := range es {
-			seen[e.ID] = struct{}{}
-			agg.add(e)
-			if agg.changed >= b.streamAt {
-				if err := agg.writeChanged(ctx, b, next, w.put); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	st.Read, phase = time.Since(phase), time.Now()
-	if err == nil {
-		err = agg.writeChanged(ctx, b, next, w.put)
-	}
-	if werr := w.close(); werr != nil {
-		err = werr
-	}
-	b.cache.invalidate()
+	seen, err := b.fill(ctx, l, next, &st)
 	if err != nil {
 		return st, err
 	}
-	st.Keys, st.Write = len(agg.boards), time.Since(phase)
 	late, err := b.drainLate(ctx, l, next, seen)
 	st.Late += late
 	if err != nil {
@@ -610,6 +575,62 @@ func (b *boards) rebuild(ctx context.Context, l *ledger) (st RebuildStats, err e
 	b.cache.invalidate()
 	st.Took = time.Since(start)
 	return st, nil
+}
+
+// nextGeneration numbers the generation a rebuild fills and marks it as
+// the next one (lb:next), which awards then write to as well; old is the
+// generation read now ("" with no boards).
+func (b *boards) nextGeneration(ctx context.Context) (next, old string, err error) {
+	n, err := b.rdb.Incr(ctx, b.key("counter")).Result()
+	if err != nil {
+		return "", "", store.WrapRedis(err)
+	}
+	next = strconv.FormatInt(n, 10)
+	old, err = b.rdb.Get(ctx, b.key("gen")).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", "", store.WrapRedis(err)
+	}
+	if err := b.rdb.Set(ctx, b.key("next"), next, 0).Err(); err != nil {
+		return "", "", store.WrapRedis(err)
+	}
+	return next, old, nil
+}
+
+// fill adds up the whole ledger into the boards of generation next and
+// returns the ids of the entries it read. The boards are written while
+// the ledger is read, whenever about streamAt scores or names changed:
+// Redis takes them while the ledger is read instead of after it.
+func (b *boards) fill(ctx context.Context, l *ledger, next string, st *RebuildStats) (map[string]struct{}, error) {
+	agg := newAggregate()
+	seen := map[string]struct{}{}
+	phase := time.Now()
+	w := startWriter(ctx)
+	var err error
+	st.Entries, err = l.each(ctx, 2000, func(es []Entry) error {
+		for _, e := range es {
+			seen[e.ID] = struct{}{}
+			agg.add(e)
+			if agg.changed >= b.streamAt {
+				if err := agg.writeChanged(ctx, b, next, w.put); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	st.Read, phase = time.Since(phase), time.Now()
+	if err == nil {
+		err = agg.writeChanged(ctx, b, next, w.put)
+	}
+	if werr := w.close(); werr != nil {
+		err = werr
+	}
+	b.cache.invalidate()
+	if err != nil {
+		return nil, err
+	}
+	st.Keys, st.Write = len(agg.boards), time.Since(phase)
+	return seen, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

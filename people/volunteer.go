@@ -124,17 +124,9 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 		v.Phone = p
 	}
 	if in.BranchID != nil {
-		b, err := s.Branch(ctx, *in.BranchID)
-		if errors.Is(err, errs.ErrNotFound) {
-			return &errs.RuleError{Code: "unknown_branch", Field: "branch_id"}
-		}
-		if err != nil {
+		if err := s.applyBranch(ctx, v, *in.BranchID); err != nil {
 			return err
 		}
-		if b.Kind == KindProvince {
-			return &errs.RuleError{Code: "branch_below_province", Field: "branch_id"}
-		}
-		v.BranchID, v.Scope, v.CommuneID, v.ProvinceCode, v.CommuneCode = b.ID, b.Scope(), b.CommuneID(), b.ProvinceCode, b.CommuneCode
 	}
 	if in.Location != nil {
 		c, located, err := s.place(*in.Location)
@@ -143,6 +135,42 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 		}
 		v.Cell, v.LocatedCode = c, located
 	}
+	if err := applyPreferences(v, in); err != nil {
+		return err
+	}
+	if in.Paused != nil && *in.Paused != v.Paused {
+		s.setPaused(v, *in.Paused)
+	}
+	if in.Consents != nil {
+		c, err := s.consents(a, *in.Consents)
+		if err != nil {
+			return err
+		}
+		v.Consents = c
+	}
+	return nil
+}
+
+// applyBranch moves the volunteer to branch id, which must be a branch,
+// a team or a commune's union: not a province's.
+func (s *Service) applyBranch(ctx context.Context, v *Volunteer, id string) error {
+	b, err := s.Branch(ctx, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return &errs.RuleError{Code: "unknown_branch", Field: "branch_id"}
+	}
+	if err != nil {
+		return err
+	}
+	if b.Kind == KindProvince {
+		return &errs.RuleError{Code: "branch_below_province", Field: "branch_id"}
+	}
+	v.BranchID, v.Scope, v.CommuneID, v.ProvinceCode, v.CommuneCode = b.ID, b.Scope(), b.CommuneID(), b.ProvinceCode, b.CommuneCode
+	return nil
+}
+
+// applyPreferences sets what matching takes from the volunteer: reach,
+// languages, topics, capacity and free time.
+func applyPreferences(v *Volunteer, in VolunteerInput) error {
 	if in.RadiusKm != nil {
 		r := *in.RadiusKm
 		if r < MinRadiusKm || r > MaxRadiusKm {
@@ -188,29 +216,25 @@ func (s *Service) applyVolunteer(ctx context.Context, a Actor, v *Volunteer, in 
 		}
 		v.Availability = slices.Clone(slots)
 	}
-	if in.Paused != nil && *in.Paused != v.Paused {
-		now := s.now().UTC().Truncate(time.Millisecond)
-		v.Paused = *in.Paused
-		v.PausedAt = time.Time{}
-		v.Pauses = slices.Clone(v.Pauses)
-		if v.Paused {
-			v.PausedAt = now
-			v.Pauses = append(v.Pauses, Pause{From: now})
-			if len(v.Pauses) > MaxPauses {
-				v.Pauses = v.Pauses[len(v.Pauses)-MaxPauses:]
-			}
-		} else if n := len(v.Pauses); n > 0 && v.Pauses[n-1].To.IsZero() {
-			v.Pauses[n-1].To = now
-		}
-	}
-	if in.Consents != nil {
-		c, err := s.consents(a, *in.Consents)
-		if err != nil {
-			return err
-		}
-		v.Consents = c
-	}
 	return nil
+}
+
+// setPaused pauses or resumes the volunteer, keeping the last MaxPauses
+// pauses with their times.
+func (s *Service) setPaused(v *Volunteer, paused bool) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	v.Paused = paused
+	v.PausedAt = time.Time{}
+	v.Pauses = slices.Clone(v.Pauses)
+	if v.Paused {
+		v.PausedAt = now
+		v.Pauses = append(v.Pauses, Pause{From: now})
+		if len(v.Pauses) > MaxPauses {
+			v.Pauses = v.Pauses[len(v.Pauses)-MaxPauses:]
+		}
+	} else if n := len(v.Pauses); n > 0 && v.Pauses[n-1].To.IsZero() {
+		v.Pauses[n-1].To = now
+	}
 }
 
 // place turns a point into its home cell and the official code of the

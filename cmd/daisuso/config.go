@@ -87,40 +87,8 @@ type config struct {
 // loadConfig reads every setting, applies defaults and checks them all,
 // reporting every bad one at once.
 func loadConfig(getenv func(string) string) (config, error) {
-	get := func(name string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		for _, s := range settings {
-			if s.name == name {
-				return s.def
-			}
-		}
-		return ""
-	}
-	var errs []error
-	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s %s", name, why)) }
-	duration := func(name string) time.Duration {
-		d, err := time.ParseDuration(get(name))
-		if err != nil || d <= 0 {
-			bad(name, "must be a positive duration such as 500ms or 5s")
-		}
-		return d
-	}
-	nonNegative := func(name string) time.Duration {
-		d, err := time.ParseDuration(get(name))
-		if err != nil || d < 0 {
-			bad(name, "must be a duration such as 0s or 3s")
-		}
-		return d
-	}
-	integer := func(name string, min, max int) int {
-		n, err := strconv.Atoi(get(name))
-		if err != nil || n < min || n > max {
-			bad(name, fmt.Sprintf("must be a whole number from %d to %d", min, max))
-		}
-		return n
-	}
+	r := &reader{getenv: getenv}
+	get := r.get
 	c := config{
 		Port: get("PORT"), MongoURI: get("MONGODB_URI"), MongoDatabase: get("MONGODB_DATABASE"),
 		DataDir: get("DATA_DIR"), UnitsDir: get("UNITS_DIR"), FerretPostgres: get("FERRETDB_POSTGRES_URL"),
@@ -128,47 +96,105 @@ func loadConfig(getenv func(string) string) (config, error) {
 		FirebaseProject: get("FIREBASE_PROJECT_ID"), FCMEndpoint: get("FCM_ENDPOINT"), FirebaseWebAPIKey: get("FIREBASE_WEB_API_KEY"), DevTokenSecret: get("DEV_TOKEN_SECRET"),
 		SessionCodeSecret: get("SESSION_CODE_SECRET"),
 		LogLevel:          get("LOG_LEVEL"), ProxyHeader: get("PROXY_HEADER"),
-		RequestTimeout: duration("REQUEST_TIMEOUT"), UserCacheTTL: duration("USER_CACHE_TTL"), StoreTimeout: duration("STORE_TIMEOUT"),
-		ShutdownTimeout: duration("SHUTDOWN_TIMEOUT"), ShutdownDrain: nonNegative("SHUTDOWN_DRAIN"), PushLease: duration("PUSH_LEASE"),
-		BodyLimit:     integer("BODY_LIMIT", 1024, 64<<20),
-		RateLimitUser: integer("RATE_LIMIT_USER", 0, 1_000_000),
-		RateLimitIP:   integer("RATE_LIMIT_IP", 0, 10_000_000),
+		RequestTimeout: r.duration("REQUEST_TIMEOUT"), UserCacheTTL: r.duration("USER_CACHE_TTL"), StoreTimeout: r.duration("STORE_TIMEOUT"),
+		ShutdownTimeout: r.duration("SHUTDOWN_TIMEOUT"), ShutdownDrain: r.nonNegative("SHUTDOWN_DRAIN"), PushLease: r.duration("PUSH_LEASE"),
+		BodyLimit:     r.integer("BODY_LIMIT", 1024, 64<<20),
+		RateLimitUser: r.integer("RATE_LIMIT_USER", 0, 1_000_000),
+		RateLimitIP:   r.integer("RATE_LIMIT_IP", 0, 10_000_000),
 	}
-	integer("PORT", 0, 65535)
-	switch v := strings.ToLower(get("DEV_MODE")); v {
+	r.integer("PORT", 0, 65535)
+	r.modes(&c)
+	r.logging(&c)
+	r.stores(&c)
+	r.signIn(&c)
+	return c, errors.Join(r.errs...)
+}
+
+// reader reads settings from the environment, with their defaults, and
+// gathers what is wrong with them so that all are told at once.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) get(name string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	for _, s := range settings {
+		if s.name == name {
+			return s.def
+		}
+	}
+	return ""
+}
+
+func (r *reader) bad(name, why string) { r.errs = append(r.errs, fmt.Errorf("%s %s", name, why)) }
+
+func (r *reader) duration(name string) time.Duration {
+	d, err := time.ParseDuration(r.get(name))
+	if err != nil || d <= 0 {
+		r.bad(name, "must be a positive duration such as 500ms or 5s")
+	}
+	return d
+}
+
+func (r *reader) nonNegative(name string) time.Duration {
+	d, err := time.ParseDuration(r.get(name))
+	if err != nil || d < 0 {
+		r.bad(name, "must be a duration such as 0s or 3s")
+	}
+	return d
+}
+
+func (r *reader) integer(name string, min, max int) int {
+	n, err := strconv.Atoi(r.get(name))
+	if err != nil || n < min || n > max {
+		r.bad(name, fmt.Sprintf("must be a whole number from %d to %d", min, max))
+	}
+	return n
+}
+
+// modes reads dev mode and what it changes: how data reaches the disk,
+// quiet hours, where the service listens.
+func (r *reader) modes(c *config) {
+	switch v := strings.ToLower(r.get("DEV_MODE")); v {
 	case "":
 		c.DevMode = c.MongoURI == ""
 	case "true", "1", "yes":
 		c.DevMode = true
 	case "false", "0", "no":
 	default:
-		bad("DEV_MODE", "must be true or false")
+		r.bad("DEV_MODE", "must be true or false")
 	}
-	switch get("DATA_SYNC") {
+	switch r.get("DATA_SYNC") {
 	case "normal":
 	case "full":
 		c.DataSyncFull = true
 	default:
-		bad("DATA_SYNC", "must be normal or full")
+		r.bad("DATA_SYNC", "must be normal or full")
 	}
-	switch get("QUIET_HOURS") {
+	switch r.get("QUIET_HOURS") {
 	case "on":
 	case "off":
 		c.NoQuietHours = true
 		if !c.DevMode {
-			bad("QUIET_HOURS", "off is accepted in dev mode only: people are not woken at night")
+			r.bad("QUIET_HOURS", "off is accepted in dev mode only: people are not woken at night")
 		}
 	default:
-		bad("QUIET_HOURS", "must be on or off")
+		r.bad("QUIET_HOURS", "must be on or off")
 	}
-	c.Host = get("HOST")
+	c.Host = r.get("HOST")
 	if c.Host == "" {
 		c.Host = "0.0.0.0"
 		if c.DevMode {
 			c.Host = "127.0.0.1"
 		}
 	}
-	c.LogFormat = strings.ToLower(get("LOG_FORMAT"))
+}
+
+func (r *reader) logging(c *config) {
+	c.LogFormat = strings.ToLower(r.get("LOG_FORMAT"))
 	if c.LogFormat == "" {
 		c.LogFormat = "json"
 		if c.DevMode {
@@ -176,24 +202,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
-		bad("LOG_FORMAT", "must be json or text")
+		r.bad("LOG_FORMAT", "must be json or text")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		bad("LOG_LEVEL", "must be debug, info, warn or error")
+		r.bad("LOG_LEVEL", "must be debug, info, warn or error")
 	}
+}
+
+func (r *reader) stores(c *config) {
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
-		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
+		r.bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
 	}
-	if seeds := get("REDIS_CLUSTER"); seeds != "" {
+	if seeds := r.get("REDIS_CLUSTER"); seeds != "" {
 		if c.RedisURL != "" {
-			bad("REDIS_CLUSTER", "and REDIS_URL are alternatives: set one")
+			r.bad("REDIS_CLUSTER", "and REDIS_URL are alternatives: set one")
 		}
 		for _, a := range strings.Split(seeds, ",") {
 			a = strings.TrimSpace(a)
 			if _, port, ok := strings.Cut(a, ":"); !ok || port == "" {
-				bad("REDIS_CLUSTER", "must list host:port addresses separated by commas")
+				r.bad("REDIS_CLUSTER", "must list host:port addresses separated by commas")
 				break
 			}
 			c.RedisCluster = append(c.RedisCluster, a)
@@ -201,24 +230,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			bad("REDIS_URL", "must look like redis://host:6379/0")
+			r.bad("REDIS_URL", "must look like redis://host:6379/0")
 		}
 	}
+}
+
+// signIn checks the secrets and who may sign in.
+func (r *reader) signIn(c *config) {
 	if c.DevTokenSecret != "" && len(c.DevTokenSecret) < 32 {
-		bad("DEV_TOKEN_SECRET", "must be at least 32 bytes")
+		r.bad("DEV_TOKEN_SECRET", "must be at least 32 bytes")
 	}
 	if c.SessionCodeSecret != "" && len(c.SessionCodeSecret) < 32 {
-		bad("SESSION_CODE_SECRET", "must be at least 32 bytes")
+		r.bad("SESSION_CODE_SECRET", "must be at least 32 bytes")
 	}
 	if !c.DevMode && c.FirebaseProject == "" {
-		bad("FIREBASE_PROJECT_ID", "is needed outside dev mode: without it nobody can sign in (or set DEV_MODE=true)")
+		r.bad("FIREBASE_PROJECT_ID", "is needed outside dev mode: without it nobody can sign in (or set DEV_MODE=true)")
 	}
-	if !c.DevMode && strings.TrimSpace(getenv("FIREBASE_AUTH_EMULATOR_HOST")) != "" {
+	if !c.DevMode && strings.TrimSpace(r.getenv("FIREBASE_AUTH_EMULATOR_HOST")) != "" {
 		// The Admin SDK then skips the signature check: any token, alg:none
 		// included, would sign anyone in.
-		bad("FIREBASE_AUTH_EMULATOR_HOST", "turns off the signature check of sign-in tokens; it is refused outside dev mode")
+		r.bad("FIREBASE_AUTH_EMULATOR_HOST", "turns off the signature check of sign-in tokens; it is refused outside dev mode")
 	}
-	return c, errors.Join(errs...)
 }
 
 // logValues lists the settings for the start-up log, secrets masked.

@@ -35,6 +35,7 @@ import (
 	"google.golang.org/api/option"
 
 	"daisuso/api"
+	"daisuso/geo"
 	"daisuso/matching"
 	"daisuso/notify"
 	"daisuso/people"
@@ -93,52 +94,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		// Only the embedded FerretDB allocates so (ferret.GCPercent).
 		log.Info("garbage collector target", "GOGC", ferret.TuneGC(getenv))
 	}
-	embedded, mongoClient, db, rdb := st.embedded, st.mongo, st.db, st.redis
+	embedded, db := st.embedded, st.db
 	log.Info("mongodb", "backend", store.BackendOf(db).Name)
 
-	verifier, sender, err := openFirebase(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-
-	var devTokens *api.DevTokens
-	if cfg.DevMode {
-		secret, err := keptSecret(cfg.DevTokenSecret, cfg.DataDir, "dev-token-secret")
-		if err != nil {
-			return err
-		}
-		devTokens = &api.DevTokens{Secret: secret, TTL: 7 * 24 * time.Hour, Now: time.Now}
-	}
-
-	// Services and the API.
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	log.Info("administrative units", "version", units.Version, "provinces", len(units.Provinces()))
-	codeSecret, err := keptSecret(cfg.SessionCodeSecret, cfg.DataDir, "session-code-secret")
-	if err != nil {
-		return err
-	}
-	if cfg.SessionCodeSecret == "" && !cfg.DevMode {
-		log.Warn("SESSION_CODE_SECRET is unset: confirmation codes use a secret kept in DATA_DIR, which other instances do not share")
-	}
-	svcs := programme.New(programme.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Logger: log, Now: time.Now,
-		Units: units, CodeSecret: codeSecret, Sender: sender, PushLease: cfg.PushLease, NoQuietHours: cfg.NoQuietHours})
-	peopleSvc, matchingSvc, gamifySvc, notifySvc := svcs.People, svcs.Matching, svcs.Gamify, svcs.Notify
-	if embedded != nil {
-		// An erased person leaves no copy in the embedded store's log.
-		peopleSvc.OnErased(embedded.Checkpoint)
-	}
-	if err := registerNotifyMetrics(registry, notifySvc); err != nil {
-		return err
-	}
-	srv, err := api.New(api.Deps{
-		Logger: log, Programme: svcs, Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
-		Stores:   map[string]api.Pinger{"mongodb": pingMongo(mongoClient), "redis": pingRedis(rdb)},
-		Verifier: verifier, DevTokens: devTokens,
-		RequestTimeout: cfg.RequestTimeout, UserCacheTTL: cfg.UserCacheTTL, BodyLimit: cfg.BodyLimit,
-		RateLimits:  api.RateLimits{PerUser: cfg.RateLimitUser, PerIP: cfg.RateLimitIP},
-		ProxyHeader: cfg.ProxyHeader, Registry: registry, Now: time.Now, FirebaseWebAPIKey: cfg.FirebaseWebAPIKey,
-	})
+	svcs, srv, err := build(ctx, cfg, log, st, units)
 	if err != nil {
 		return err
 	}
@@ -146,12 +105,63 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if demo {
-		if err := seedDemo(ctx, log, db, peopleSvc, matchingSvc, gamifySvc, svcs.SessionsAt, getenv("DEMO_HOUSEHOLDS")); err != nil {
+		if err := seedDemo(ctx, log, db, svcs.People, svcs.Matching, svcs.Gamify, svcs.SessionsAt, getenv("DEMO_HOUSEHOLDS")); err != nil {
 			return err
 		}
 	}
 
 	return serve(ctx, cfg, log, stdout, srv, svcs, embedded)
+}
+
+// build makes the services and the API on the stores: the sign-in
+// verifiers, the push sender, the secrets, the metrics.
+func build(ctx context.Context, cfg config, log *slog.Logger, st *stores, units *geo.Units) (*programme.Services, *api.API, error) {
+	db, rdb := st.db, st.redis
+	verifier, sender, err := openFirebase(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	var devTokens *api.DevTokens
+	if cfg.DevMode {
+		secret, err := keptSecret(cfg.DevTokenSecret, cfg.DataDir, "dev-token-secret")
+		if err != nil {
+			return nil, nil, err
+		}
+		devTokens = &api.DevTokens{Secret: secret, TTL: 7 * 24 * time.Hour, Now: time.Now}
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	log.Info("administrative units", "version", units.Version, "provinces", len(units.Provinces()))
+	codeSecret, err := keptSecret(cfg.SessionCodeSecret, cfg.DataDir, "session-code-secret")
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.SessionCodeSecret == "" && !cfg.DevMode {
+		log.Warn("SESSION_CODE_SECRET is unset: confirmation codes use a secret kept in DATA_DIR, which other instances do not share")
+	}
+	svcs := programme.New(programme.Config{DB: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix, Logger: log, Now: time.Now,
+		Units: units, CodeSecret: codeSecret, Sender: sender, PushLease: cfg.PushLease, NoQuietHours: cfg.NoQuietHours})
+	if st.embedded != nil {
+		// An erased person leaves no copy in the embedded store's log.
+		svcs.People.OnErased(st.embedded.Checkpoint)
+	}
+	if err := registerNotifyMetrics(registry, svcs.Notify); err != nil {
+		return nil, nil, err
+	}
+	srv, err := api.New(api.Deps{
+		Logger: log, Programme: svcs, Mongo: db, Redis: rdb, RedisPrefix: cfg.RedisPrefix,
+		Stores:   map[string]api.Pinger{"mongodb": pingMongo(st.mongo), "redis": pingRedis(rdb)},
+		Verifier: verifier, DevTokens: devTokens,
+		RequestTimeout: cfg.RequestTimeout, UserCacheTTL: cfg.UserCacheTTL, BodyLimit: cfg.BodyLimit,
+		RateLimits:  api.RateLimits{PerUser: cfg.RateLimitUser, PerIP: cfg.RateLimitIP},
+		ProxyHeader: cfg.ProxyHeader, Registry: registry, Now: time.Now, FirebaseWebAPIKey: cfg.FirebaseWebAPIKey,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return svcs, srv, nil
 }
 
 // prepare readies the stores before serving: every index, the embedded

@@ -342,7 +342,7 @@ func TestOverdueRequestsGoUpToTheProvince(t *testing.T) {
 			t.Fatalf("%v", out)
 		}
 	}
-	later := matching.NewService(w.db, func() time.Time { return time.Now().Add(8 * 24 * time.Hour) })
+	later := matching.New(matching.Config{DB: w.db, Now: func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }})
 	for i, want := range []int{1, 0} {
 		sent, err := programme.EscalateOverdue(t.Context(), w.deps.People, later, w.deps.Notify)
 		if err != nil || sent != want {

@@ -23,7 +23,7 @@ import (
 // members of the household can ask; erasure frees them.
 func TestOneOpenRequestPerLearner(t *testing.T) {
 	ctx := context.Background()
-	s := NewService(storetest.Mongo(t), nil)
+	s := New(Config{DB: storetest.Mongo(t)})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestOneOpenRequestPerLearner(t *testing.T) {
 // sent at once, one is written; every other answers it or names it.
 func TestConcurrentRequestsForOneLearner(t *testing.T) {
 	ctx := context.Background()
-	s := NewService(storetest.Mongo(t), nil)
+	s := New(Config{DB: storetest.Mongo(t)})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestConcurrentRequestsForOneLearner(t *testing.T) {
 func TestClaimOfADeadTryIsTakenOver(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
-	s := NewService(storetest.Mongo(t), func() time.Time { return now })
+	s := New(Config{DB: storetest.Mongo(t), Now: func() time.Time { return now }})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestClaimOfADeadTryIsTakenOver(t *testing.T) {
 func TestMentorChangesKeepPromises(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
-	s := NewService(storetest.Mongo(t), func() time.Time { now = now.Add(time.Second); return now })
+	s := New(Config{DB: storetest.Mongo(t), Now: func() time.Time { now = now.Add(time.Second); return now }})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}

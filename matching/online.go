@@ -33,12 +33,19 @@ func (s *Service) OnAssigned(f func(context.Context, Assignment)) { s.assigned =
 // commune queue unserved. Call it before serving.
 func (s *Service) OnQueued(f func(context.Context, Request)) { s.queued = append(s.queued, f) }
 
-// NewService returns a Service keeping its data in db.
-func NewService(db *mongo.Database, now func() time.Time) *Service {
+// New returns a Service keeping its data in cfg.DB.
+func New(cfg Config) *Service {
+	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: newMongoStore(db, newView(viewTTL, slotsTTL)), now: now}
+	return &Service{st: newMongoStore(cfg.DB, newView(viewTTL, slotsTTL)), now: now}
+}
+
+// Config is what matching is built on.
+type Config struct {
+	DB  *mongo.Database
+	Now func() time.Time // nil: time.Now
 }
 
 // EnsureIndexes creates matching's indexes.

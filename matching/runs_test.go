@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // in the background, and cannot be applied before it is ready.
 func TestProposeInTheBackground(t *testing.T) {
 	ctx := context.Background()
-	s := NewService(storetest.Mongo(t), nil)
+	s := New(Config{DB: storetest.Mongo(t)})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestProposeInTheBackground(t *testing.T) {
 // young ones, stay.
 func TestSweepSlots(t *testing.T) {
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	s := NewService(storetest.Mongo(t), func() time.Time { return now })
+	s := New(Config{DB: storetest.Mongo(t), Now: func() time.Time { return now }})
 	ctx := context.Background()
 	take := func(mentor string, i int, req string, at time.Time) {
 		if ok, err := s.st.takeSlots(ctx, mentor, []int{i}, req, at); err != nil || !ok[0] {
@@ -102,7 +102,7 @@ func TestSweepSlots(t *testing.T) {
 // five, slots missing) are about the area's own.
 func TestRunSummaryCountsTheAreasMentors(t *testing.T) {
 	ctx := context.Background()
-	s := NewService(storetest.Mongo(t), nil)
+	s := New(Config{DB: storetest.Mongo(t)})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}

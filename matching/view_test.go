@@ -14,7 +14,7 @@ import (
 // trusts what it read for an hour.
 func twoInstances(t *testing.T) (a, b *Service) {
 	db := storetest.Mongo(t)
-	a, b = NewService(db, nil), NewService(db, nil)
+	a, b = New(Config{DB: db}), New(Config{DB: db})
 	b.st.view.ttl, b.st.view.slotsTTL = time.Hour, time.Hour
 	if err := a.EnsureIndexes(context.Background()); err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func (c *clock) now() time.Time { return c.t }
 func TestWaitingRequestsAreServedWhenCapacityAppears(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
-	s := NewService(storetest.Mongo(t), c.now)
+	s := New(Config{DB: storetest.Mongo(t), Now: c.now})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestWaitingRequestsAreServedWhenCapacityAppears(t *testing.T) {
 func TestOverdueRequestsGoUpOnceAndPausesRelease(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
-	s := NewService(storetest.Mongo(t), c.now)
+	s := New(Config{DB: storetest.Mongo(t), Now: c.now})
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 func TestPhonesAreNoOracle(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	s := NewService(storetest.Mongo(t), func() time.Time { return now })
+	s := New(Config{DB: storetest.Mongo(t), Now: func() time.Time { return now }})
 	admin := Actor{UserID: "root", Role: RoleAdmin}
 	prov, err := s.CreateBranch(ctx, admin, NewBranch{Kind: KindProvince, Name: "Tỉnh đoàn Lào Cai", ProvinceCode: "15"})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 // by the next read, and without the memo every read goes to the store.
 func TestRememberReads(t *testing.T) {
 	ctx := context.Background()
-	s := NewService(storetest.Mongo(t), time.Now)
+	s := New(Config{DB: storetest.Mongo(t)})
 	cell, err := geo.CellOf(geo.Point{Lat: 22.53, Lng: 103.76})
 	if err != nil {
 		t.Fatal(err)

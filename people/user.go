@@ -75,24 +75,30 @@ type Service struct {
 // the service does not depend on the host's time zone database.
 var vietnam = time.FixedZone("Asia/Ho_Chi_Minh", 7*3600)
 
-// NewService returns a Service keeping its data in db.
-func NewService(db *mongo.Database, now func() time.Time) *Service {
+// New returns a Service keeping its data in cfg.DB.
+func New(cfg Config) *Service {
+	now, db := cfg.Now, cfg.DB
 	if now == nil {
 		now = time.Now
 	}
 	s := &Service{users: newUserStore(db), branches: &branchStore{db.Collection("branches")},
 		volunteers: &volunteerStore{db.Collection("volunteers")}, households: &householdStore{db.Collection("households")},
-		targets: db.Collection("team_targets"), populations: db.Collection("populations"), now: now}
+		targets: db.Collection("team_targets"), populations: db.Collection("populations"), now: now, units: cfg.Units}
 	s.claims = &claimStore{coll: db.Collection("claims"), now: now}
 	return s
 }
 
-// UseUnits sets the list of administrative units (the embedded one by
-// default), read by cmd/ from UNITS_DIR.
-func (s *Service) UseUnits(u *geo.Units) { s.units = u }
+// Config is what the registry is built on.
+type Config struct {
+	DB  *mongo.Database
+	Now func() time.Time // nil: time.Now
+	// Units is the list of administrative units (cmd/ reads UNITS_DIR);
+	// nil: the embedded one.
+	Units *geo.Units
+}
 
 // Units is the list of administrative units the registry checks codes and
-// places locations with: the one UseUnits set, or the embedded one (loaded
+// places locations with: Config.Units, or the embedded one (loaded
 // on first use, so that a service given another never loads it).
 func (s *Service) Units() *geo.Units {
 	if s.units == nil {

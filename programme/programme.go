@@ -63,10 +63,8 @@ func New(cfg Config) *Services {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Services{cfg: cfg, People: people.NewService(cfg.DB, cfg.Now), Matching: matching.NewService(cfg.DB, cfg.Now)}
-	if cfg.Units != nil {
-		s.People.UseUnits(cfg.Units)
-	}
+	s := &Services{cfg: cfg, People: people.New(people.Config{DB: cfg.DB, Now: cfg.Now, Units: cfg.Units}),
+		Matching: matching.New(matching.Config{DB: cfg.DB, Now: cfg.Now})}
 	s.Gamify = gamify.New(gamify.Config{DB: cfg.DB, Redis: cfg.Redis, RedisPrefix: cfg.RedisPrefix, Logger: cfg.Logger,
 		Now: cfg.Now, Grace: cfg.BoardGrace})
 	s.Sessions = s.SessionsAt(cfg.Now)

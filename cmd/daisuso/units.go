@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"daisuso/geo"
 	"daisuso/people"
@@ -68,8 +67,7 @@ func unitsCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer st.close()
-	svc := people.NewService(st.db, time.Now)
-	svc.UseUnits(next)
+	svc := people.New(people.Config{DB: st.db, Units: next})
 	done, err := svc.FollowUnits(ctx, changes, next)
 	for _, d := range done {
 		switch d.Action {

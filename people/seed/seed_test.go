@@ -4,7 +4,6 @@ import (
 	"context"
 	"reflect"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -84,7 +83,7 @@ func TestGenerateIsPlausible(t *testing.T) {
 // people.Service into a real store and reads it back.
 func TestWriteThroughTheRegistry(t *testing.T) {
 	db := storetest.Mongo(t)
-	svc := people.NewService(db, time.Now)
+	svc := people.New(people.Config{DB: db})
 	p := Generate(Config{Seed: 3, Households: 120, Communes: 3})
 	sum, err := Write(context.Background(), svc, p, nil)
 	if err != nil {

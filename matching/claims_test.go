@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"daisuso/geo"
 	"daisuso/store/storetest"
 )
@@ -58,7 +56,7 @@ func TestOneOpenRequestPerLearner(t *testing.T) {
 	if err != nil || len(used["m1"]) != 2 {
 		t.Fatalf("the mentor holds %v slots (%v), want 2: one per learner", used["m1"], err)
 	}
-	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: "hh1"}})
+	reqs, err := s.st.findRequests(ctx, where{Households: []string{"hh1"}})
 	if err != nil || len(reqs) != 2 {
 		t.Fatalf("%d requests stored (%v), want 2", len(reqs), err)
 	}
@@ -97,7 +95,7 @@ func TestConcurrentRequestsForOneLearner(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: "hh1"}})
+	reqs, err := s.st.findRequests(ctx, where{Households: []string{"hh1"}})
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("%d requests stored (%v), want 1", len(reqs), err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"daisuso/geo"
 )
 
@@ -87,7 +85,7 @@ func (s *Service) Units(ctx context.Context, communeIDs []string) (byCommune, by
 			u.OldestWaiting = r.CreatedAt
 		}
 	}
-	ms, used, err := s.mentorsWithSlots(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}})
+	ms, used, err := s.mentorsWithSlots(ctx, where{Communes: only(communeIDs)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +93,7 @@ func (s *Service) Units(ctx context.Context, communeIDs []string) (byCommune, by
 	for i, m := range ms {
 		ids[i] = m.ID
 	}
-	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	as, err := s.st.findAssignments(ctx, where{MentorIDs: only(ids)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,13 +130,12 @@ func (s *Service) Units(ctx context.Context, communeIDs []string) (byCommune, by
 // activeMentors loads the mentors (not paused) of the communes with the
 // slots each holds.
 func (s *Service) activeMentors(ctx context.Context, communeIDs []string) ([]Mentor, map[string][]int, error) {
-	return s.mentorsWithSlots(ctx, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}, {Key: "paused", Value: false}})
+	return s.mentorsWithSlots(ctx, where{Communes: only(communeIDs), Paused: new(bool)})
 }
 
-// mentorsWithSlots loads the mentors filter selects with the slots each
-// holds.
-func (s *Service) mentorsWithSlots(ctx context.Context, filter bson.D) ([]Mentor, map[string][]int, error) {
-	ms, err := s.st.findMentors(ctx, filter)
+// mentorsWithSlots loads the mentors w selects with the slots each holds.
+func (s *Service) mentorsWithSlots(ctx context.Context, w where) ([]Mentor, map[string][]int, error) {
+	ms, err := s.st.findMentors(ctx, w)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -123,11 +123,10 @@ func (s *mongoStore) mentorsIn(ctx context.Context, res int, cells []geo.Cell) (
 	for i, c := range cells {
 		hex[i] = c.String()
 	}
-	field := "cell8"
 	if res == 7 {
-		field = "cell7"
+		return s.findMentors(ctx, where{Cell7s: hex})
 	}
-	return s.findMentors(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: hex}}}})
+	return s.findMentors(ctx, where{Cell8s: hex})
 }
 
 // byID reads one document by _id; ErrNotFound if there is none.
@@ -149,8 +148,8 @@ func (s *mongoStore) mentor(ctx context.Context, id string) (Mentor, error) {
 	return d.mentor(), nil
 }
 
-func (s *mongoStore) findMentors(ctx context.Context, filter bson.D) ([]Mentor, error) {
-	docs, err := store.FindAll[mentorDoc](ctx, s.mentors, filter)
+func (s *mongoStore) findMentors(ctx context.Context, w where) ([]Mentor, error) {
+	docs, err := findWhere[mentorDoc](ctx, s.mentors, w)
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +208,8 @@ func (s *mongoStore) request(ctx context.Context, id string) (Request, *Unserved
 	return d.request(), u, nil
 }
 
-func (s *mongoStore) findRequests(ctx context.Context, filter bson.D) ([]Request, error) {
-	docs, err := s.findRequestDocs(ctx, filter)
+func (s *mongoStore) findRequests(ctx context.Context, w where) ([]Request, error) {
+	docs, err := s.findRequestDocs(ctx, w)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +220,8 @@ func (s *mongoStore) findRequests(ctx context.Context, filter bson.D) ([]Request
 	return out, nil
 }
 
-func (s *mongoStore) findRequestDocs(ctx context.Context, filter bson.D) ([]requestDoc, error) {
-	return store.FindAll[requestDoc](ctx, s.requests, filter)
+func (s *mongoStore) findRequestDocs(ctx context.Context, w where) ([]requestDoc, error) {
+	return findWhere[requestDoc](ctx, s.requests, w)
 }
 
 func (s *mongoStore) noteUnserved(ctx context.Context, id string, u Unserved) error {
@@ -232,9 +231,8 @@ func (s *mongoStore) noteUnserved(ctx context.Context, id string, u Unserved) er
 	return store.WrapMongo(err)
 }
 
-func (s *mongoStore) deleteRequests(ctx context.Context, filter bson.D) error {
-	_, err := s.requests.DeleteMany(ctx, filter)
-	return store.WrapMongo(err)
+func (s *mongoStore) deleteRequests(ctx context.Context, w where) error {
+	return deleteWhere(ctx, s.requests, w)
 }
 
 // ---- member claims ----
@@ -270,10 +268,9 @@ func (s *mongoStore) claimMember(ctx context.Context, householdID string, member
 	return held, err
 }
 
-// releaseClaims frees the members held by the claims filter selects.
-func (s *mongoStore) releaseClaims(ctx context.Context, filter bson.D) error {
-	_, err := s.claims.DeleteMany(ctx, filter)
-	return store.WrapMongo(err)
+// releaseClaims frees the members held by the claims w selects.
+func (s *mongoStore) releaseClaims(ctx context.Context, w where) error {
+	return deleteWhere(ctx, s.claims, w)
 }
 
 // ---- slots ----
@@ -315,17 +312,21 @@ func (s *mongoStore) takeSlots(ctx context.Context, mentorID string, idx []int, 
 	return store.InsertNew(ctx, s.slots, docs)
 }
 
-// releaseSlots frees the slots a request holds (of any mentor).
-func (s *mongoStore) releaseSlots(ctx context.Context, filter bson.D) error {
+// releaseSlots frees the slots w selects.
+func (s *mongoStore) releaseSlots(ctx context.Context, w where) error {
 	defer s.view.forgetSlots()
-	return s.deleteSlots(ctx, filter)
+	return s.deleteSlots(ctx, w)
 }
 
 // deleteSlots deletes slots without telling the view: for a caller that
 // tells it precisely what was freed.
-func (s *mongoStore) deleteSlots(ctx context.Context, filter bson.D) error {
-	_, err := s.slots.DeleteMany(ctx, filter)
-	return store.WrapMongo(err)
+func (s *mongoStore) deleteSlots(ctx context.Context, w where) error {
+	return deleteWhere(ctx, s.slots, w)
+}
+
+// slotsTakenBefore returns the slots in use taken before t.
+func (s *mongoStore) slotsTakenBefore(ctx context.Context, t time.Time) ([]slotDoc, error) {
+	return findWhere[slotDoc](ctx, s.slots, where{CreatedBefore: t})
 }
 
 // ---- assignments ----
@@ -368,8 +369,8 @@ func (s *mongoStore) insertAssignment(ctx context.Context, a Assignment) error {
 	return store.WrapMongo(err)
 }
 
-func (s *mongoStore) findAssignments(ctx context.Context, filter bson.D) ([]Assignment, error) {
-	docs, err := store.FindAll[assignmentDoc](ctx, s.assignments, filter)
+func (s *mongoStore) findAssignments(ctx context.Context, w where) ([]Assignment, error) {
+	docs, err := findWhere[assignmentDoc](ctx, s.assignments, w)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +381,243 @@ func (s *mongoStore) findAssignments(ctx context.Context, filter bson.D) ([]Assi
 	return out, nil
 }
 
-func (s *mongoStore) deleteAssignments(ctx context.Context, filter bson.D) error {
-	_, err := s.assignments.DeleteMany(ctx, filter)
+func (s *mongoStore) deleteAssignments(ctx context.Context, w where) error {
+	return deleteWhere(ctx, s.assignments, w)
+}
+
+// where selects documents of matching's collections by what the service
+// asks of them; each field set narrows the choice. A list that is set but
+// empty selects nothing, and so does a where with nothing set: no call
+// reads or deletes a whole collection by mistake.
+type where struct {
+	IDs         []string // _id: a request's for requests, assignments and escalations
+	RequestIDs  []string // the request a slot or claim is held for
+	MentorIDs   []string
+	Households  []string
+	Communes    []string
+	Cell7s      []string // requests and mentors by their resolution-7 cell
+	Cell8s      []string // mentors by their resolution-8 cell
+	Paused      *bool
+	PausedSince time.Time // paused before this (zero: any time)
+	// CreatedSince and CreatedBefore bound created_at: [since, before).
+	CreatedSince, CreatedBefore time.Time
+}
+
+// only is values as a where list: empty, not unset, when values is nil,
+// so that it selects nothing rather than leaving the field free.
+func only(values []string) []string {
+	if values == nil {
+		return []string{}
+	}
+	return values
+}
+
+// filter is the query of w, and false when w selects nothing.
+func (w where) filter() (bson.D, bool) {
+	var f bson.D
+	none := false
+	in := func(key string, values []string) {
+		switch {
+		case values == nil:
+		case len(values) == 0:
+			none = true
+		case len(values) == 1: // an equality, which every store plans best
+			f = append(f, bson.E{Key: key, Value: values[0]})
+		default:
+			f = append(f, bson.E{Key: key, Value: bson.D{{Key: "$in", Value: values}}})
+		}
+	}
+	in("_id", w.IDs)
+	in("request_id", w.RequestIDs)
+	in("mentor_id", w.MentorIDs)
+	in("household_id", w.Households)
+	in("commune_id", w.Communes)
+	in("cell7", w.Cell7s)
+	in("cell8", w.Cell8s)
+	if w.Paused != nil {
+		f = append(f, bson.E{Key: "paused", Value: *w.Paused})
+	}
+	if !w.PausedSince.IsZero() {
+		f = append(f, bson.E{Key: "paused_at", Value: bson.D{{Key: "$lt", Value: w.PausedSince}}})
+	}
+	var created bson.D
+	if !w.CreatedBefore.IsZero() {
+		created = append(created, bson.E{Key: "$lt", Value: w.CreatedBefore})
+	}
+	if !w.CreatedSince.IsZero() {
+		created = append(created, bson.E{Key: "$gte", Value: w.CreatedSince})
+	}
+	if created != nil {
+		f = append(f, bson.E{Key: "created_at", Value: created})
+	}
+	return f, !none && len(f) > 0
+}
+
+// findWhere reads the documents of coll that w selects.
+func findWhere[T any](ctx context.Context, coll *mongo.Collection, w where) ([]T, error) {
+	f, ok := w.filter()
+	if !ok {
+		return nil, nil
+	}
+	return store.FindAll[T](ctx, coll, f)
+}
+
+// deleteWhere deletes the documents of coll that w selects.
+func deleteWhere(ctx context.Context, coll *mongo.Collection, w where) error {
+	f, ok := w.filter()
+	if !ok {
+		return nil
+	}
+	_, err := coll.DeleteMany(ctx, f)
+	return store.WrapMongo(err)
+}
+
+// ---- escalations ----
+
+type escalationDoc struct {
+	ID string    `bson:"_id"` // the request's
+	At time.Time `bson:"at"`
+}
+
+// escalated says which of the requests ids went up already.
+func (s *mongoStore) escalated(ctx context.Context, ids []string) (map[string]bool, error) {
+	sent, err := findWhere[escalationDoc](ctx, s.escalations, where{IDs: ids})
+	out := make(map[string]bool, len(sent))
+	for _, d := range sent {
+		out[d.ID] = true
+	}
+	return out, err
+}
+
+// markEscalated records that the requests ids went up at t, and says of
+// each whether this call recorded it (false: another did first).
+func (s *mongoStore) markEscalated(ctx context.Context, ids []string, t time.Time) ([]bool, error) {
+	marks := make([]escalationDoc, len(ids))
+	for i, id := range ids {
+		marks[i] = escalationDoc{ID: id, At: t}
+	}
+	return store.InsertNew(ctx, s.escalations, marks)
+}
+
+// ---- batch runs ----
+
+type pairDoc struct {
+	RequestID  string  `bson:"r"`
+	MentorID   string  `bson:"m"`
+	Learners   int     `bson:"n"`
+	DistanceKm float64 `bson:"d"`
+}
+
+type summaryDoc struct {
+	Requests          int            `bson:"requests"`
+	Learners          int            `bson:"learners"`
+	ServedRequests    int            `bson:"served_requests"`
+	ServedLearners    int            `bson:"served_learners"`
+	UnservedLearners  map[string]int `bson:"unserved_learners"`
+	Mentors           int            `bson:"mentors"`
+	MentorsUnderQuota int            `bson:"mentors_under_quota"`
+	MissingSlots      int            `bson:"missing_slots"`
+	UnderQuotaWhy     map[string]int `bson:"under_quota_why"`
+	TotalDistanceKm   float64        `bson:"total_distance_km"`
+	MeanDistanceKm    float64        `bson:"mean_distance_km"`
+	TookMS            int64          `bson:"took_ms"`
+}
+
+type runDoc struct {
+	ID         string     `bson:"_id"`
+	Status     string     `bson:"status"`
+	ScopeID    string     `bson:"scope_id"`
+	CommuneIDs []string   `bson:"commune_ids"`
+	Cells      []string   `bson:"cells"`
+	CreatedBy  string     `bson:"created_by"`
+	CreatedAt  time.Time  `bson:"created_at"`
+	Pairs      []pairDoc  `bson:"pairs"`
+	Summary    summaryDoc `bson:"summary"`
+}
+
+type decisionDoc struct {
+	RunID     string    `bson:"_id"`
+	Decision  string    `bson:"decision"`
+	By        string    `bson:"by"`
+	At        time.Time `bson:"at"`
+	Applied   int       `bson:"applied"`
+	Skipped   int       `bson:"skipped"`
+	Completed bool      `bson:"completed"`
+}
+
+func (s *mongoStore) insertRun(ctx context.Context, r Run) error {
+	d := runDoc{ID: r.ID, Status: r.Status, ScopeID: r.Area.ScopeID, CommuneIDs: r.Area.CommuneIDs, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+		Pairs: make([]pairDoc, len(r.Pairs)), Summary: toSummaryDoc(r.Summary)}
+	for _, c := range r.Area.Cells {
+		d.Cells = append(d.Cells, c.String())
+	}
+	for i, p := range r.Pairs {
+		d.Pairs[i] = pairDoc(p)
+	}
+	_, err := s.runs.InsertOne(ctx, d)
+	return store.WrapMongo(err)
+}
+
+func (s *mongoStore) run(ctx context.Context, id string) (Run, error) {
+	d, err := byID[runDoc](ctx, s.runs, id)
+	if err != nil {
+		return Run{}, err
+	}
+	r := Run{ID: d.ID, Status: d.Status, Area: Area{ScopeID: d.ScopeID, CommuneIDs: d.CommuneIDs}, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt,
+		Pairs: make([]Pair, len(d.Pairs)), Summary: Summary{Requests: d.Summary.Requests, Learners: d.Summary.Learners,
+			ServedRequests: d.Summary.ServedRequests, ServedLearners: d.Summary.ServedLearners, UnservedLearners: d.Summary.UnservedLearners,
+			Mentors: d.Summary.Mentors, MentorsUnderQuota: d.Summary.MentorsUnderQuota, MissingSlots: d.Summary.MissingSlots,
+			UnderQuotaWhy: d.Summary.UnderQuotaWhy, TotalDistanceKm: d.Summary.TotalDistanceKm, MeanDistanceKm: d.Summary.MeanDistanceKm,
+			Took: time.Duration(d.Summary.TookMS) * time.Millisecond}}
+	for _, c := range d.Cells {
+		if cell, err := geo.ParseCell(c, -1); err == nil {
+			r.Area.Cells = append(r.Area.Cells, cell)
+		}
+	}
+	for i, p := range d.Pairs {
+		r.Pairs[i] = Pair(p)
+	}
+	dec, err := byID[decisionDoc](ctx, s.decisions, id)
+	switch {
+	case err == nil:
+		r.Decision, r.DecidedBy, r.DecidedAt, r.Applied, r.Skipped = dec.Decision, dec.By, dec.At, dec.Applied, dec.Skipped
+	case !errors.Is(err, ErrNotFound):
+		return Run{}, err
+	}
+	return r, nil
+}
+
+// completeRun writes the computed proposal into its run; only the
+// goroutine that computes it writes it.
+func (s *mongoStore) completeRun(ctx context.Context, id, status string, pairs []Pair, sum Summary) error {
+	pd := make([]pairDoc, len(pairs))
+	for i, p := range pairs {
+		pd[i] = pairDoc(p)
+	}
+	_, err := s.runs.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "status", Value: status}, {Key: "pairs", Value: pd}, {Key: "summary", Value: toSummaryDoc(sum)}}}})
+	return store.WrapMongo(err)
+}
+
+func toSummaryDoc(s Summary) summaryDoc {
+	return summaryDoc{Requests: s.Requests, Learners: s.Learners, ServedRequests: s.ServedRequests,
+		ServedLearners: s.ServedLearners, UnservedLearners: s.UnservedLearners, Mentors: s.Mentors,
+		MentorsUnderQuota: s.MentorsUnderQuota, MissingSlots: s.MissingSlots, UnderQuotaWhy: s.UnderQuotaWhy,
+		TotalDistanceKm: s.TotalDistanceKm, MeanDistanceKm: s.MeanDistanceKm, TookMS: s.Took.Milliseconds()}
+}
+
+// decide records the first decision on a run; ErrDecided if there is one.
+func (s *mongoStore) decide(ctx context.Context, id, decision, by string, at time.Time) error {
+	_, err := s.decisions.InsertOne(ctx, decisionDoc{RunID: id, Decision: decision, By: by, At: at})
+	err = store.WrapMongo(err)
+	if errors.Is(err, store.ErrDuplicate) {
+		return ErrDecided
+	}
+	return err
+}
+
+func (s *mongoStore) recordApply(ctx context.Context, id string, applied, skipped int) error {
+	_, err := s.decisions.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "applied", Value: applied}, {Key: "skipped", Value: skipped}, {Key: "completed", Value: true}}}})
 	return store.WrapMongo(err)
 }

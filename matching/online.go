@@ -9,7 +9,6 @@ import (
 	"sort"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"daisuso/geo"
@@ -154,7 +153,7 @@ func (s *Service) claim(ctx context.Context, r Request) (*Outcome, error) {
 			ids[k] = claimID(r.HouseholdID, i)
 		}
 		return s.st.releaseClaims(context.WithoutCancel(ctx),
-			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: r.ID}})
+			where{IDs: only(ids), RequestIDs: []string{r.ID}})
 	}
 	for _, i := range r.Members {
 		c, err := s.st.claimMember(ctx, r.HouseholdID, i, r.ID, r.CreatedAt)
@@ -194,7 +193,7 @@ func (s *Service) heldBy(ctx context.Context, r Request, c claimDoc) (*Outcome, 
 		if s.now().Sub(c.CreatedAt) < claimGrace {
 			return nil, &OpenRequestError{RequestID: c.RequestID, Members: r.Members}
 		}
-		return nil, s.st.releaseClaims(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "request_id", Value: c.RequestID}})
+		return nil, s.st.releaseClaims(ctx, where{IDs: []string{c.ID}, RequestIDs: []string{c.RequestID}})
 	}
 	if err != nil {
 		return nil, err
@@ -228,7 +227,7 @@ func (s *Service) resume(ctx context.Context, r Request) (Outcome, error) {
 		return prior, nil
 	}
 	// The first try may have died holding slots it could not give back.
-	if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: r.ID}}); err != nil {
+	if err := s.st.releaseSlots(ctx, where{RequestIDs: []string{r.ID}}); err != nil {
 		return Outcome{}, err
 	}
 	return s.match(ctx, prior.Request)
@@ -239,7 +238,7 @@ func (s *Service) resume(ctx context.Context, r Request) (Outcome, error) {
 // taking its slots and writing its assignment (a store outage, a crash)
 // and was never retried. grace must be longer than any reservation takes.
 func (s *Service) SweepSlots(ctx context.Context, grace time.Duration) (int, error) {
-	old, err := store.FindAll[slotDoc](ctx, s.st.slots, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-grace)}}}})
+	old, err := s.st.slotsTakenBefore(ctx, s.now().Add(-grace))
 	if err != nil {
 		return 0, err
 	}
@@ -249,7 +248,7 @@ func (s *Service) SweepSlots(ctx context.Context, grace time.Duration) (int, err
 	}
 	freed := 0
 	for req, slots := range byRequest {
-		as, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: req}})
+		as, err := s.st.findAssignments(ctx, where{IDs: []string{req}})
 		if err != nil {
 			return freed, err
 		}
@@ -262,7 +261,7 @@ func (s *Service) SweepSlots(ctx context.Context, grace time.Duration) (int, err
 		if len(ids) == 0 {
 			continue
 		}
-		if err := s.st.releaseSlots(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: req}}); err != nil {
+		if err := s.st.releaseSlots(ctx, where{IDs: only(ids), RequestIDs: []string{req}}); err != nil {
 			return freed, err
 		}
 		freed += len(ids)
@@ -496,7 +495,7 @@ func (s *Service) reserve(ctx context.Context, r Request, c candidate, radius fl
 		}
 		// Only this request's own are deleted; the view learns that those
 		// it got are free again, and keeps the rest of what it holds.
-		err := s.st.deleteSlots(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "request_id", Value: r.ID}})
+		err := s.st.deleteSlots(context.WithoutCancel(ctx), where{IDs: only(ids), RequestIDs: []string{r.ID}})
 		if err != nil {
 			s.st.view.forgetSlots()
 			return

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"daisuso/geo"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Outcome returns a request with its assignment or why it waits.
@@ -19,7 +17,7 @@ func (s *Service) Outcome(ctx context.Context, requestID string) (Outcome, error
 	if err != nil {
 		return Outcome{}, err
 	}
-	as, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: requestID}})
+	as, err := s.st.findAssignments(ctx, where{IDs: []string{requestID}})
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -38,7 +36,7 @@ const MaxOfHousehold = 10
 // OfHousehold returns a household's requests with their outcomes, newest
 // first: what the family's app shows (the mentor found, or why it waits).
 func (s *Service) OfHousehold(ctx context.Context, householdID string) ([]Outcome, error) {
-	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: householdID}})
+	reqs, err := s.st.findRequests(ctx, where{Households: []string{householdID}})
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +63,7 @@ func (s *Service) Queue(ctx context.Context, communeIDs []string) ([]Outcome, er
 	for i, r := range reqs {
 		ids[i] = r.ID
 	}
-	docs, err := s.st.findRequestDocs(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	docs, err := s.st.findRequestDocs(ctx, where{IDs: only(ids)})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +85,7 @@ func (s *Service) Queue(ctx context.Context, communeIDs []string) ([]Outcome, er
 // MentorOfHousehold lists the mentors serving a household's requests: the
 // people who may see its phone number.
 func (s *Service) MentorsOfHousehold(ctx context.Context, householdID string) ([]string, error) {
-	as, err := s.st.findAssignments(ctx, bson.D{{Key: "household_id", Value: householdID}})
+	as, err := s.st.findAssignments(ctx, where{Households: []string{householdID}})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +98,7 @@ func (s *Service) MentorsOfHousehold(ctx context.Context, householdID string) ([
 
 // Mentees returns a mentor's assignments.
 func (s *Service) Mentees(ctx context.Context, mentorID string) ([]Assignment, error) {
-	return s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}})
+	return s.st.findAssignments(ctx, where{MentorIDs: []string{mentorID}})
 }
 
 // Why an assignment was ended and its request matched again.
@@ -121,7 +119,7 @@ func (s *Service) OnReleased(f func(ctx context.Context, a Assignment, reason st
 // releaseMentor ends every assignment of a mentor and matches their
 // requests again. It returns how many requests went back to matching.
 func (s *Service) releaseMentor(ctx context.Context, mentorID, reason string) (int, error) {
-	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: mentorID}})
+	as, err := s.st.findAssignments(ctx, where{MentorIDs: []string{mentorID}})
 	if err != nil {
 		return 0, err
 	}
@@ -138,10 +136,10 @@ func (s *Service) releaseMentor(ctx context.Context, mentorID, reason string) (i
 // leaves slots that hold capacity nobody uses (SweepSlots frees them),
 // never a match without its slots.
 func (s *Service) release(ctx context.Context, a Assignment, reason string) error {
-	if err := s.st.deleteAssignments(ctx, bson.D{{Key: "_id", Value: a.RequestID}, {Key: "mentor_id", Value: a.MentorID}}); err != nil {
+	if err := s.st.deleteAssignments(ctx, where{IDs: []string{a.RequestID}, MentorIDs: []string{a.MentorID}}); err != nil {
 		return err
 	}
-	if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: a.RequestID}, {Key: "mentor_id", Value: a.MentorID}}); err != nil {
+	if err := s.st.releaseSlots(ctx, where{RequestIDs: []string{a.RequestID}, MentorIDs: []string{a.MentorID}}); err != nil {
 		return err
 	}
 	for _, f := range s.released {
@@ -163,7 +161,7 @@ func (s *Service) release(ctx context.Context, a Assignment, reason string) erro
 // radius), and, when the capacity went below the learners, the newest
 // assignments until the rest fit. Their requests are matched again.
 func (s *Service) keepPromises(ctx context.Context, m Mentor) (int, error) {
-	as, err := s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: m.ID}})
+	as, err := s.st.findAssignments(ctx, where{MentorIDs: []string{m.ID}})
 	if err != nil || len(as) == 0 {
 		return 0, err
 	}
@@ -177,7 +175,7 @@ func (s *Service) keepPromises(ctx context.Context, m Mentor) (int, error) {
 	for k, a := range as {
 		ids[k] = a.RequestID
 	}
-	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	reqs, err := s.st.findRequests(ctx, where{IDs: only(ids)})
 	if err != nil {
 		return 0, err
 	}
@@ -220,8 +218,8 @@ const PauseRelease = 14 * 24 * time.Hour
 // ReleasePaused gives the learners of mentors paused for longer than
 // PauseRelease back to matching. A background loop calls it.
 func (s *Service) ReleasePaused(ctx context.Context) (int, error) {
-	ms, err := s.st.findMentors(ctx, bson.D{{Key: "paused", Value: true},
-		{Key: "paused_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-PauseRelease)}}}})
+	paused := true
+	ms, err := s.st.findMentors(ctx, where{Paused: &paused, PausedSince: s.now().Add(-PauseRelease)})
 	if err != nil {
 		return 0, err
 	}
@@ -245,13 +243,13 @@ func (s *Service) Name() string { return "matching" }
 func (s *Service) ExportPerson(ctx context.Context, kind, id, _ string) (any, error) {
 	switch kind {
 	case "volunteer":
-		return s.st.findAssignments(ctx, bson.D{{Key: "mentor_id", Value: id}})
+		return s.st.findAssignments(ctx, where{MentorIDs: []string{id}})
 	case "household":
-		rs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: id}})
+		rs, err := s.st.findRequests(ctx, where{Households: []string{id}})
 		if err != nil {
 			return nil, err
 		}
-		as, err := s.st.findAssignments(ctx, bson.D{{Key: "household_id", Value: id}})
+		as, err := s.st.findAssignments(ctx, where{Households: []string{id}})
 		return map[string]any{"requests": rs, "assignments": as}, err
 	}
 	return nil, nil
@@ -268,7 +266,7 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 		_, err := s.releaseMentor(ctx, id, ReleasedMentorLeft)
 		return err
 	case "household":
-		rs, err := s.st.findRequests(ctx, bson.D{{Key: "household_id", Value: id}})
+		rs, err := s.st.findRequests(ctx, where{Households: []string{id}})
 		if err != nil {
 			return err
 		}
@@ -276,21 +274,20 @@ func (s *Service) ErasePerson(ctx context.Context, kind, id, _ string) error {
 		for i, r := range rs {
 			ids[i] = r.ID
 		}
-		in := bson.D{{Key: "$in", Value: ids}}
-		freed, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: in}})
+		freed, err := s.st.findAssignments(ctx, where{IDs: only(ids)})
 		if err != nil {
 			return err
 		}
-		if err := s.st.deleteAssignments(ctx, bson.D{{Key: "_id", Value: in}}); err != nil {
+		if err := s.st.deleteAssignments(ctx, where{IDs: only(ids)}); err != nil {
 			return err
 		}
-		if err := s.st.releaseSlots(ctx, bson.D{{Key: "request_id", Value: in}}); err != nil {
+		if err := s.st.releaseSlots(ctx, where{RequestIDs: only(ids)}); err != nil {
 			return err
 		}
-		if err := s.st.deleteRequests(ctx, bson.D{{Key: "_id", Value: in}}); err != nil {
+		if err := s.st.deleteRequests(ctx, where{IDs: only(ids)}); err != nil {
 			return err
 		}
-		if err := s.st.releaseClaims(ctx, bson.D{{Key: "household_id", Value: id}}); err != nil {
+		if err := s.st.releaseClaims(ctx, where{Households: []string{id}}); err != nil {
 			return err
 		}
 		// The household's mentors have room again for someone waiting;

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"daisuso/geo"
 	"daisuso/store"
 )
@@ -175,9 +173,9 @@ func areaMentors(sum *Summary, communes []string, reqs []Request, ms []Mentor, u
 
 // waiting returns the requests of an area that have no assignment.
 func (s *Service) waiting(ctx context.Context, area Area) ([]Request, error) {
-	var filter bson.D
+	var filter where
 	if len(area.CommuneIDs) > 0 {
-		filter = bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: area.CommuneIDs}}}}
+		filter = where{Communes: area.CommuneIDs}
 	} else {
 		var c7 []string
 		for _, c := range area.Cells {
@@ -187,7 +185,7 @@ func (s *Service) waiting(ctx context.Context, area Area) ([]Request, error) {
 			}
 			c7 = append(c7, p.String())
 		}
-		filter = bson.D{{Key: "cell7", Value: bson.D{{Key: "$in", Value: c7}}}}
+		filter = where{Cell7s: only(c7)}
 	}
 	all, err := s.st.findRequests(ctx, filter)
 	if err != nil {
@@ -205,7 +203,7 @@ func (s *Service) unserved(ctx context.Context, all []Request) ([]Request, error
 	for i, r := range all {
 		ids[i] = r.ID
 	}
-	served, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	served, err := s.st.findAssignments(ctx, where{IDs: only(ids)})
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +267,7 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 		reqIDs[i] = p.RequestID
 		mentorIDs = append(mentorIDs, p.MentorID)
 	}
-	reqs, err := s.st.findRequests(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: reqIDs}}}})
+	reqs, err := s.st.findRequests(ctx, where{IDs: only(reqIDs)})
 	if err != nil {
 		return Run{}, err
 	}
@@ -277,7 +275,7 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 	for _, r := range reqs {
 		byID[r.ID] = r
 	}
-	ms, err := s.st.findMentors(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: mentorIDs}}}})
+	ms, err := s.st.findMentors(ctx, where{IDs: only(mentorIDs)})
 	if err != nil {
 		return Run{}, err
 	}
@@ -287,7 +285,7 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 	}
 	// What is served and which slots are taken, read once: a slot an online
 	// match takes meanwhile is still refused by its unique _id in reserve.
-	served, err := s.st.findAssignments(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: reqIDs}}}})
+	served, err := s.st.findAssignments(ctx, where{IDs: only(reqIDs)})
 	if err != nil {
 		return Run{}, err
 	}
@@ -350,127 +348,4 @@ func (s *Service) Discard(ctx context.Context, id, by string) (Run, error) {
 		return Run{}, err
 	}
 	return s.st.run(ctx, id)
-}
-
-// ---- store ----
-
-type pairDoc struct {
-	RequestID  string  `bson:"r"`
-	MentorID   string  `bson:"m"`
-	Learners   int     `bson:"n"`
-	DistanceKm float64 `bson:"d"`
-}
-
-type summaryDoc struct {
-	Requests          int            `bson:"requests"`
-	Learners          int            `bson:"learners"`
-	ServedRequests    int            `bson:"served_requests"`
-	ServedLearners    int            `bson:"served_learners"`
-	UnservedLearners  map[string]int `bson:"unserved_learners"`
-	Mentors           int            `bson:"mentors"`
-	MentorsUnderQuota int            `bson:"mentors_under_quota"`
-	MissingSlots      int            `bson:"missing_slots"`
-	UnderQuotaWhy     map[string]int `bson:"under_quota_why"`
-	TotalDistanceKm   float64        `bson:"total_distance_km"`
-	MeanDistanceKm    float64        `bson:"mean_distance_km"`
-	TookMS            int64          `bson:"took_ms"`
-}
-
-type runDoc struct {
-	ID         string     `bson:"_id"`
-	Status     string     `bson:"status"`
-	ScopeID    string     `bson:"scope_id"`
-	CommuneIDs []string   `bson:"commune_ids"`
-	Cells      []string   `bson:"cells"`
-	CreatedBy  string     `bson:"created_by"`
-	CreatedAt  time.Time  `bson:"created_at"`
-	Pairs      []pairDoc  `bson:"pairs"`
-	Summary    summaryDoc `bson:"summary"`
-}
-
-type decisionDoc struct {
-	RunID     string    `bson:"_id"`
-	Decision  string    `bson:"decision"`
-	By        string    `bson:"by"`
-	At        time.Time `bson:"at"`
-	Applied   int       `bson:"applied"`
-	Skipped   int       `bson:"skipped"`
-	Completed bool      `bson:"completed"`
-}
-
-func (s *mongoStore) insertRun(ctx context.Context, r Run) error {
-	d := runDoc{ID: r.ID, Status: r.Status, ScopeID: r.Area.ScopeID, CommuneIDs: r.Area.CommuneIDs, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
-		Pairs: make([]pairDoc, len(r.Pairs)), Summary: toSummaryDoc(r.Summary)}
-	for _, c := range r.Area.Cells {
-		d.Cells = append(d.Cells, c.String())
-	}
-	for i, p := range r.Pairs {
-		d.Pairs[i] = pairDoc(p)
-	}
-	_, err := s.runs.InsertOne(ctx, d)
-	return store.WrapMongo(err)
-}
-
-func (s *mongoStore) run(ctx context.Context, id string) (Run, error) {
-	d, err := byID[runDoc](ctx, s.runs, id)
-	if err != nil {
-		return Run{}, err
-	}
-	r := Run{ID: d.ID, Status: d.Status, Area: Area{ScopeID: d.ScopeID, CommuneIDs: d.CommuneIDs}, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt,
-		Pairs: make([]Pair, len(d.Pairs)), Summary: Summary{Requests: d.Summary.Requests, Learners: d.Summary.Learners,
-			ServedRequests: d.Summary.ServedRequests, ServedLearners: d.Summary.ServedLearners, UnservedLearners: d.Summary.UnservedLearners,
-			Mentors: d.Summary.Mentors, MentorsUnderQuota: d.Summary.MentorsUnderQuota, MissingSlots: d.Summary.MissingSlots,
-			UnderQuotaWhy: d.Summary.UnderQuotaWhy, TotalDistanceKm: d.Summary.TotalDistanceKm, MeanDistanceKm: d.Summary.MeanDistanceKm,
-			Took: time.Duration(d.Summary.TookMS) * time.Millisecond}}
-	for _, c := range d.Cells {
-		if cell, err := geo.ParseCell(c, -1); err == nil {
-			r.Area.Cells = append(r.Area.Cells, cell)
-		}
-	}
-	for i, p := range d.Pairs {
-		r.Pairs[i] = Pair(p)
-	}
-	dec, err := byID[decisionDoc](ctx, s.decisions, id)
-	switch {
-	case err == nil:
-		r.Decision, r.DecidedBy, r.DecidedAt, r.Applied, r.Skipped = dec.Decision, dec.By, dec.At, dec.Applied, dec.Skipped
-	case !errors.Is(err, ErrNotFound):
-		return Run{}, err
-	}
-	return r, nil
-}
-
-// completeRun writes the computed proposal into its run; only the
-// goroutine that computes it writes it.
-func (s *mongoStore) completeRun(ctx context.Context, id, status string, pairs []Pair, sum Summary) error {
-	pd := make([]pairDoc, len(pairs))
-	for i, p := range pairs {
-		pd[i] = pairDoc(p)
-	}
-	_, err := s.runs.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "status", Value: status}, {Key: "pairs", Value: pd}, {Key: "summary", Value: toSummaryDoc(sum)}}}})
-	return store.WrapMongo(err)
-}
-
-func toSummaryDoc(s Summary) summaryDoc {
-	return summaryDoc{Requests: s.Requests, Learners: s.Learners, ServedRequests: s.ServedRequests,
-		ServedLearners: s.ServedLearners, UnservedLearners: s.UnservedLearners, Mentors: s.Mentors,
-		MentorsUnderQuota: s.MentorsUnderQuota, MissingSlots: s.MissingSlots, UnderQuotaWhy: s.UnderQuotaWhy,
-		TotalDistanceKm: s.TotalDistanceKm, MeanDistanceKm: s.MeanDistanceKm, TookMS: s.Took.Milliseconds()}
-}
-
-// decide records the first decision on a run; ErrDecided if there is one.
-func (s *mongoStore) decide(ctx context.Context, id, decision, by string, at time.Time) error {
-	_, err := s.decisions.InsertOne(ctx, decisionDoc{RunID: id, Decision: decision, By: by, At: at})
-	err = store.WrapMongo(err)
-	if errors.Is(err, store.ErrDuplicate) {
-		return ErrDecided
-	}
-	return err
-}
-
-func (s *mongoStore) recordApply(ctx context.Context, id string, applied, skipped int) error {
-	_, err := s.decisions.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "applied", Value: applied}, {Key: "skipped", Value: skipped}, {Key: "completed", Value: true}}}})
-	return store.WrapMongo(err)
 }

@@ -7,10 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"daisuso/geo"
-	"daisuso/store"
 )
 
 // maxServeWaiting bounds the waiting requests one new place looks at.
@@ -96,7 +93,7 @@ func (s *Service) Overdue(ctx context.Context) ([]Request, error) {
 	// Requests that crossed the line in the last escalateWindow: the job
 	// runs far more often, and older ones went up when they crossed it.
 	due := s.now().Add(-EscalateAfter)
-	old, err := s.st.findRequests(ctx, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: due}, {Key: "$gte", Value: due.Add(-escalateWindow)}}}})
+	old, err := s.st.findRequests(ctx, where{CreatedSince: due.Add(-escalateWindow), CreatedBefore: due})
 	if err != nil || len(old) == 0 {
 		return nil, err
 	}
@@ -109,26 +106,21 @@ func (s *Service) Overdue(ctx context.Context) ([]Request, error) {
 		ids[i] = r.ID
 	}
 	// Those that went up at an earlier run are read, not written again.
-	sent, err := store.FindAll[escalationDoc](ctx, s.st.escalations, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	before, err := s.st.escalated(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	before := make(map[string]bool, len(sent))
-	for _, d := range sent {
-		before[d.ID] = true
-	}
 	var fresh []Request
-	var marks []escalationDoc
-	now := s.now().UTC()
+	var marks []string
 	for _, r := range waiting {
 		if !before[r.ID] {
 			fresh = append(fresh, r)
-			marks = append(marks, escalationDoc{ID: r.ID, At: now})
+			marks = append(marks, r.ID)
 		}
 	}
 	// The mark is what makes a request go up once: of two instances marking
 	// it at the same time, one inserts it.
-	won, err := store.InsertNew(ctx, s.st.escalations, marks)
+	won, err := s.st.markEscalated(ctx, marks, s.now().UTC())
 	if err != nil {
 		return nil, err
 	}
@@ -139,9 +131,4 @@ func (s *Service) Overdue(ctx context.Context) ([]Request, error) {
 		}
 	}
 	return out, nil
-}
-
-type escalationDoc struct {
-	ID string    `bson:"_id"` // the request's
-	At time.Time `bson:"at"`
 }

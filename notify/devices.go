@@ -5,12 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"daisuso/store"
 )
 
 // Platforms a token may come from.
@@ -49,17 +43,16 @@ func (s *Service) RegisterDevice(ctx context.Context, userID string, d Device) (
 	d.Locale = Locale(d.Locale)
 	now := s.now().UTC().Truncate(time.Millisecond)
 	d.LastSeen = now
-	var old deviceDoc
-	err := s.st.devices.FindOne(ctx, bson.D{{Key: "_id", Value: d.Token}}).Decode(&old)
+	old, err := s.st.device(ctx, d.Token)
 	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
+	case errors.Is(err, ErrNotFound):
 		old = deviceDoc{Created: now}
 	case err != nil:
-		return Device{}, fmt.Errorf("register device: %w", store.WrapMongo(err))
+		return Device{}, fmt.Errorf("register device: %w", err)
 	}
 	doc := deviceDoc{Token: d.Token, User: userID, Platform: d.Platform, Locale: d.Locale, LastSeen: now, Created: old.Created}
-	if _, err := s.st.devices.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.Token}}, doc, options.Replace().SetUpsert(true)); err != nil {
-		return Device{}, fmt.Errorf("register device: %w", store.WrapMongo(err))
+	if err := s.st.putDevice(ctx, doc); err != nil {
+		return Device{}, fmt.Errorf("register device: %w", err)
 	}
 	if old.User != "" && old.User != userID {
 		s.forgetDevice(ctx, old.User, d.Token)
@@ -67,8 +60,7 @@ func (s *Service) RegisterDevice(ctx context.Context, userID string, d Device) (
 	if err := s.q.putDevice(ctx, userID, d.Token, d.Platform, d.Locale); err != nil {
 		s.dirty.Store(true)
 	}
-	mine, err := store.FindAll[deviceDoc](ctx, s.st.devices, bson.D{{Key: "user", Value: userID}},
-		options.Find().SetSort(bson.D{{Key: "last_seen", Value: -1}, {Key: "_id", Value: 1}}))
+	mine, err := s.st.devicesOf(ctx, userID)
 	if err != nil {
 		return Device{}, fmt.Errorf("register device: %w", err)
 	}
@@ -82,12 +74,8 @@ func (s *Service) RegisterDevice(ctx context.Context, userID string, d Device) (
 
 // DropDevice deletes one of the user's tokens (sign-out).
 func (s *Service) DropDevice(ctx context.Context, userID, token string) error {
-	res, err := s.st.devices.DeleteOne(ctx, bson.D{{Key: "_id", Value: token}, {Key: "user", Value: userID}})
-	if err != nil {
-		return fmt.Errorf("drop device: %w", store.WrapMongo(err))
-	}
-	if res.DeletedCount == 0 {
-		return ErrNotFound
+	if err := s.st.dropDevice(ctx, token, userID); err != nil {
+		return fmt.Errorf("drop device: %w", err)
 	}
 	s.forgetDevice(ctx, userID, token)
 	return nil
@@ -95,7 +83,7 @@ func (s *Service) DropDevice(ctx context.Context, userID, token string) error {
 
 // Devices returns the user's tokens.
 func (s *Service) Devices(ctx context.Context, userID string) ([]Device, error) {
-	docs, err := store.FindAll[deviceDoc](ctx, s.st.devices, bson.D{{Key: "user", Value: userID}})
+	docs, err := s.st.devicesOf(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +95,8 @@ func (s *Service) Devices(ctx context.Context, userID string) ([]Device, error) 
 }
 
 func (s *Service) deleteDevice(ctx context.Context, userID, token string) error {
-	if _, err := s.st.devices.DeleteOne(ctx, bson.D{{Key: "_id", Value: token}}); err != nil {
-		return fmt.Errorf("delete device: %w", store.WrapMongo(err))
+	if err := s.st.dropDevice(ctx, token, ""); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("delete device: %w", err)
 	}
 	s.forgetDevice(ctx, userID, token)
 	return nil
@@ -125,8 +113,7 @@ func (s *Service) forgetDevice(ctx context.Context, userID, token string) {
 // PruneDevices drops tokens not seen for TokenMaxAge; FCM treats such
 // tokens as stale.
 func (s *Service) PruneDevices(ctx context.Context) (int, error) {
-	old, err := store.FindAll[deviceDoc](ctx, s.st.devices,
-		bson.D{{Key: "last_seen", Value: bson.D{{Key: "$lt", Value: s.now().UTC().Add(-TokenMaxAge)}}}})
+	old, err := s.st.devicesSeenBefore(ctx, s.now().UTC().Add(-TokenMaxAge))
 	if err != nil {
 		return 0, fmt.Errorf("prune devices: %w", err)
 	}
@@ -172,7 +159,6 @@ func (s *Service) ExportPerson(ctx context.Context, _, _, userID string) (any, e
 // ErasePerson deletes a person's devices, notifications and their
 // outcomes, and takes them out of the queue.
 func (s *Service) ErasePerson(ctx context.Context, _, id, userID string) error {
-	filter := bson.D{{Key: "subjects", Value: id}}
 	if userID != "" {
 		devices, err := s.Devices(ctx, userID)
 		if err != nil {
@@ -183,32 +169,15 @@ func (s *Service) ErasePerson(ctx context.Context, _, id, userID string) error {
 				return err
 			}
 		}
-		filter = bson.D{{Key: "$or", Value: bson.A{filter, bson.D{{Key: "user", Value: userID}}}}}
 	}
 	// Everything sent to the person, and everything sent to others that
 	// names them (a reminder to their branch admins, to their mentor).
-	docs, err := store.FindAll[notifDoc](ctx, s.st.notifications, filter,
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	ids, err := s.st.naming(ctx, id, userID)
 	if err != nil {
 		return err
-	}
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
 	}
 	if err := s.q.done(ctx, ids); err != nil {
 		return err
 	}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 1000)]
-		ids = ids[len(chunk):]
-		in := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: chunk}}}}
-		if _, err := s.st.outcomes.DeleteMany(ctx, in); err != nil {
-			return store.WrapMongo(err)
-		}
-		if _, err := s.st.notifications.DeleteMany(ctx, in); err != nil {
-			return store.WrapMongo(err)
-		}
-	}
-	return nil
+	return s.st.deleteNotifications(ctx, ids)
 }

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -120,4 +121,114 @@ func (s *mongoStore) recordedIDs(ctx context.Context) (map[string]bool, error) {
 func (s *mongoStore) record(ctx context.Context, outs []outcomeDoc) error {
 	_, err := store.InsertNew(ctx, s.outcomes, outs)
 	return err
+}
+
+// notificationsByID returns the notifications of ids that exist, by id.
+func (s *mongoStore) notificationsByID(ctx context.Context, ids []string) (map[string]notifDoc, error) {
+	list, err := store.FindAll[notifDoc](ctx, s.notifications, store.InFilter("_id", ids))
+	out := make(map[string]notifDoc, len(list))
+	for _, d := range list {
+		out[d.ID] = d
+	}
+	return out, err
+}
+
+// unexpired returns the notifications that have not expired at now.
+func (s *mongoStore) unexpired(ctx context.Context, now time.Time) ([]notifDoc, error) {
+	return store.FindAll[notifDoc](ctx, s.notifications, bson.D{{Key: "expires", Value: bson.D{{Key: "$gt", Value: now}}}})
+}
+
+// page returns a user's notifications older than the cursor before (all
+// with a zero one), newest first, at most limit (0: all).
+func (s *mongoStore) page(ctx context.Context, userID string, before Cursor, limit int) ([]notifDoc, error) {
+	filter := bson.D{{Key: "user", Value: userID}}
+	if !before.At.IsZero() {
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "created", Value: bson.D{{Key: "$lt", Value: before.At}}}},
+			bson.D{{Key: "created", Value: before.At}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: before.ID}}}},
+		}})
+	}
+	return store.FindAll[notifDoc](ctx, s.notifications, filter,
+		options.Find().SetSort(bson.D{{Key: "created", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+}
+
+// naming returns the ids of the notifications that name the person id
+// (subjects) or were sent to userID ("": none).
+func (s *mongoStore) naming(ctx context.Context, id, userID string) ([]string, error) {
+	filter := bson.D{{Key: "subjects", Value: id}}
+	if userID != "" {
+		filter = bson.D{{Key: "$or", Value: bson.A{filter, bson.D{{Key: "user", Value: userID}}}}}
+	}
+	docs, err := store.FindAll[notifDoc](ctx, s.notifications, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids, err
+}
+
+// deleteNotifications deletes the notifications ids and their outcomes.
+func (s *mongoStore) deleteNotifications(ctx context.Context, ids []string) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 1000)]
+		ids = ids[len(chunk):]
+		in := store.InFilter("_id", chunk)
+		if _, err := s.outcomes.DeleteMany(ctx, in); err != nil {
+			return store.WrapMongo(err)
+		}
+		if _, err := s.notifications.DeleteMany(ctx, in); err != nil {
+			return store.WrapMongo(err)
+		}
+	}
+	return nil
+}
+
+// ---- devices ----
+
+// device reads one device by its token; ErrNotFound if there is none.
+func (s *mongoStore) device(ctx context.Context, token string) (deviceDoc, error) {
+	var d deviceDoc
+	err := s.devices.FindOne(ctx, bson.D{{Key: "_id", Value: token}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return deviceDoc{}, ErrNotFound
+	}
+	return d, store.WrapMongo(err)
+}
+
+// putDevice writes a device whole, under its token.
+func (s *mongoStore) putDevice(ctx context.Context, d deviceDoc) error {
+	_, err := s.devices.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.Token}}, d, options.Replace().SetUpsert(true))
+	return store.WrapMongo(err)
+}
+
+// devicesOf returns a user's devices, the most recently seen first.
+func (s *mongoStore) devicesOf(ctx context.Context, userID string) ([]deviceDoc, error) {
+	return store.FindAll[deviceDoc](ctx, s.devices, bson.D{{Key: "user", Value: userID}},
+		options.Find().SetSort(bson.D{{Key: "last_seen", Value: -1}, {Key: "_id", Value: 1}}))
+}
+
+// devicesSeenBefore returns the devices last seen before t.
+func (s *mongoStore) devicesSeenBefore(ctx context.Context, t time.Time) ([]deviceDoc, error) {
+	return store.FindAll[deviceDoc](ctx, s.devices, bson.D{{Key: "last_seen", Value: bson.D{{Key: "$lt", Value: t}}}})
+}
+
+func (s *mongoStore) allDevices(ctx context.Context) ([]deviceDoc, error) {
+	return store.FindAll[deviceDoc](ctx, s.devices, bson.D{})
+}
+
+// dropDevice deletes the device token, only if it is userID's when that
+// is given; ErrNotFound if there was none.
+func (s *mongoStore) dropDevice(ctx context.Context, token, userID string) error {
+	filter := bson.D{{Key: "_id", Value: token}}
+	if userID != "" {
+		filter = append(filter, bson.E{Key: "user", Value: userID})
+	}
+	res, err := s.devices.DeleteOne(ctx, filter)
+	if err != nil {
+		return store.WrapMongo(err)
+	}
+	if res.DeletedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
 }

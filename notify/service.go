@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"daisuso/store"
 )
@@ -218,7 +216,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	}
 	defer s.q.unlease(context.WithoutCancel(ctx), "reconcile", s.owner)
 	s.dirty.Store(false)
-	devices, err := store.FindAll[deviceDoc](ctx, s.st.devices, bson.D{})
+	devices, err := s.st.allDevices(ctx)
 	if err != nil {
 		s.dirty.Store(true)
 		return fmt.Errorf("reconcile devices: %w", err)
@@ -240,8 +238,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 		s.dirty.Store(true)
 		return fmt.Errorf("reconcile devices: %w", store.WrapRedis(err))
 	}
-	docs, err := store.FindAll[notifDoc](ctx, s.st.notifications,
-		bson.D{{Key: "expires", Value: bson.D{{Key: "$gt", Value: s.now().UTC()}}}})
+	docs, err := s.st.unexpired(ctx, s.now().UTC())
 	if err != nil {
 		s.dirty.Store(true)
 		return fmt.Errorf("reconcile queue: %w", err)
@@ -340,15 +337,7 @@ func (s *Service) Pending(ctx context.Context) (int64, error) { return s.q.pendi
 // where each stands; before is the cursor of the previous page ("" for the
 // first).
 func (s *Service) List(ctx context.Context, userID, locale string, before Cursor, limit int) ([]Item, error) {
-	filter := bson.D{{Key: "user", Value: userID}}
-	if !before.At.IsZero() {
-		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "created", Value: bson.D{{Key: "$lt", Value: before.At}}}},
-			bson.D{{Key: "created", Value: before.At}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: before.ID}}}},
-		}})
-	}
-	docs, err := store.FindAll[notifDoc](ctx, s.st.notifications, filter,
-		options.Find().SetSort(bson.D{{Key: "created", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+	docs, err := s.st.page(ctx, userID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
 	}

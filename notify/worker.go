@@ -6,10 +6,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-
-	"daisuso/store"
 )
 
 // Run sends due notifications until ctx ends, Workers batches at a time.
@@ -177,13 +173,11 @@ func (s *Service) load(ctx context.Context, cl []claimed) ([]*job, error) {
 	}
 	docs := map[string]notifDoc{}
 	if len(missing) > 0 {
-		list, err := store.FindAll[notifDoc](ctx, s.st.notifications, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: missing}}}})
+		found, err := s.st.notificationsByID(ctx, missing)
 		if err != nil {
 			return nil, err
 		}
-		for _, d := range list {
-			docs[d.ID] = d
-		}
+		docs = found
 	}
 	// The lookups get a budget of their own, not the batch's: when they
 	// took it all, every later step of the batch failed for want of time,

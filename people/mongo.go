@@ -623,3 +623,37 @@ func insertErr(err error) error {
 	}
 	return err
 }
+
+// ---- small collections: populations, team targets ----
+
+// putDoc writes doc whole under id.
+func putDoc(ctx context.Context, coll *mongo.Collection, id string, doc any) error {
+	_, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
+	return store.WrapMongo(err)
+}
+
+// allDocs reads at most limit documents of coll.
+func allDocs[T any](ctx context.Context, coll *mongo.Collection, limit int64) ([]T, error) {
+	return store.FindAll[T](ctx, coll, bson.D{}, options.Find().SetLimit(limit))
+}
+
+// docsByID reads the documents of ids that exist.
+func docsByID[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
+	return store.FindAll[T](ctx, coll, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+}
+
+// consentsOf returns the consents of the users among ids who have a record
+// in coll (volunteers or households), by user id.
+func consentsOf(ctx context.Context, coll *mongo.Collection, ids []string) (map[string][]Consent, error) {
+	type person struct {
+		UserID   string       `bson:"user_id"`
+		Consents []consentDoc `bson:"consents"`
+	}
+	list, err := store.FindAll[person](ctx, coll, bson.D{{Key: "user_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "user_id", Value: 1}, {Key: "consents", Value: 1}}))
+	out := make(map[string][]Consent, len(list))
+	for _, p := range list {
+		out[p.UserID] = fromConsentDocs(p.Consents)
+	}
+	return out, err
+}

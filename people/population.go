@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"daisuso/errs"
-	"daisuso/store"
 )
 
 // Population is a commune's official figures (from the commune's
@@ -66,8 +62,8 @@ func (s *Service) SetPopulation(ctx context.Context, a Actor, communeID string, 
 	}
 	p.CommuneCode, p.SetBy, p.SetAt = commune.CommuneCode, a.UserID, s.now().UTC().Truncate(time.Second)
 	d := populationDoc{ID: p.CommuneCode, Residents: p.Residents, Households: p.Households, Year: p.Year, SetBy: p.SetBy, SetAt: p.SetAt}
-	if _, err := s.populations.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, d, options.Replace().SetUpsert(true)); err != nil {
-		return Population{}, fmt.Errorf("set population: %w", store.WrapMongo(err))
+	if err := putDoc(ctx, s.populations, d.ID, d); err != nil {
+		return Population{}, fmt.Errorf("set population: %w", err)
 	}
 	return p, nil
 }
@@ -75,7 +71,7 @@ func (s *Service) SetPopulation(ctx context.Context, a Actor, communeID string, 
 // Populations returns the figures of every commune that has them, by
 // official code.
 func (s *Service) Populations(ctx context.Context) (map[string]Population, error) {
-	docs, err := store.FindAll[populationDoc](ctx, s.populations, bson.D{}, options.Find().SetLimit(populationsPerRead))
+	docs, err := allDocs[populationDoc](ctx, s.populations, populationsPerRead)
 	if err != nil {
 		return nil, err
 	}

@@ -7,11 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"daisuso/errs"
-	"daisuso/store"
 )
 
 // TeamTargetKinds are what a commune's technology team (Tổ công nghệ số
@@ -99,8 +95,8 @@ func (s *Service) SetTeamTargets(ctx context.Context, a Actor, t TeamTargets) (T
 	}
 	t.SetBy, t.SetAt = a.UserID, s.now().UTC().Truncate(time.Second)
 	d := teamTargetsDoc{ID: t.TeamID, Period: t.Period, CampaignID: t.CampaignID, Values: t.Values, SetBy: t.SetBy, SetAt: t.SetAt}
-	if _, err := s.targets.ReplaceOne(ctx, bson.D{{Key: "_id", Value: t.TeamID}}, d, options.Replace().SetUpsert(true)); err != nil {
-		return TeamTargets{}, fmt.Errorf("set team targets: %w", store.WrapMongo(err))
+	if err := putDoc(ctx, s.targets, t.TeamID, d); err != nil {
+		return TeamTargets{}, fmt.Errorf("set team targets: %w", err)
 	}
 	return t, nil
 }
@@ -131,7 +127,7 @@ func (s *Service) TargetsOf(ctx context.Context, teamIDs []string) ([]TeamTarget
 	if len(teamIDs) == 0 {
 		return nil, nil
 	}
-	docs, err := store.FindAll[teamTargetsDoc](ctx, s.targets, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: teamIDs}}}})
+	docs, err := docsByID[teamTargetsDoc](ctx, s.targets, teamIDs)
 	if err != nil {
 		return nil, err
 	}

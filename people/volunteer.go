@@ -8,9 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"daisuso/errs"
 	"daisuso/geo"
@@ -274,23 +272,17 @@ func HasConsent(cs []Consent, purpose string) bool {
 // admins) are not in it.
 func (s *Service) WithoutConsent(ctx context.Context, users []string, purpose string) (map[string]bool, error) {
 	out := map[string]bool{}
-	type person struct {
-		UserID   string       `bson:"user_id"`
-		Consents []consentDoc `bson:"consents"`
-	}
 	for len(users) > 0 {
 		chunk := users[:min(len(users), 1000)]
 		users = users[len(chunk):]
-		filter := bson.D{{Key: "user_id", Value: bson.D{{Key: "$in", Value: chunk}}}}
-		proj := options.Find().SetProjection(bson.D{{Key: "user_id", Value: 1}, {Key: "consents", Value: 1}})
 		for _, coll := range []*mongo.Collection{s.volunteers.coll, s.households.coll} {
-			list, err := store.FindAll[person](ctx, coll, filter, proj)
+			given, err := consentsOf(ctx, coll, chunk)
 			if err != nil {
 				return nil, err
 			}
-			for _, p := range list {
-				if !HasConsent(fromConsentDocs(p.Consents), purpose) {
-					out[p.UserID] = true
+			for user, consents := range given {
+				if !HasConsent(consents, purpose) {
+					out[user] = true
 				}
 			}
 		}

@@ -2,17 +2,11 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"daisuso/gamify"
 	"daisuso/people"
-	"daisuso/store"
 )
 
 // score turns a confirmed session into what it earns: points for the
@@ -28,83 +22,22 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 	if err != nil {
 		return err
 	}
-	at := heldAt(sess)
-	award := func(key, reason, source string) error {
-		_, _, err := s.gamify.Award(ctx, gamify.Award{Key: key, Reason: reason, Source: source, Who: who, At: at})
+	sc := &scoring{s: s, sess: sess, who: who, at: heldAt(sess), communes: map[string]string{}}
+	if err := sc.award(ctx, "session:"+sess.ID, gamify.ReasonSession, sess.ID); err != nil {
 		return err
 	}
-	if err := award("session:"+sess.ID, gamify.ReasonSession, sess.ID); err != nil {
+	if err := sc.learners(ctx); err != nil {
 		return err
 	}
-	communes := map[string]string{} // household -> commune, each read once
-	communeOf := func(householdID string) (string, error) {
-		if c, ok := communes[householdID]; ok {
-			return c, nil
-		}
-		h, err := s.people.HouseholdRecord(ctx, householdID)
-		if err != nil {
-			return "", err
-		}
-		communes[householdID] = h.CommuneID
-		return h.CommuneID, nil
-	}
-	evidence := map[string]map[int]*Evidence{} // household -> its learners', read once
-	for _, r := range sess.CheckIn.Results {
-		l := Learner{HouseholdID: r.HouseholdID, Member: r.Member}
-		for _, o := range r.Outcomes {
-			if err := award("outcome:"+l.Key()+":"+o, gamify.ReasonOutcome, l.HouseholdID); err != nil {
-				return err
-			}
-		}
-		commune, err := communeOf(l.HouseholdID)
-		if err != nil {
-			return err
-		}
-		ev, ok := evidence[l.HouseholdID]
-		if !ok {
-			if ev, err = s.evidence(ctx, l.HouseholdID, sess); err != nil {
-				return err
-			}
-			evidence[l.HouseholdID] = ev
-		}
-		certified, err := s.certify(ctx, sess, l, commune, at, ev[l.Member])
-		if err != nil {
-			return err
-		}
-		if certified {
-			if err := award("cert:"+l.Key(), gamify.ReasonCertified, l.HouseholdID); err != nil {
-				return err
-			}
-		}
-	}
-	for _, h := range sess.Households {
-		var cert certDoc
-		err := s.st.certs.FindOne(ctx, bson.D{{Key: "household_id", Value: h}}).Decode(&cert)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			continue // nobody in it certified yet
-		}
-		if err != nil {
-			return store.WrapMongo(err)
-		}
-		commune, err := communeOf(h)
-		if err != nil {
-			return err
-		}
-		if _, err := insertOnce(ctx, s.st.families, familyDoc{ID: h, CommuneID: commune, MentorID: cert.MentorID, At: at}); err != nil {
-			return err
-		}
-		if cert.MentorID == sess.MentorID {
-			if err := award("family:"+h, gamify.ReasonFamily, h); err != nil {
-				return err
-			}
-		}
+	if err := sc.families(ctx); err != nil {
+		return err
 	}
 	st, err := s.stats(ctx, mentor)
 	if err != nil {
 		return err
 	}
 	if st.DistinctLearners >= 5 {
-		if err := award("quota:"+mentor.ID, gamify.ReasonQuotaReached, mentor.ID); err != nil {
+		if err := sc.award(ctx, "quota:"+mentor.ID, gamify.ReasonQuotaReached, mentor.ID); err != nil {
 			return err
 		}
 	}
@@ -115,6 +48,96 @@ func (s *Service) score(ctx context.Context, sess Session) error {
 	st.Campaigns = p.Campaigns
 	_, err = s.gamify.EvaluateBadges(ctx, mentor.ID, st)
 	return err
+}
+
+// scoring is the scoring of one confirmed session: everything it earns is
+// the mentor's (who) and dated at.
+type scoring struct {
+	s        *Service
+	sess     Session
+	who      gamify.Who
+	at       time.Time
+	communes map[string]string // household -> commune, each read once
+}
+
+func (sc *scoring) award(ctx context.Context, key, reason, source string) error {
+	_, _, err := sc.s.gamify.Award(ctx, gamify.Award{Key: key, Reason: reason, Source: source, Who: sc.who, At: sc.at})
+	return err
+}
+
+func (sc *scoring) communeOf(ctx context.Context, householdID string) (string, error) {
+	if c, ok := sc.communes[householdID]; ok {
+		return c, nil
+	}
+	h, err := sc.s.people.HouseholdRecord(ctx, householdID)
+	if err != nil {
+		return "", err
+	}
+	sc.communes[householdID] = h.CommuneID
+	return h.CommuneID, nil
+}
+
+// learners awards each learner's outcomes, and certifies the learners who
+// now meet the rule.
+func (sc *scoring) learners(ctx context.Context) error {
+	evidence := map[string]map[int]*Evidence{} // household -> its learners', read once
+	for _, r := range sc.sess.CheckIn.Results {
+		l := Learner{HouseholdID: r.HouseholdID, Member: r.Member}
+		for _, o := range r.Outcomes {
+			if err := sc.award(ctx, "outcome:"+l.Key()+":"+o, gamify.ReasonOutcome, l.HouseholdID); err != nil {
+				return err
+			}
+		}
+		commune, err := sc.communeOf(ctx, l.HouseholdID)
+		if err != nil {
+			return err
+		}
+		ev, ok := evidence[l.HouseholdID]
+		if !ok {
+			if ev, err = sc.s.evidence(ctx, l.HouseholdID, sc.sess); err != nil {
+				return err
+			}
+			evidence[l.HouseholdID] = ev
+		}
+		certified, err := sc.s.certify(ctx, sc.sess, l, commune, sc.at, ev[l.Member])
+		if err != nil {
+			return err
+		}
+		if certified {
+			if err := sc.award(ctx, "cert:"+l.Key(), gamify.ReasonCertified, l.HouseholdID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// families records the session's households with a certified member as
+// Gia đình số, and awards it to the mentor who certified that member.
+func (sc *scoring) families(ctx context.Context) error {
+	for _, h := range sc.sess.Households {
+		certs, err := sc.s.st.certsOf(ctx, h)
+		if err != nil {
+			return err
+		}
+		if len(certs) == 0 {
+			continue // nobody in it certified yet
+		}
+		cert := certs[0]
+		commune, err := sc.communeOf(ctx, h)
+		if err != nil {
+			return err
+		}
+		if _, err := sc.s.st.markFamily(ctx, familyDoc{ID: h, CommuneID: commune, MentorID: cert.MentorID, At: sc.at}); err != nil {
+			return err
+		}
+		if cert.MentorID == sc.sess.MentorID {
+			if err := sc.award(ctx, "family:"+h, gamify.ReasonFamily, h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // heldAt is when a confirmed session's work was done, by which everything
@@ -145,7 +168,7 @@ func (s *Service) certify(ctx context.Context, sess Session, l Learner, communeI
 	if e == nil || len(e.Missing()) > 0 {
 		return false, nil
 	}
-	_, err := insertOnce(ctx, s.st.certs, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
+	_, err := s.st.certify(ctx, certDoc{ID: l.Key(), HouseholdID: l.HouseholdID, Member: l.Member,
 		CommuneID: communeID, MentorID: sess.MentorID, At: at})
 	return err == nil, err
 }
@@ -154,7 +177,7 @@ func (s *Service) certify(ctx context.Context, sess Session, l Learner, communeI
 // recorded for them; also is a session just confirmed, counted whether or
 // not the store already returns it.
 func (s *Service) evidence(ctx context.Context, householdID string, also ...Session) (map[int]*Evidence, error) {
-	list, err := store.FindAll[Session](ctx, s.st.sessions, bson.D{{Key: "households", Value: householdID}, {Key: "state", Value: StateConfirmed}})
+	list, err := s.st.confirmedOf(ctx, householdID)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +254,7 @@ func (s *Service) stats(ctx context.Context, v people.Volunteer) (gamify.Stats, 
 		}
 	}
 	st.DistinctLearners = len(learners)
-	certs, err := store.FindAll[certDoc](ctx, s.st.certs, bson.D{{Key: "mentor_id", Value: v.ID}})
+	certs, err := s.st.certsBy(ctx, v.ID)
 	if err != nil {
 		return gamify.Stats{}, err
 	}
@@ -278,7 +301,7 @@ func (s *Service) HouseholdProgress(ctx context.Context, householdID string) ([]
 	if err != nil {
 		return nil, false, err
 	}
-	certs, err := store.FindAll[certDoc](ctx, s.st.certs, bson.D{{Key: "household_id", Value: householdID}})
+	certs, err := s.st.certsOf(ctx, householdID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -311,35 +334,13 @@ type CommuneCounts struct {
 // since `since` per commune: of the given communes, or of all when none is
 // given.
 func (s *Service) CountByCommune(ctx context.Context, since time.Time, communes ...string) (map[string]CommuneCounts, error) {
-	out := map[string]CommuneCounts{}
-	in := store.InFilter("commune_id", communes)
-	for _, part := range []struct {
-		coll  *mongo.Collection
-		match bson.D
-		set   func(*CommuneCounts, int)
-	}{
-		{s.st.families, in, func(c *CommuneCounts, n int) { c.Families = n }},
-		{s.st.certs, in, func(c *CommuneCounts, n int) { c.Certified = n }},
-		{s.st.sessions, append(in, bson.E{Key: "state", Value: StateConfirmed}, bson.E{Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}),
-			func(c *CommuneCounts, n int) { c.Sessions = n }},
-	} {
-		counts, err := store.SumBy(ctx, part.coll, part.match, "$commune_id", 1)
-		if err != nil {
-			return nil, err
-		}
-		for commune, n := range counts {
-			c := out[commune]
-			part.set(&c, n)
-			out[commune] = c
-		}
-	}
-	return out, nil
+	return s.st.countByCommune(ctx, since, communes)
 }
 
 // FamiliesIn returns the households of the communes that are Gia đình số
 // (a member certified), by id: the coverage map's certified households.
 func (s *Service) FamiliesIn(ctx context.Context, communeIDs []string) (map[string]bool, error) {
-	list, err := store.FindAll[familyDoc](ctx, s.st.families, bson.D{{Key: "commune_id", Value: bson.D{{Key: "$in", Value: communeIDs}}}})
+	list, err := s.st.familiesIn(ctx, communeIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -376,11 +377,7 @@ func (s *Service) Activity(ctx context.Context, communes []string, since time.Ti
 	if len(communes) == 0 {
 		return nil, nil
 	}
-	in := store.InFilter("commune_id", communes)
-	limit := options.Find().SetLimit(MaxMarks)
-	sess, err := store.FindAll[Session](ctx, s.st.sessions, append(in, bson.E{Key: "state", Value: StateConfirmed},
-		bson.E{Key: "check_in.at", Value: bson.D{{Key: "$gte", Value: since}}}),
-		limit.SetProjection(bson.D{{Key: "commune_id", Value: 1}, {Key: "branch_id", Value: 1}, {Key: "check_in.at", Value: 1}}))
+	sess, err := s.st.confirmedIn(ctx, communes, since, time.Time{}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -390,17 +387,12 @@ func (s *Service) Activity(ctx context.Context, communes []string, since time.Ti
 			marks = append(marks, Mark{Kind: MarkSession, CommuneID: x.CommuneID, BranchID: x.BranchID, At: x.CheckIn.At})
 		}
 	}
-	after := append(in, bson.E{Key: "at", Value: bson.D{{Key: "$gte", Value: since}}})
-	certs, err := store.FindAll[certDoc](ctx, s.st.certs, after, options.Find().SetLimit(MaxMarks))
+	certs, fams, err := s.st.certifiedSince(ctx, communes, since)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range certs {
 		marks = append(marks, Mark{Kind: MarkCertified, CommuneID: c.CommuneID, At: c.At})
-	}
-	fams, err := store.FindAll[familyDoc](ctx, s.st.families, after, options.Find().SetLimit(MaxMarks))
-	if err != nil {
-		return nil, err
 	}
 	for _, f := range fams {
 		marks = append(marks, Mark{Kind: MarkFamily, CommuneID: f.CommuneID, At: f.At})

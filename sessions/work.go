@@ -3,11 +3,6 @@ package sessions
 import (
 	"context"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"daisuso/store"
 )
 
 // UnitWork is what a commune's or a branch's confirmed sessions held in a
@@ -53,14 +48,7 @@ func (s *Service) WorkByUnit(ctx context.Context, communes []string, from, to ti
 	if len(communes) == 0 {
 		return byCommune, byBranch, nil
 	}
-	held := bson.D{{Key: "$gte", Value: from}}
-	if !to.IsZero() {
-		held = append(held, bson.E{Key: "$lt", Value: to})
-	}
-	list, err := store.FindAll[Session](ctx, s.st.sessions, append(store.InFilter("commune_id", communes),
-		bson.E{Key: "state", Value: StateConfirmed}, bson.E{Key: "check_in.at", Value: held}),
-		options.Find().SetLimit(MaxMarks).SetProjection(bson.D{{Key: "commune_id", Value: 1}, {Key: "branch_id", Value: 1},
-			{Key: "check_in.at", Value: 1}, {Key: "check_in.results", Value: 1}}))
+	list, err := s.st.confirmedIn(ctx, communes, from, to, true)
 	if err != nil {
 		return nil, nil, err
 	}

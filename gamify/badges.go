@@ -2,18 +2,12 @@ package gamify
 
 import (
 	"context"
-	"daisuso/people"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"daisuso/store"
+	"daisuso/people"
 )
 
 // Stats are the facts about a volunteer that badges are earned on. The
@@ -244,51 +238,4 @@ func (s *Service) ProgressOf(ctx context.Context, volunteerID string) (Progress,
 	}
 	p.Level, p.ToNext = LevelOf(p.Points)
 	return p, nil
-}
-
-// ---- store ----
-
-type badgeStore struct{ coll *mongo.Collection }
-
-type badgeDoc struct {
-	ID          string    `bson:"_id"` // volunteer#code
-	VolunteerID string    `bson:"volunteer_id"`
-	Code        string    `bson:"code"`
-	EarnedAt    time.Time `bson:"earned_at"`
-	Why         string    `bson:"why"` // English; what the first badges kept
-	WhyVI       string    `bson:"why_vi,omitempty"`
-}
-
-func (b *badgeStore) insert(ctx context.Context, volunteerID string, e Earned) (bool, error) {
-	_, err := b.coll.InsertOne(ctx, badgeDoc{ID: volunteerID + "#" + e.Code, VolunteerID: volunteerID, Code: e.Code, EarnedAt: e.EarnedAt, Why: e.WhyEN, WhyVI: e.WhyVI})
-	err = store.WrapMongo(err)
-	if errors.Is(err, store.ErrDuplicate) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-func (b *badgeStore) of(ctx context.Context, volunteerID string) ([]Earned, error) {
-	docs, err := store.FindAll[badgeDoc](ctx, b.coll, bson.D{{Key: "volunteer_id", Value: volunteerID}},
-		options.Find().SetSort(bson.D{{Key: "earned_at", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Earned, 0, len(docs))
-	for _, d := range docs {
-		e := Earned{Code: d.Code, EarnedAt: d.EarnedAt.UTC(), WhyVI: d.WhyVI, WhyEN: d.Why}
-		if e.WhyVI == "" {
-			e.WhyVI = d.Why // a badge from before the reasons were kept in Vietnamese
-		}
-		if i := slices.IndexFunc(BadgeRules, func(b Badge) bool { return b.Code == d.Code }); i >= 0 {
-			e.VI, e.EN = BadgeRules[i].VI, BadgeRules[i].EN
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
-func (b *badgeStore) deleteOf(ctx context.Context, volunteerID string) error {
-	_, err := b.coll.DeleteMany(ctx, bson.D{{Key: "volunteer_id", Value: volunteerID}})
-	return store.WrapMongo(err)
 }

@@ -261,42 +261,11 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 			return run, nil
 		}
 	}
-	reqIDs := make([]string, len(run.Pairs))
-	mentorIDs := make([]string, 0, len(run.Pairs))
-	for i, p := range run.Pairs {
-		reqIDs[i] = p.RequestID
-		mentorIDs = append(mentorIDs, p.MentorID)
-	}
-	reqs, err := s.st.findRequests(ctx, where{IDs: only(reqIDs)})
+	st, err := s.runState(ctx, run)
 	if err != nil {
 		return Run{}, err
 	}
-	byID := map[string]Request{}
-	for _, r := range reqs {
-		byID[r.ID] = r
-	}
-	ms, err := s.st.findMentors(ctx, where{IDs: only(mentorIDs)})
-	if err != nil {
-		return Run{}, err
-	}
-	mentors := map[string]Mentor{}
-	for _, m := range ms {
-		mentors[m.ID] = m
-	}
-	// What is served and which slots are taken, read once: a slot an online
-	// match takes meanwhile is still refused by its unique _id in reserve.
-	served, err := s.st.findAssignments(ctx, where{IDs: only(reqIDs)})
-	if err != nil {
-		return Run{}, err
-	}
-	source := map[string]string{}
-	for _, a := range served {
-		source[a.RequestID] = a.Source
-	}
-	used, err := s.st.usedSlots(ctx, mentorIDs)
-	if err != nil {
-		return Run{}, err
-	}
+	byID, mentors, source, used := st.requests, st.mentors, st.source, st.used
 	applied, skipped := 0, 0
 	for _, p := range run.Pairs {
 		r, okR := byID[p.RequestID]
@@ -333,6 +302,53 @@ func (s *Service) Apply(ctx context.Context, id, by string) (Run, error) {
 		return Run{}, err
 	}
 	return s.st.run(ctx, id)
+}
+
+// runState is what applying a run reads once: its requests and mentors,
+// the requests served already (by their source) and the slots in use.
+type runState struct {
+	requests map[string]Request
+	mentors  map[string]Mentor
+	source   map[string]string
+	used     map[string][]int
+}
+
+func (s *Service) runState(ctx context.Context, run Run) (runState, error) {
+	st := runState{requests: map[string]Request{}, mentors: map[string]Mentor{}, source: map[string]string{}}
+	reqIDs := make([]string, len(run.Pairs))
+	mentorIDs := make([]string, 0, len(run.Pairs))
+	for i, p := range run.Pairs {
+		reqIDs[i] = p.RequestID
+		mentorIDs = append(mentorIDs, p.MentorID)
+	}
+	reqs, err := s.st.findRequests(ctx, where{IDs: only(reqIDs)})
+	if err != nil {
+		return runState{}, err
+	}
+	for _, r := range reqs {
+		st.requests[r.ID] = r
+	}
+	ms, err := s.st.findMentors(ctx, where{IDs: only(mentorIDs)})
+	if err != nil {
+		return runState{}, err
+	}
+	for _, m := range ms {
+		st.mentors[m.ID] = m
+	}
+	// What is served and which slots are taken, read once: a slot an online
+	// match takes meanwhile is still refused by its unique _id in reserve.
+	served, err := s.st.findAssignments(ctx, where{IDs: only(reqIDs)})
+	if err != nil {
+		return runState{}, err
+	}
+	for _, a := range served {
+		st.source[a.RequestID] = a.Source
+	}
+	st.used, err = s.st.usedSlots(ctx, mentorIDs)
+	if err != nil {
+		return runState{}, err
+	}
+	return st, nil
 }
 
 // Discard drops a proposal; a run applied already cannot be discarded.

@@ -247,58 +247,17 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 	}
 	b := Branch{Kind: in.Kind, Name: name, CreatedAt: s.now().UTC().Truncate(time.Millisecond), CreatedBy: a.UserID}
 	var claim string
+	var err error
 	switch in.Kind {
 	case KindProvince:
-		if a.Role != RoleAdmin {
-			return Branch{}, errs.ErrForbidden
-		}
-		if in.ParentID != "" {
-			return Branch{}, &errs.RuleError{Code: "province_has_no_parent", Field: "parent_id"}
-		}
-		if !provinceCode.MatchString(in.ProvinceCode) {
-			return Branch{}, &errs.FieldError{Field: "province_code", Reason: "invalid_code"}
-		}
-		unit, ok := s.Units().Province(in.ProvinceCode)
-		if !ok {
-			return Branch{}, &errs.RuleError{Code: "unknown_province_code", Field: "province_code"}
-		}
-		b.ID, b.ProvinceCode, b.Name, b.UnitKind, claim = store.NewID("pv_"), unit.Code, unit.FullName, unit.Kind, "province:"+unit.Code
+		claim, err = s.placeProvince(a, in, &b)
 	case KindCommune, KindBranch, KindTechTeam:
-		if !ValidID(in.ParentID) {
-			return Branch{}, &errs.FieldError{Field: "parent_id", Reason: "required"}
-		}
-		parent, err := s.branches.get(ctx, in.ParentID)
-		if errors.Is(err, errs.ErrNotFound) {
-			return Branch{}, &errs.RuleError{Code: "unknown_parent", Field: "parent_id"}
-		}
-		if err != nil {
-			return Branch{}, err
-		}
-		if ok, err := s.administers(ctx, a, parent.Scope()); err != nil || !ok || a.Role == RoleCommuneStaff {
-			if err != nil {
-				return Branch{}, err
-			}
-			return Branch{}, errs.ErrForbidden
-		}
-		if parent.Kind != parentKind[in.Kind] {
-			return Branch{}, &errs.RuleError{Code: "wrong_parent_kind", Field: "parent_id"}
-		}
-		b.ParentID, b.Ancestors, b.ProvinceCode, b.CommuneCode = parent.ID, parent.Scope(), parent.ProvinceCode, parent.CommuneCode
-		switch in.Kind {
-		case KindCommune:
-			unit, err := s.officialCommune(in.CommuneCode, parent.ProvinceCode)
-			if err != nil {
-				return Branch{}, err
-			}
-			b.ID, b.CommuneCode, b.Name, b.UnitKind, claim = store.NewID("cm_"), unit.Code, unit.FullName, unit.Kind, "commune:"+unit.Code
-		case KindBranch:
-			b.ID = store.NewID("br_")
-		case KindTechTeam:
-			// One team per commune: its id is fixed, so a second insert fails.
-			b.ID = parent.ID + "-team"
-		}
+		claim, err = s.placeUnder(ctx, a, in, &b)
 	default:
-		return Branch{}, &errs.FieldError{Field: "kind", Reason: "unknown_code"}
+		err = &errs.FieldError{Field: "kind", Reason: "unknown_code"}
+	}
+	if err != nil {
+		return Branch{}, err
 	}
 	if claim != "" {
 		if err := s.claims.claim(ctx, claim, b.ID); err != nil {
@@ -322,6 +281,67 @@ func (s *Service) CreateBranch(ctx context.Context, a Actor, in NewBranch) (Bran
 		return Branch{}, fmt.Errorf("create branch: %w", err)
 	}
 	return b, nil
+}
+
+// placeProvince makes b a province's union (admins only) and returns the
+// claim on its official code.
+func (s *Service) placeProvince(a Actor, in NewBranch, b *Branch) (string, error) {
+	if a.Role != RoleAdmin {
+		return "", errs.ErrForbidden
+	}
+	if in.ParentID != "" {
+		return "", &errs.RuleError{Code: "province_has_no_parent", Field: "parent_id"}
+	}
+	if !provinceCode.MatchString(in.ProvinceCode) {
+		return "", &errs.FieldError{Field: "province_code", Reason: "invalid_code"}
+	}
+	unit, ok := s.Units().Province(in.ProvinceCode)
+	if !ok {
+		return "", &errs.RuleError{Code: "unknown_province_code", Field: "province_code"}
+	}
+	b.ID, b.ProvinceCode, b.Name, b.UnitKind = store.NewID("pv_"), unit.Code, unit.FullName, unit.Kind
+	return "province:" + unit.Code, nil
+}
+
+// placeUnder places b under its parent, which the actor administers, and
+// returns the claim a commune's union takes on its official code ("" for
+// the other kinds).
+func (s *Service) placeUnder(ctx context.Context, a Actor, in NewBranch, b *Branch) (string, error) {
+	if !ValidID(in.ParentID) {
+		return "", &errs.FieldError{Field: "parent_id", Reason: "required"}
+	}
+	parent, err := s.branches.get(ctx, in.ParentID)
+	if errors.Is(err, errs.ErrNotFound) {
+		return "", &errs.RuleError{Code: "unknown_parent", Field: "parent_id"}
+	}
+	if err != nil {
+		return "", err
+	}
+	if ok, err := s.administers(ctx, a, parent.Scope()); err != nil || !ok || a.Role == RoleCommuneStaff {
+		if err != nil {
+			return "", err
+		}
+		return "", errs.ErrForbidden
+	}
+	if parent.Kind != parentKind[in.Kind] {
+		return "", &errs.RuleError{Code: "wrong_parent_kind", Field: "parent_id"}
+	}
+	b.ParentID, b.Ancestors, b.ProvinceCode, b.CommuneCode = parent.ID, parent.Scope(), parent.ProvinceCode, parent.CommuneCode
+	switch in.Kind {
+	case KindCommune:
+		unit, err := s.officialCommune(in.CommuneCode, parent.ProvinceCode)
+		if err != nil {
+			return "", err
+		}
+		b.ID, b.CommuneCode, b.Name, b.UnitKind = store.NewID("cm_"), unit.Code, unit.FullName, unit.Kind
+		return "commune:" + unit.Code, nil
+	case KindBranch:
+		b.ID = store.NewID("br_")
+	case KindTechTeam:
+		// One team per commune: its id is fixed, so a second insert fails.
+		b.ID = parent.ID + "-team"
+	}
+	return "", nil
 }
 
 // officialCommune checks a commune code against the official list: it must

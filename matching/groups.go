@@ -242,6 +242,14 @@ func (p *problem) readBack(flows [][]candFlow, reach []bool, sum *Summary) []Pai
 		}
 	}
 
+	return p.pairs(assigned, km, load, flows, reach, sum)
+}
+
+// pairs lists the requests placed (assigned, with the distance km) and
+// sums up the run: what was served, what was not and why, the mentors left
+// under the quota with their load.
+func (p *problem) pairs(assigned []int32, km []float64, load []int, flows [][]candFlow, reach []bool, sum *Summary) []Pair {
+	reqs, active := p.reqs, p.active
 	var pairs []Pair
 	for i, r := range reqs {
 		j := assigned[i]

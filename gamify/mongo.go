@@ -59,14 +59,30 @@ type entryDoc struct {
 
 // boardsDoc is the boards field of an entry.
 type boardsDoc struct {
-	Name         string      `bson:"name"`
-	BranchID     string      `bson:"branch_id"`
-	BranchName   string      `bson:"branch_name"`
-	CommuneID    string      `bson:"commune_id"`
-	CommuneName  string      `bson:"commune_name"`
-	ProvinceCode string      `bson:"province_code"`
-	CommuneCode  string      `bson:"commune_code"`
-	Credits      []creditDoc `bson:"credits"`
+	Place   placeDoc    `bson:",inline"`
+	Credits []creditDoc `bson:"credits"`
+}
+
+// placeDoc is who earned an entry as the boards place them: the
+// volunteer's name and units at the time.
+type placeDoc struct {
+	Name         string `bson:"name"`
+	BranchID     string `bson:"branch_id"`
+	BranchName   string `bson:"branch_name"`
+	CommuneID    string `bson:"commune_id"`
+	CommuneName  string `bson:"commune_name"`
+	ProvinceCode string `bson:"province_code"`
+	CommuneCode  string `bson:"commune_code"`
+}
+
+func toPlaceDoc(w Who) placeDoc {
+	return placeDoc{Name: w.Name, BranchID: w.BranchID, BranchName: w.BranchName, CommuneID: w.CommuneID,
+		CommuneName: w.CommuneName, ProvinceCode: w.ProvinceCode, CommuneCode: w.CommuneCode}
+}
+
+func (p placeDoc) who(volunteerID string) Who {
+	return Who{VolunteerID: volunteerID, Name: p.Name, BranchID: p.BranchID, BranchName: p.BranchName, CommuneID: p.CommuneID,
+		CommuneName: p.CommuneName, ProvinceCode: p.ProvinceCode, CommuneCode: p.CommuneCode}
 }
 
 // boardsJSON is the boards field of the second layout, a JSON string.
@@ -103,14 +119,8 @@ func (c *creditJSON) UnmarshalJSON(b []byte) error {
 
 // whoDoc and creditDoc are the first layout's.
 type whoDoc struct {
-	VolunteerID  string `bson:"volunteer_id"`
-	Name         string `bson:"name"`
-	BranchID     string `bson:"branch_id"`
-	BranchName   string `bson:"branch_name"`
-	CommuneID    string `bson:"commune_id"`
-	CommuneName  string `bson:"commune_name"`
-	ProvinceCode string `bson:"province_code"`
-	CommuneCode  string `bson:"commune_code"`
+	VolunteerID string   `bson:"volunteer_id"`
+	Place       placeDoc `bson:",inline"`
 }
 
 type creditDoc struct {
@@ -119,8 +129,7 @@ type creditDoc struct {
 }
 
 func toEntryDoc(e Entry) entryDoc {
-	b := boardsDoc{Name: e.Who.Name, BranchID: e.Who.BranchID, BranchName: e.Who.BranchName, CommuneID: e.Who.CommuneID,
-		CommuneName: e.Who.CommuneName, ProvinceCode: e.Who.ProvinceCode, CommuneCode: e.Who.CommuneCode, Credits: []creditDoc{}}
+	b := boardsDoc{Place: toPlaceDoc(e.Who), Credits: []creditDoc{}}
 	for _, c := range e.Credits {
 		b.Credits = append(b.Credits, creditDoc(c))
 	}
@@ -137,7 +146,7 @@ func (d entryDoc) entry() (Entry, error) {
 	var b boardsDoc
 	switch {
 	case d.Who != nil: // the first layout
-		e.Who = Who(*d.Who)
+		e.Who = d.Who.Place.who(d.Who.VolunteerID)
 		for _, c := range d.Credits {
 			e.Credits = append(e.Credits, Credit(c))
 		}
@@ -151,7 +160,7 @@ func (d entryDoc) entry() (Entry, error) {
 		if err := json.Unmarshal([]byte(d.Boards.StringValue()), &j); err != nil {
 			return Entry{}, fmt.Errorf("gamify: ledger entry %q: boards: %w", d.ID, err)
 		}
-		b = boardsDoc{Name: j.Name, BranchID: j.Branch, BranchName: j.BranchName, CommuneID: j.Commune, CommuneName: j.CommuneName,
+		b.Place = placeDoc{Name: j.Name, BranchID: j.Branch, BranchName: j.BranchName, CommuneID: j.Commune, CommuneName: j.CommuneName,
 			ProvinceCode: j.Province, CommuneCode: j.CommuneCode}
 		for _, c := range j.Credits {
 			b.Credits = append(b.Credits, creditDoc(c))
@@ -159,8 +168,7 @@ func (d entryDoc) entry() (Entry, error) {
 	default:
 		return Entry{}, fmt.Errorf("gamify: ledger entry %q: no boards", d.ID)
 	}
-	e.Who = Who{VolunteerID: d.Volunteer, Name: b.Name, BranchID: b.BranchID, BranchName: b.BranchName, CommuneID: b.CommuneID,
-		CommuneName: b.CommuneName, ProvinceCode: b.ProvinceCode, CommuneCode: b.CommuneCode}
+	e.Who = b.Place.who(d.Volunteer)
 	for _, c := range b.Credits {
 		e.Credits = append(e.Credits, Credit(c))
 	}

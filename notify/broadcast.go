@@ -30,14 +30,6 @@ type Broadcast struct {
 	DueAt            time.Time
 }
 
-type broadcastDoc struct {
-	ID         string    `bson:"_id"` // branch#day#n
-	Broadcast  string    `bson:"broadcast"`
-	By         string    `bson:"by"`
-	Recipients int       `bson:"recipients"`
-	At         time.Time `bson:"at"`
-}
-
 // Send schedules a broadcast; it returns ErrBroadcastLimit when the branch
 // has used today's.
 func (s *Service) Send(ctx context.Context, b Broadcast) error {

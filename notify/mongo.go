@@ -232,3 +232,12 @@ func (s *mongoStore) dropDevice(ctx context.Context, token, userID string) error
 	}
 	return nil
 }
+
+// broadcastDoc is one of a unit's daily broadcast slots.
+type broadcastDoc struct {
+	ID         string    `bson:"_id"` // branch#day#n
+	Broadcast  string    `bson:"broadcast"`
+	By         string    `bson:"by"`
+	Recipients int       `bson:"recipients"`
+	At         time.Time `bson:"at"`
+}

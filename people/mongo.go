@@ -657,3 +657,23 @@ func consentsOf(ctx context.Context, coll *mongo.Collection, ids []string) (map[
 	}
 	return out, err
 }
+
+// populationDoc is a commune's population figures, by its official code.
+type populationDoc struct {
+	ID         string    `bson:"_id"` // the commune's official code
+	Residents  int       `bson:"residents"`
+	Households int       `bson:"households"`
+	Year       int       `bson:"year"`
+	SetBy      string    `bson:"set_by"`
+	SetAt      time.Time `bson:"set_at"`
+}
+
+// teamTargetsDoc is a technology team's targets, by the team's id.
+type teamTargetsDoc struct {
+	ID         string         `bson:"_id"`
+	Period     string         `bson:"period"`
+	CampaignID string         `bson:"campaign_id,omitempty"`
+	Values     map[string]int `bson:"values"`
+	SetBy      string         `bson:"set_by"`
+	SetAt      time.Time      `bson:"set_at"`
+}

@@ -29,15 +29,6 @@ const (
 	populationsPerRead = 5_000 // more than the 3,321 communes
 )
 
-type populationDoc struct {
-	ID         string    `bson:"_id"` // the commune's official code
-	Residents  int       `bson:"residents"`
-	Households int       `bson:"households"`
-	Year       int       `bson:"year"`
-	SetBy      string    `bson:"set_by"`
-	SetAt      time.Time `bson:"set_at"`
-}
-
 // SetPopulation records a commune's figures, replacing those it had. The
 // commune union's admins and the province union's admins set them.
 func (s *Service) SetPopulation(ctx context.Context, a Actor, communeID string, p Population) (Population, error) {

@@ -39,15 +39,6 @@ type TeamTargets struct {
 	SetAt      time.Time
 }
 
-type teamTargetsDoc struct {
-	ID         string         `bson:"_id"`
-	Period     string         `bson:"period"`
-	CampaignID string         `bson:"campaign_id,omitempty"`
-	Values     map[string]int `bson:"values"`
-	SetBy      string         `bson:"set_by"`
-	SetAt      time.Time      `bson:"set_at"`
-}
-
 // CheckTeamTargets checks targets as an admin gives them.
 func CheckTeamTargets(t TeamTargets) error {
 	switch t.Period {

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"daisuso/geo"
 	"daisuso/store"
 )
 
@@ -57,9 +58,9 @@ func (m *mongoStore) ensureIndexes(ctx context.Context) error {
 }
 
 type eventDoc struct {
-	ID        string  `bson:"_id"`
-	SessionID string  `bson:"session_id"`
-	Snapshot  Session `bson:"snapshot"`
+	ID        string     `bson:"_id"`
+	SessionID string     `bson:"session_id"`
+	Snapshot  sessionDoc `bson:"snapshot"`
 }
 
 func eventID(id string, v int) string { return id + "#" + itoa(v) }
@@ -67,7 +68,7 @@ func eventID(id string, v int) string { return id + "#" + itoa(v) }
 // commit writes version next.Version of a session: the event first (the
 // unique _id decides between concurrent changes), then the snapshot.
 func (m *mongoStore) commit(ctx context.Context, next Session) error {
-	_, err := m.events.InsertOne(ctx, eventDoc{ID: eventID(next.ID, next.Version), SessionID: next.ID, Snapshot: next})
+	_, err := m.events.InsertOne(ctx, eventDoc{ID: eventID(next.ID, next.Version), SessionID: next.ID, Snapshot: toSessionDoc(next)})
 	if err = store.WrapMongo(err); errors.Is(err, store.ErrDuplicate) {
 		return ErrChanged
 	}
@@ -78,7 +79,7 @@ func (m *mongoStore) commit(ctx context.Context, next Session) error {
 }
 
 func (m *mongoStore) saveSnapshot(ctx context.Context, s Session) error {
-	_, err := m.sessions.ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.ID}}, s, options.Replace().SetUpsert(true))
+	_, err := m.sessions.ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.ID}}, toSessionDoc(s), options.Replace().SetUpsert(true))
 	return store.WrapMongo(err)
 }
 
@@ -86,8 +87,9 @@ func (m *mongoStore) saveSnapshot(ctx context.Context, s Session) error {
 // forward by any later events (a writer that stopped between the two
 // writes, or a snapshot write that lost to an older one).
 func (m *mongoStore) load(ctx context.Context, id string) (Session, error) {
-	var s Session
-	err := m.sessions.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&s)
+	var d sessionDoc
+	err := m.sessions.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	s := d.session()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		s = Session{ID: id} // the first event may exist without its snapshot
 	} else if err != nil {
@@ -103,7 +105,7 @@ func (m *mongoStore) load(ctx context.Context, id string) (Session, error) {
 		if err != nil {
 			return Session{}, store.WrapMongo(err)
 		}
-		s, moved = e.Snapshot, true
+		s, moved = e.Snapshot.session(), true
 	}
 	if s.Version == 0 {
 		return Session{}, ErrNotFound
@@ -121,20 +123,20 @@ func (m *mongoStore) ofMentor(ctx context.Context, mentorID string, from, to tim
 	if !from.IsZero() {
 		filter = append(filter, bson.E{Key: "starts_at", Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: to}}})
 	}
-	return store.FindAll[Session](ctx, m.sessions, filter, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
+	return findSessions(ctx, m.sessions, filter, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
 }
 
 // latest lists the newest sessions (by start) whose field holds id: a
 // mentor's (mentor_id) or a household's (households).
 func (m *mongoStore) latest(ctx context.Context, field, id string, limit int) ([]Session, error) {
-	return store.FindAll[Session](ctx, m.sessions, bson.D{{Key: field, Value: id}},
+	return findSessions(ctx, m.sessions, bson.D{{Key: field, Value: id}},
 		options.Find().SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(int64(limit)))
 }
 
 // heldIn lists a commune's sessions held and waiting for confirmation,
 // newest first.
 func (m *mongoStore) heldIn(ctx context.Context, communeID string, limit int) ([]Session, error) {
-	return store.FindAll[Session](ctx, m.sessions, bson.D{{Key: "commune_id", Value: communeID}, {Key: "state", Value: StateHeld}},
+	return findSessions(ctx, m.sessions, bson.D{{Key: "commune_id", Value: communeID}, {Key: "state", Value: StateHeld}},
 		options.Find().SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(int64(limit)))
 }
 
@@ -205,7 +207,7 @@ func (m *mongoStore) certifiedSince(ctx context.Context, communes []string, t ti
 
 // confirmedOf returns a household's confirmed sessions.
 func (m *mongoStore) confirmedOf(ctx context.Context, householdID string) ([]Session, error) {
-	return store.FindAll[Session](ctx, m.sessions, bson.D{{Key: "households", Value: householdID}, {Key: "state", Value: StateConfirmed}})
+	return findSessions(ctx, m.sessions, bson.D{{Key: "households", Value: householdID}, {Key: "state", Value: StateConfirmed}})
 }
 
 // confirmedIn returns the confirmed sessions of the communes checked in
@@ -220,7 +222,7 @@ func (m *mongoStore) confirmedIn(ctx context.Context, communes []string, from, t
 	if results {
 		fields = append(fields, bson.E{Key: "check_in.results", Value: 1})
 	}
-	return store.FindAll[Session](ctx, m.sessions, append(store.InFilter("commune_id", communes),
+	return findSessions(ctx, m.sessions, append(store.InFilter("commune_id", communes),
 		bson.E{Key: "state", Value: StateConfirmed}, bson.E{Key: "check_in.at", Value: held}),
 		options.Find().SetLimit(MaxMarks).SetProjection(fields))
 }
@@ -261,7 +263,7 @@ func (m *mongoStore) sessionsOf(ctx context.Context, kind, id string) ([]Session
 	if kind == "volunteer" {
 		filter = bson.D{{Key: "mentor_id", Value: id}}
 	}
-	return store.FindAll[Session](ctx, m.sessions, filter)
+	return findSessions(ctx, m.sessions, filter)
 }
 
 // scheduledSince reports whether a household has a session created after
@@ -305,4 +307,124 @@ func (m *mongoStore) forgetMentor(ctx context.Context, id string) error {
 		}
 	}
 	return nil
+}
+
+// findSessions reads the sessions filter selects.
+func findSessions(ctx context.Context, coll *mongo.Collection, filter any, opts ...options.Lister[options.FindOptions]) ([]Session, error) {
+	docs, err := store.FindAll[sessionDoc](ctx, coll, filter, opts...)
+	out := make([]Session, len(docs))
+	for i, d := range docs {
+		out[i] = d.session()
+	}
+	return out, err
+}
+
+// ---- a session as it is stored ----
+
+// sessionDoc is a session as the sessions collection and its events keep
+// it. The nested documents are converted field by field: their Go types
+// are the domain's, without tags.
+type sessionDoc struct {
+	ID           string           `bson:"_id"`
+	Version      int              `bson:"version"`
+	MentorID     string           `bson:"mentor_id"`
+	BranchID     string           `bson:"branch_id"`
+	CommuneID    string           `bson:"commune_id"`
+	Learners     []learnerDoc     `bson:"learners,omitempty"`
+	Households   []string         `bson:"households,omitempty"`
+	StartsAt     time.Time        `bson:"starts_at"`
+	Minutes      int              `bson:"minutes"`
+	Cell         geo.Cell         `bson:"cell"` // where it is planned
+	Topics       []string         `bson:"topics,omitempty"`
+	State        string           `bson:"state"`
+	CheckIn      *checkInDoc      `bson:"check_in,omitempty"`
+	Flags        []string         `bson:"flags,omitempty"`
+	Confirmation *confirmationDoc `bson:"confirmation,omitempty"`
+	Review       *reviewDoc       `bson:"review,omitempty"`
+	ScheduleItem string           `bson:"schedule_item"` // the offline item that scheduled it, if any
+	CreatedAt    time.Time        `bson:"created_at"`
+	UpdatedAt    time.Time        `bson:"updated_at"`
+}
+
+type learnerDoc struct {
+	HouseholdID string `bson:"household_id"`
+	Member      int    `bson:"member"`
+	Language    string `bson:"language"`
+}
+
+type resultDoc struct {
+	HouseholdID string   `bson:"household_id"`
+	Member      int      `bson:"member"`
+	Topics      []string `bson:"topics,omitempty"`
+	Outcomes    []string `bson:"outcomes,omitempty"`
+}
+
+type checkInDoc struct {
+	At            time.Time   `bson:"at"`
+	Cell          geo.Cell    `bson:"cell"`
+	TopicsCovered []string    `bson:"topics_covered,omitempty"`
+	Results       []resultDoc `bson:"results,omitempty"`
+	ItemID        string      `bson:"item_id"`
+}
+
+type confirmationDoc struct {
+	By     string    `bson:"by"`
+	Role   string    `bson:"role"`
+	Method string    `bson:"method"`
+	At     time.Time `bson:"at"`
+}
+
+type reviewDoc struct {
+	By       string    `bson:"by"`
+	Decision string    `bson:"decision"`
+	At       time.Time `bson:"at"`
+}
+
+// convertAll converts each element of a slice, keeping nil nil.
+func convertAll[A, B any](in []A, f func(A) B) []B {
+	if in == nil {
+		return nil
+	}
+	out := make([]B, len(in))
+	for i, x := range in {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// convertPtr converts what a pointer points at, keeping nil nil.
+func convertPtr[A, B any](in *A, f func(A) B) *B {
+	if in == nil {
+		return nil
+	}
+	out := f(*in)
+	return &out
+}
+
+func toSessionDoc(s Session) sessionDoc {
+	return sessionDoc{ID: s.ID, Version: s.Version, MentorID: s.MentorID, BranchID: s.BranchID, CommuneID: s.CommuneID,
+		Learners: convertAll(s.Learners, func(l Learner) learnerDoc { return learnerDoc(l) }), Households: s.Households,
+		StartsAt: s.StartsAt, Minutes: s.Minutes, Cell: s.Cell, Topics: s.Topics, State: s.State,
+		CheckIn: convertPtr(s.CheckIn, func(c CheckIn) checkInDoc {
+			return checkInDoc{At: c.At, Cell: c.Cell, TopicsCovered: c.TopicsCovered, ItemID: c.ItemID,
+				Results: convertAll(c.Results, func(r Result) resultDoc { return resultDoc(r) })}
+		}),
+		Flags:        s.Flags,
+		Confirmation: convertPtr(s.Confirmation, func(c Confirmation) confirmationDoc { return confirmationDoc(c) }),
+		Review:       convertPtr(s.Review, func(r Review) reviewDoc { return reviewDoc(r) }),
+		ScheduleItem: s.ScheduleItem, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+}
+
+func (d sessionDoc) session() Session {
+	return Session{ID: d.ID, Version: d.Version, MentorID: d.MentorID, BranchID: d.BranchID, CommuneID: d.CommuneID,
+		Learners: convertAll(d.Learners, func(l learnerDoc) Learner { return Learner(l) }), Households: d.Households,
+		StartsAt: d.StartsAt, Minutes: d.Minutes, Cell: d.Cell, Topics: d.Topics, State: d.State,
+		CheckIn: convertPtr(d.CheckIn, func(c checkInDoc) CheckIn {
+			return CheckIn{At: c.At, Cell: c.Cell, TopicsCovered: c.TopicsCovered, ItemID: c.ItemID,
+				Results: convertAll(c.Results, func(r resultDoc) Result { return Result(r) })}
+		}),
+		Flags:        d.Flags,
+		Confirmation: convertPtr(d.Confirmation, func(c confirmationDoc) Confirmation { return Confirmation(c) }),
+		Review:       convertPtr(d.Review, func(r reviewDoc) Review { return Review(r) }),
+		ScheduleItem: d.ScheduleItem, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 }

@@ -88,9 +88,9 @@ func (e *StateError) Error() string { return "cannot " + e.Action + " a " + e.St
 
 // Learner is one member of a household.
 type Learner struct {
-	HouseholdID string `bson:"household_id"`
-	Member      int    `bson:"member"`   // index in the household's members
-	Language    string `bson:"language"` // the member's language, kept for the bilingual badge
+	HouseholdID string
+	Member      int    // index in the household's members
+	Language    string // the member's language, kept for the bilingual badge
 }
 
 // Key is "household#member", the learner's id in progress records.
@@ -98,12 +98,12 @@ func (l Learner) Key() string { return l.HouseholdID + "#" + itoa(l.Member) }
 
 // Result is what a learner got out of a held session.
 type Result struct {
-	HouseholdID string `bson:"household_id"`
-	Member      int    `bson:"member"`
+	HouseholdID string
+	Member      int
 	// Topics are the session's topics this learner took part in; nil: all
 	// of the session's topics covered.
-	Topics   []string `bson:"topics,omitempty"`
-	Outcomes []string `bson:"outcomes,omitempty"`
+	Topics   []string
+	Outcomes []string
 }
 
 // TopicsOf are the topics a check-in covered for a learner.
@@ -116,49 +116,49 @@ func (c CheckIn) TopicsOf(r Result) []string {
 
 // CheckIn is the mentor's record of a held session.
 type CheckIn struct {
-	At            time.Time `bson:"at"`
-	Cell          geo.Cell  `bson:"cell"`
-	TopicsCovered []string  `bson:"topics_covered,omitempty"`
-	Results       []Result  `bson:"results,omitempty"` // the learners who attended
-	ItemID        string    `bson:"item_id"`           // the offline item that carried it, if any
+	At            time.Time
+	Cell          geo.Cell
+	TopicsCovered []string
+	Results       []Result // the learners who attended
+	ItemID        string   // the offline item that carried it, if any
 }
 
 // Confirmation is the other side's word that the session happened.
 type Confirmation struct {
-	By     string    `bson:"by"` // user id
-	Role   string    `bson:"role"`
-	Method string    `bson:"method"` // "household_app" or "staff_code"
-	At     time.Time `bson:"at"`
+	By     string // user id
+	Role   string
+	Method string // "household_app" or "staff_code"
+	At     time.Time
 }
 
 // Review is a branch admin's decision on a flagged session.
 type Review struct {
-	By       string    `bson:"by"`
-	Decision string    `bson:"decision"` // "approve" or "reject"
-	At       time.Time `bson:"at"`
+	By       string
+	Decision string // "approve" or "reject"
+	At       time.Time
 }
 
 // Session is a mentoring session.
 type Session struct {
-	ID           string        `bson:"_id"`
-	Version      int           `bson:"version"`
-	MentorID     string        `bson:"mentor_id"`
-	BranchID     string        `bson:"branch_id"`
-	CommuneID    string        `bson:"commune_id"`
-	Learners     []Learner     `bson:"learners,omitempty"`
-	Households   []string      `bson:"households,omitempty"`
-	StartsAt     time.Time     `bson:"starts_at"`
-	Minutes      int           `bson:"minutes"`
-	Cell         geo.Cell      `bson:"cell"` // where it is planned
-	Topics       []string      `bson:"topics,omitempty"`
-	State        string        `bson:"state"`
-	CheckIn      *CheckIn      `bson:"check_in,omitempty"`
-	Flags        []string      `bson:"flags,omitempty"`
-	Confirmation *Confirmation `bson:"confirmation,omitempty"`
-	Review       *Review       `bson:"review,omitempty"`
-	ScheduleItem string        `bson:"schedule_item"` // the offline item that scheduled it, if any
-	CreatedAt    time.Time     `bson:"created_at"`
-	UpdatedAt    time.Time     `bson:"updated_at"`
+	ID           string
+	Version      int
+	MentorID     string
+	BranchID     string
+	CommuneID    string
+	Learners     []Learner
+	Households   []string
+	StartsAt     time.Time
+	Minutes      int
+	Cell         geo.Cell // where it is planned
+	Topics       []string
+	State        string
+	CheckIn      *CheckIn
+	Flags        []string
+	Confirmation *Confirmation
+	Review       *Review
+	ScheduleItem string // the offline item that scheduled it, if any
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // counts reports whether the session scores: confirmed, directly or on

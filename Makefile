@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run demo test test-short bench fuzz lint env load
+.PHONY: run demo migrate test test-short bench fuzz lint env load
 
 ## run: the service on its embedded default (FerretDB in ./data, in-process Redis, dev mode)
 run:
@@ -11,6 +11,10 @@ run:
 ## demo: like run, first filling an empty ./data with a demo province (about 5,000 households)
 demo:
 	$(GO) run ./cmd/daisuso demo
+
+## migrate: bring the data in ./data (or at MONGODB_URI) written by an earlier version to this one's shapes
+migrate:
+	$(GO) run ./cmd/daisuso migrate
 
 ## test: the whole suite with the race detector, against real stores
 test:

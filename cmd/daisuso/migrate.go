@@ -47,4 +47,4 @@ func migrateCommand(ctx context.Context, args []string, getenv func(string) stri
 }
 
 // errMigrate is why the service does not start on data it cannot read.
-var errMigrate = errors.New("the store holds data of an earlier version: run `daisuso migrate` once, then start the service")
+var errMigrate = errors.New("the store holds data of an earlier version: run `daisuso migrate` (make migrate) once, then start the service")

@@ -66,10 +66,11 @@ func GCPercent() string { return gcPercent }
 func Main(m *testing.M) {
 	// go-redis logs every failed dial; tests that stop Redis make many.
 	redis.SetLogger(quietRedisLog{})
-	// Benchmarks run with the service's garbage collector target
-	// (cmd/daisuso sets it at start), tests with Go's.
+	// Benchmarks on the in-process FerretDB run with the garbage collector
+	// target cmd/daisuso sets when it embeds one; tests, and benchmarks on
+	// MONGODB_URI, with Go's.
 	flag.Parse()
-	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" && os.Getenv(envMongoURI) == "" {
 		gcPercent = ferret.TuneGC(os.Getenv)
 	}
 	code := m.Run()

@@ -3,20 +3,13 @@ package api
 import (
 	"encoding/json"
 	"math"
-	"sort"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"daisuso/errs"
-	"daisuso/geo"
-	"daisuso/matching"
-	"daisuso/people"
+	"daisuso/programme"
 )
-
-// publicMinHouseholds: the public map hides cells with fewer households, so
-// that no count points at a family.
-const publicMinHouseholds = 5
 
 type geoJSON struct {
 	Type     string    `json:"type"`
@@ -47,54 +40,21 @@ type coverageProps struct {
 	CommuneName string `json:"commune_name,omitempty"`
 }
 
-// coverage builds the GeoJSON of an area's cells at res; only, when set,
-// keeps the cells it holds.
-func (a *API) coverage(c *fiber.Ctx, communes []string, res int, public bool, only map[geo.Cell]bool) error {
-	ctx := c.UserContext()
-	hh, err := a.deps.People.HouseholdCells(ctx, communes)
-	if err != nil {
-		return err
-	}
-	counts, err := a.deps.Matching.Coverage(ctx, communes, res)
-	if err != nil {
-		return err
-	}
-	families, err := a.deps.Sessions.FamiliesIn(ctx, communes)
-	if err != nil {
-		return err
-	}
-	households, certified := map[geo.Cell]int{}, map[geo.Cell]int{}
-	for id, cell := range hh {
-		if p, err := cell.Parent(res); err == nil {
-			households[p]++
-			if families[id] {
-				certified[p]++
-			}
-			if counts[p] == nil {
-				counts[p] = &matching.CellCounts{}
-			}
-		}
-	}
+// coverageGeoJSON writes the cells as GeoJSON polygons.
+func coverageGeoJSON(c *fiber.Ctx, cells []programme.CoverageCell) error {
 	out := geoJSON{Type: "FeatureCollection", Features: []feature{}}
-	for cell, cc := range counts {
-		if public && households[cell] < publicMinHouseholds || only != nil && !only[cell] {
-			continue
-		}
+	for _, x := range cells {
 		ring := [][2]float64{}
-		for _, p := range cell.Boundary() {
+		for _, p := range x.Cell.Boundary() {
 			ring = append(ring, [2]float64{round6(p.Lng), round6(p.Lat)})
 		}
 		ring = append(ring, ring[0])
-		props := coverageProps{Cell: cell.String(), Households: households[cell], Certified: certified[cell], LearnersWaiting: cc.LearnersWaiting,
-			Mentors: cc.Mentors, FreeCapacity: cc.FreeCapacity}
-		if pl, ok := a.units().Placed(cell.Center()); ok {
-			props.CommuneCode = pl.CommuneCode
-			_, props.CommuneName = a.units().FullNames("", pl.CommuneCode)
-		}
 		out.Features = append(out.Features, feature{Type: "Feature",
-			Geometry: geometry{Type: "Polygon", Coordinates: [][][2]float64{ring}}, Properties: props})
+			Geometry: geometry{Type: "Polygon", Coordinates: [][][2]float64{ring}},
+			Properties: coverageProps{Cell: x.Cell.String(), Households: x.Households, Certified: x.Certified,
+				LearnersWaiting: x.LearnersWaiting, Mentors: x.Mentors, FreeCapacity: x.FreeCapacity,
+				CommuneCode: x.CommuneCode, CommuneName: x.CommuneName}})
 	}
-	sort.Slice(out.Features, func(i, j int) bool { return out.Features[i].Properties.Cell < out.Features[j].Properties.Cell })
 	body, err := json.Marshal(out)
 	if err != nil {
 		return err
@@ -124,7 +84,11 @@ func (a *API) getCoverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.coverage(c, communes, res, false, nil)
+	cells, err := a.deps.Programme.Coverage(c.UserContext(), communes, res)
+	if err != nil {
+		return err
+	}
+	return coverageGeoJSON(c, cells)
 }
 
 // queryArea reads ?commune_id= or ?branch_id= (one of them) and returns the
@@ -137,62 +101,15 @@ func (a *API) queryArea(c *fiber.Ctx) ([]string, error) {
 	return a.deps.People.CommunesAdministered(c.UserContext(), actorOf(c), string([]byte(commune+branch)))
 }
 
-// publicCoverage: the same map for anyone, at resolution 7 only, without
-// cells of fewer than five households.
+// publicCoverage: the same map for anyone (programme.PublicCoverage).
 func (a *API) publicCoverage(c *fiber.Ctx) error {
 	commune, province := c.Query("commune_id"), c.Query("province_id")
 	if (commune == "") == (province == "") {
 		return &errs.FieldError{Field: "commune_id", Reason: "one_of_commune_id_province_id"}
 	}
-	node := string([]byte(commune + province))
-	ctx := c.UserContext()
-	communes, err := a.deps.People.CommunesUnder(ctx, node)
+	cells, err := a.deps.Programme.PublicCoverage(c.UserContext(), string([]byte(commune+province)))
 	if err != nil {
 		return err
 	}
-	// A cell's public figures are the same whichever area asks for it:
-	// counted over the whole province, then only the area's cells kept.
-	// Counted over the area alone, a cell across a commune border showed
-	// the commune's part in one map and the whole in the province's, and
-	// one minus the other gave away a part of fewer than five households.
-	b, err := a.deps.People.Branch(ctx, node)
-	if err != nil {
-		return err
-	}
-	if b.Kind == people.KindProvince || len(b.Ancestors) == 0 {
-		return a.coverage(c, communes, 7, true, nil)
-	}
-	all, err := a.deps.People.CommunesUnder(ctx, b.Ancestors[0])
-	if err != nil {
-		return err
-	}
-	area, err := a.cellsOf(c, communes, 7)
-	if err != nil {
-		return err
-	}
-	return a.coverage(c, all, 7, true, area)
-}
-
-// cellsOf are the cells at res where an area's communes have households,
-// mentors or waiting requests.
-func (a *API) cellsOf(c *fiber.Ctx, communes []string, res int) (map[geo.Cell]bool, error) {
-	ctx := c.UserContext()
-	out := map[geo.Cell]bool{}
-	hh, err := a.deps.People.HouseholdCells(ctx, communes)
-	if err != nil {
-		return nil, err
-	}
-	for _, cell := range hh {
-		if p, err := cell.Parent(res); err == nil {
-			out[p] = true
-		}
-	}
-	counts, err := a.deps.Matching.Coverage(ctx, communes, res)
-	if err != nil {
-		return nil, err
-	}
-	for cell := range counts {
-		out[cell] = true
-	}
-	return out, nil
+	return coverageGeoJSON(c, cells)
 }

@@ -123,16 +123,6 @@ func (s *mongoStore) record(ctx context.Context, outs []outcomeDoc) error {
 	return err
 }
 
-// notificationsByID returns the notifications of ids that exist, by id.
-func (s *mongoStore) notificationsByID(ctx context.Context, ids []string) (map[string]notifDoc, error) {
-	list, err := store.FindAll[notifDoc](ctx, s.notifications, store.InFilter("_id", ids))
-	out := make(map[string]notifDoc, len(list))
-	for _, d := range list {
-		out[d.ID] = d
-	}
-	return out, err
-}
-
 // unexpired returns the notifications that have not expired at now.
 func (s *mongoStore) unexpired(ctx context.Context, now time.Time) ([]notifDoc, error) {
 	return store.FindAll[notifDoc](ctx, s.notifications, bson.D{{Key: "expires", Value: bson.D{{Key: "$gt", Value: now}}}})

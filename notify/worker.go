@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"daisuso/store"
 )
 
 // Run sends due notifications until ctx ends, Workers batches at a time.
@@ -71,23 +73,16 @@ func (s *Service) keepLease(ctx context.Context, cl []claimed, until time.Time) 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(s.cfg.Lease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				next := s.now().Add(s.cfg.Lease)
-				if _, err := s.q.renew(ctx, ids, until, next); err != nil {
-					if ctx.Err() == nil {
-						s.log.Warn("notification lease not renewed", "err", err)
-					}
-					continue
+		store.Every(ctx, s.cfg.Lease/3, false, func(ctx context.Context) {
+			next := s.now().Add(s.cfg.Lease)
+			if _, err := s.q.renew(ctx, ids, until, next); err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("notification lease not renewed", "err", err)
 				}
-				until = next
+				return
 			}
-		}
+			until = next
+		})
 	}()
 	return func() { cancel(); <-done }
 }
@@ -173,7 +168,7 @@ func (s *Service) load(ctx context.Context, cl []claimed) ([]*job, error) {
 	}
 	docs := map[string]notifDoc{}
 	if len(missing) > 0 {
-		found, err := s.st.notificationsByID(ctx, missing)
+		found, err := store.FindByIDs(ctx, s.st.notifications, missing, func(d notifDoc) string { return d.ID })
 		if err != nil {
 			return nil, err
 		}
